@@ -1,0 +1,53 @@
+"""numba_act: Numba JIT-compiled activation functions.
+
+Elementwise activations, the softmax family, their derivatives and
+vector-Jacobian products, callable from Python and from ``@njit`` code,
+by name or directly.  Importing compiles nothing: each kernel compiles on
+its first call for a dtype and is cached on disk.
+"""
+
+from numba_act.api import (
+    ACTIVATIONS,
+    EPS,
+    NAMES,
+    REGISTRY,
+    activation_backward,
+    activation_forward,
+    elu,
+    gelu,
+    gelu_tanh,
+    leaky_relu,
+    log_softmax,
+    relu,
+    relu_derivative_from_pre_activation,
+    sigmoid,
+    sigmoid_derivative_from_activation,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "EPS",
+    "NAMES",
+    "REGISTRY",
+    "activation_backward",
+    "activation_forward",
+    "elu",
+    "gelu",
+    "gelu_tanh",
+    "leaky_relu",
+    "log_softmax",
+    "relu",
+    "relu_derivative_from_pre_activation",
+    "sigmoid",
+    "sigmoid_derivative_from_activation",
+    "silu",
+    "softmax",
+    "softplus",
+    "tanh",
+]

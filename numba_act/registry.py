@@ -1,0 +1,261 @@
+"""The registry of activations and the by-name dispatch.
+
+``REGISTRY`` is the single source of truth: one :class:`Activation` per
+name with its forward function, local derivative, vector-Jacobian product,
+scalar kernels and NumPy reference.  Dispatch, ``ACTIVATIONS``, the
+``@njit`` overloads, the tests and the benchmarks all iterate over it, so a
+new activation is one entry here.
+"""
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Callable, Optional
+
+import numpy as np
+
+from numba_act import _arrays, elementwise, reference, rowwise, scalar
+
+EPS = reference.EPS
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation and everything derived from its math.
+
+    ``forward(x, out=None)`` (row-wise: ``forward(x, axis=-1, out=None)``),
+    ``derivative(z, a, out=None)`` and ``vjp(z, a, grad, out=None)`` (row-wise
+    with ``axis=-1`` before ``out``) are the public Python functions.
+    ``scalar`` and ``scalar_derivative`` are the ``@njit`` scalar kernels of an
+    elementwise activation; ``loops`` its compiled array loops (forward,
+    derivative, vjp).  ``reference`` and ``reference_derivative`` are the
+    NumPy formulas of :mod:`numba_act.reference`.
+    """
+
+    name: str
+    formula: str
+    rowwise: bool
+    forward: Callable
+    derivative: Callable
+    vjp: Callable
+    reference: Callable
+    reference_derivative: Callable
+    reference_vjp: Callable
+    scalar: Optional[Callable] = None
+    scalar_derivative: Optional[Callable] = None
+    loops: tuple = ()
+    row_kernels: tuple = ()
+
+
+def _named(fn, name, doc):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+_DTYPES_DOC = """
+    dtype: float32 in, float32 out (computed in float32); float64 likewise;
+    float16 is computed in float32 and returned as float16; integer and bool
+    give float64; any other dtype raises TypeError.  A Python scalar or 0-d
+    input gives a NumPy scalar.  ``out``, if given, must have exactly the
+    result's shape and dtype and may be the input itself; the input is never
+    modified otherwise."""
+
+
+def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
+    loops = (elementwise.forward_loop(f), elementwise.derivative_loop(df), elementwise.vjp_loop(df))
+    forward_loop, derivative_loop, vjp_loop = loops
+
+    def forward(x, out=None):
+        return _arrays.unary(forward_loop, x, out)
+
+    def derivative(z, a, out=None):
+        return _arrays.elementwise(derivative_loop, (z, a), out, ("z", "a"))
+
+    def vjp(z, a, grad, out=None):
+        return _arrays.elementwise(vjp_loop, (z, a, grad), out, ("z", "a", "grad"))
+
+    return Activation(
+        name=name,
+        formula=formula,
+        rowwise=False,
+        forward=_named(forward, name, f"{name}(x) = {formula}, elementwise.\n\n    {edge_cases}\n{_DTYPES_DOC}\n"),
+        derivative=_named(
+            derivative,
+            f"{name}_derivative",
+            f"Local derivative of {name}: {derivative_formula}, from the pre-activation z\n"
+            f"    and the activation a = {name}(z) (pass both, same shape).\n{_DTYPES_DOC}\n",
+        ),
+        vjp=_named(
+            vjp,
+            f"{name}_vjp",
+            f"Vector-Jacobian product of {name}: grad * ({derivative_formula}).\n{_DTYPES_DOC}\n",
+        ),
+        reference=getattr(reference, name),
+        reference_derivative=getattr(reference, f"{name}_grad"),
+        reference_vjp=lambda z, a, g, _d=getattr(reference, f"{name}_grad"): g * _d(z, a),
+        scalar=f,
+        scalar_derivative=df,
+        loops=loops,
+    )
+
+
+def _rowwise(name, forward_kernel, vjp_kernel, formula, vjp_formula, edge_cases):
+    def forward(x, axis=-1, out=None):
+        return _arrays.rows(forward_kernel, (x,), axis, out, ("x",))
+
+    def derivative(z, a, out=None):
+        a = _arrays.as_array(a, "a")
+        compute, result = _arrays.dtype_rule(a.dtype, "a")
+        if out is None:
+            return np.ones(a.shape, result)
+        _arrays.check_out(out, a.shape, result, (a,))
+        out.fill(1)
+        return out
+
+    def vjp(z, a, grad, axis=-1, out=None):
+        return _arrays.rows(vjp_kernel, (a, grad), axis, out, ("a", "grad"))
+
+    return Activation(
+        name=name,
+        formula=formula,
+        rowwise=True,
+        forward=_named(
+            forward,
+            name,
+            f"{name}(x, axis) = {formula}, along ``axis``.\n\n    {edge_cases}\n{_DTYPES_DOC}\n",
+        ),
+        derivative=_named(
+            derivative,
+            f"{name}_derivative",
+            f"ones_like(a): the convention for {name} as the last layer, paired with a\n"
+            "    cross-entropy loss whose gradient with respect to the logits is already\n"
+            "    p - y.  For the exact backward pass give ``grad`` to activation_backward\n"
+            f"    (or call {name}_vjp).\n",
+        ),
+        vjp=_named(
+            vjp,
+            f"{name}_vjp",
+            f"Vector-Jacobian product of {name}: {vjp_formula}, along ``axis``; a is the\n"
+            f"    output of {name}, z is not used.\n{_DTYPES_DOC}\n",
+        ),
+        reference=getattr(reference, name),
+        reference_derivative=getattr(reference, f"{name}_grad"),
+        reference_vjp=getattr(reference, f"{name}_vjp"),
+        row_kernels=(forward_kernel, vjp_kernel),
+    )
+
+
+_NAN_RULE = "NaN propagates; "
+
+REGISTRY = {
+    entry.name: entry
+    for entry in (
+        _elementwise(
+            "sigmoid", scalar.sigmoid, scalar.sigmoid_grad, "1 / (1 + exp(-x))", "a * (1 - a)",
+            _NAN_RULE + "stable for every input with no overflow warning: sigmoid(-inf) = 0, "
+            "sigmoid(inf) = 1, results lie in [0, 1] and are monotone.",
+        ),
+        _elementwise(
+            "relu", scalar.relu, scalar.relu_grad, "max(x, 0)", "1 where z > 0, else 0 (0 at z == 0)",
+            _NAN_RULE + "relu(nan) is nan; relu(-0.0) is 0.0.",
+        ),
+        _rowwise(
+            "softmax", rowwise.softmax_rows, rowwise.softmax_vjp_rows,
+            "exp(x - max(x)) / sum(exp(x - max(x)))", "a * (grad - sum(a * grad))",
+            "Rows sum to 1 within a few ulp and the result is shift-invariant; "
+            "a row holding NaN, +inf, or only -inf gives NaN throughout; "
+            "the softmax of a 0-d value is 1.0.",
+        ),
+        _elementwise(
+            "tanh", scalar.tanh, scalar.tanh_grad, "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
+            "1 - a**2", _NAN_RULE + "tanh(+-inf) = +-1; odd, so tanh(-0.0) = -0.0.",
+        ),
+        _elementwise(
+            "leaky_relu", scalar.leaky_relu, scalar.leaky_relu_grad,
+            f"x if x >= 0 else {scalar.LEAKY_RELU_SLOPE} * x",
+            f"1 where z > 0, else {scalar.LEAKY_RELU_SLOPE}", _NAN_RULE + "slope 0.01, as in torch.",
+        ),
+        _elementwise(
+            "elu", scalar.elu, scalar.elu_grad, "x if x > 0 else exp(x) - 1",
+            "1 where z > 0, else a + 1", _NAN_RULE + "alpha = 1; elu(-inf) = -1.",
+        ),
+        _elementwise(
+            "gelu", scalar.gelu, scalar.gelu_grad, "x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))",
+            "Phi(z) + z * phi(z)", _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf.",
+        ),
+        _elementwise(
+            "gelu_tanh", scalar.gelu_tanh, scalar.gelu_tanh_grad,
+            "x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))",
+            "s + 2 z s (1 - s) u' with s = sigmoid(2u)", _NAN_RULE + "the tanh approximation of gelu.",
+        ),
+        _elementwise(
+            "silu", scalar.silu, scalar.silu_grad, "x * sigmoid(x)", "s * (1 + z * (1 - s)), s = sigmoid(z)",
+            _NAN_RULE + "also called swish; silu(-inf) = -0.0.",
+        ),
+        _elementwise(
+            "softplus", scalar.softplus, scalar.softplus_grad, "log(1 + exp(x))", "sigmoid(z)",
+            _NAN_RULE + "computed as max(x, 0) + log1p(exp(-|x|)), so it never overflows.",
+        ),
+        _rowwise(
+            "log_softmax", rowwise.log_softmax_rows, rowwise.log_softmax_vjp_rows,
+            "x - max(x) - log(sum(exp(x - max(x))))", "grad - exp(a) * sum(grad)",
+            "A row holding NaN, +inf, or only -inf gives NaN throughout; "
+            "the log_softmax of a 0-d value is 0.0.",
+        ),
+    )
+}
+
+NAMES = tuple(REGISTRY)
+
+ACTIVATIONS = MappingProxyType(
+    {
+        name: MappingProxyType({"forward": entry.forward, "backward": entry.derivative})
+        for name, entry in REGISTRY.items()
+    }
+)
+
+
+def lookup(name):
+    """The registry entry for ``name``; TypeError for a non-str, ValueError for an unknown name."""
+    entry = REGISTRY.get(name) if type(name) is str else None
+    if entry is not None:
+        return entry
+    if not isinstance(name, str):
+        raise TypeError(f"activation name must be a str, not {type(name).__name__}")
+    if name in REGISTRY:  # a str subclass
+        return REGISTRY[name]
+    raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(NAMES)}")
+
+
+def activation_forward(x, name, out=None, *, axis=-1):
+    """Apply the activation called ``name`` to ``x``.
+
+    ``name`` is one of ``NAMES``; ``axis`` is used by the row-wise
+    activations (softmax, log_softmax) only.  Same dtype and ``out`` rules as
+    the named functions.  Raises ValueError for an unknown name and
+    TypeError for a name that is not a str.
+    """
+    entry = lookup(name)
+    if entry.rowwise:
+        return entry.forward(x, axis, out)
+    return entry.forward(x, out)
+
+
+def activation_backward(z, a, name, grad=None, *, out=None, axis=-1):
+    """Backward pass of the activation called ``name``.
+
+    Without ``grad``: the local derivative, as the seed convention defines
+    it: sigmoid a(1 - a), relu 1 where z > 0 else 0, and ``ones_like(a)`` for
+    softmax and log_softmax (meant to pair with a cross-entropy loss whose
+    gradient with respect to the logits is already p - y).
+
+    With ``grad`` (dL/da): the exact vector-Jacobian product dL/dz, e.g.
+    sigmoid grad * a * (1 - a), relu grad * (z > 0), softmax
+    a * (grad - sum(a * grad)) along ``axis``.
+    """
+    entry = lookup(name)
+    if grad is None:
+        return entry.derivative(z, a, out)
+    if entry.rowwise:
+        return entry.vjp(z, a, grad, axis, out)
+    return entry.vjp(z, a, grad, out)
