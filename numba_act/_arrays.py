@@ -1,17 +1,17 @@
 """The Python door in front of every kernel: input conversion, dtype rules
 and ``out=`` checks.
 
-Kernels see only native-endian float32 or float64 arrays that are 1-D
-(elementwise) or 2-D with the reduced axis last (row-wise), contiguous.
-Everything else is converted here, once, and every check that can fail runs
-before anything is written.
+The common case (a native float32 or float64 array, no ``out``) goes straight
+to one compiled call.  Everything else is converted here first: kernels see
+native float32 or float64 arrays of one dtype (any layout), with the reduced
+axis last for the softmax family.  Every check that can fail runs before
+anything is written.
 
 dtype rules: float32 -> float32 and float64 -> float64, computed in that
 type; float16 is computed in float32 and returned as float16; integer and
 bool inputs give float64.  Anything else raises TypeError.
 """
 
-import math
 import operator
 
 import numpy as np
@@ -47,18 +47,6 @@ def as_array(x, name="x"):
         raise ValueError(f"{name} is not a rectangular array: {err}") from None
 
 
-def _contiguous_like(arr, dtype):
-    """``arr`` as a C- or F-contiguous native array of ``dtype``, copying only if needed."""
-    if arr.dtype == dtype and (arr.flags.c_contiguous or arr.flags.f_contiguous):
-        return arr
-    return np.ascontiguousarray(arr, dtype=dtype)
-
-
-def flat(arr):
-    """1-D view of a C- or F-contiguous array, in memory order."""
-    return arr.reshape(-1) if arr.flags.c_contiguous else arr.T.reshape(-1)
-
-
 def check_out(out, shape, dtype, inputs):
     """Validate a user ``out`` before anything is written to it."""
     if type(out) is not np.ndarray:
@@ -83,58 +71,6 @@ def _same_view(a, b):
     )
 
 
-def finish(result, out, result_dtype, scalar_input, written=False):
-    """Cast to the result dtype, copy into ``out`` unless the kernel ``written``
-    there already, and unwrap 0-d results to scalars as NumPy ufuncs do."""
-    if out is not None:
-        if not written:
-            np.copyto(out, result, casting="unsafe")
-        return out
-    if result.dtype != result_dtype:
-        result = result.astype(result_dtype)
-    return result[()] if scalar_input else result
-
-
-def unary(loop, x, out):
-    """``elementwise`` for one input, with a fast path for the common case."""
-    if out is None and type(x) is np.ndarray and x.ndim and x.flags.c_contiguous and (x.dtype is F32 or x.dtype is F64):
-        result = np.empty_like(x)
-        loop(x.reshape(-1), result.reshape(-1))
-        return result
-    return elementwise(loop, (x,), out, ("x",))
-
-
-def elementwise(loop, arrays, out, names):
-    """Run ``loop(*flat_inputs, flat_out)`` over same-shaped inputs.
-
-    Inputs are converted by the dtype rules; the result dtype is the
-    promotion of theirs.  The kernel writes straight into ``out`` when it is
-    contiguous and of the compute dtype, and into a new array otherwise.
-    """
-    arrays = [as_array(a, n) for a, n in zip(arrays, names)]
-    rules = [dtype_rule(a.dtype, n) for a, n in zip(arrays, names)]
-    shape = arrays[0].shape
-    for arr, name in zip(arrays[1:], names[1:]):
-        if arr.shape != shape:
-            raise ValueError(f"{name} has shape {arr.shape}, expected {shape} (the shape of {names[0]})")
-    result_dtype = rules[0][1] if len(rules) == 1 else np.result_type(*(r[1] for r in rules))
-    compute = F32 if result_dtype == F16 else result_dtype
-    if out is not None:
-        check_out(out, shape, result_dtype, arrays)
-
-    inputs = [_contiguous_like(a, compute) for a in arrays]
-    c_order = inputs[0].flags.c_contiguous
-    if not all(a.flags.c_contiguous if c_order else a.flags.f_contiguous for a in inputs):
-        inputs = [np.ascontiguousarray(a) for a in inputs]
-        c_order = True
-    if out is not None and out.dtype == compute and (out.flags.c_contiguous if c_order else out.flags.f_contiguous):
-        target = out
-    else:
-        target = np.empty(shape, compute, order="C" if c_order else "F")
-    loop(*[flat(a) for a in inputs], flat(target))
-    return finish(target, out, result_dtype, shape == (), written=target is out)
-
-
 def normalize_axis(axis, ndim):
     """``axis`` as an index in range(ndim); 0-d input is treated as 1-d."""
     try:
@@ -147,32 +83,84 @@ def normalize_axis(axis, ndim):
     return index % ndim
 
 
-def rows(kernel, arrays, axis, out, names):
-    """Run ``kernel(*inputs_2d, out_2d)`` with ``axis`` moved last.
+def _plain(arrays):
+    """True when every array is a native float32/float64 ndarray of one dtype, ndim >= 1."""
+    x = arrays[0]
+    if type(x) is not np.ndarray or not (x.dtype is F32 or x.dtype is F64) or not x.ndim:
+        return False
+    return all(type(a) is np.ndarray and a.dtype is x.dtype for a in arrays[1:])
 
-    Same conversion and checks as :func:`elementwise`; the kernel sees
-    C-contiguous ``(rows, n)`` arrays.  A 0-d input is a row of one.
+
+def _prepare(arrays, out, names):
+    """Convert by the dtype rules and check everything.
+
+    Returns (inputs, shape, result dtype, compute dtype).
     """
     arrays = [as_array(a, n) for a, n in zip(arrays, names)]
-    rules = [dtype_rule(a.dtype, n) for a, n in zip(arrays, names)]
+    results = [dtype_rule(a.dtype, n)[1] for a, n in zip(arrays, names)]
     shape = arrays[0].shape
     for arr, name in zip(arrays[1:], names[1:]):
         if arr.shape != shape:
             raise ValueError(f"{name} has shape {arr.shape}, expected {shape} (the shape of {names[0]})")
-    result_dtype = rules[0][1] if len(rules) == 1 else np.result_type(*(r[1] for r in rules))
+    result_dtype = results[0] if len(results) == 1 else np.result_type(*results)
     compute = F32 if result_dtype == F16 else result_dtype
-    axis = normalize_axis(axis, len(shape))
     if out is not None:
         check_out(out, shape, result_dtype, arrays)
+    # astype also turns byte-swapped input native; a 0-d input is a 1-element array to the kernels.
+    inputs = [(a if a.dtype == compute else a.astype(compute)).reshape(shape or (1,)) for a in arrays]
+    return inputs, shape, result_dtype, compute
 
-    moved = [np.moveaxis(a.reshape(shape or (1,)), axis, -1) for a in arrays]
-    moved_shape = moved[0].shape
-    n = moved_shape[-1]
-    n_rows = math.prod(moved_shape[:-1])
-    inputs = [np.ascontiguousarray(m, dtype=compute).reshape(n_rows, n) for m in moved]
-    last = axis == max(len(shape), 1) - 1
-    written = last and out is not None and out.dtype == compute and out.flags.c_contiguous
-    target = out.reshape(n_rows, n) if written else np.empty((n_rows, n), compute)
-    kernel(*inputs, target)
-    result = np.moveaxis(target.reshape(moved_shape), -1, axis).reshape(shape)
-    return finish(result, out, result_dtype, shape == (), written=written)
+
+def _direct_target(out, compute, shape):
+    """``out`` shaped for the kernel when it can be written directly, else None."""
+    if out is not None and out.dtype == compute and out.flags.c_contiguous:
+        return out.reshape(shape or (1,))
+    return None
+
+
+def _finish(result, out, result_dtype, shape):
+    """Cast to the result dtype, copy into ``out``, unwrap 0-d results to scalars as ufuncs do."""
+    result = result.reshape(shape)
+    if out is not None:
+        np.copyto(out, result, casting="unsafe")
+        return out
+    if result.dtype != result_dtype:
+        result = result.astype(result_dtype)
+    return result[()] if shape == () else result
+
+
+def elementwise(kernels, arrays, out, names):
+    """Apply the elementwise ``kernels`` to same-shaped ``arrays``.
+
+    The result dtype is the promotion of the inputs' result dtypes.
+    """
+    if out is None and _plain(arrays):
+        return kernels.new(*arrays)
+    inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
+    target = _direct_target(out, compute, shape)
+    if target is not None:
+        kernels.into(*inputs, target)
+        return out
+    return _finish(kernels.new(*inputs), out, result_dtype, shape)
+
+
+def rows(kernels, arrays, axis, out, names):
+    """Apply the row-wise ``kernels`` along ``axis`` of same-shaped ``arrays``.
+
+    The kernels reduce over the last axis; another axis is moved there (the
+    kernel copies the moved view into a contiguous block) and moved back, so
+    the result is then a view with the input's shape.  A 0-d input is a row
+    of one.
+    """
+    if out is None and (axis == -1 or (type(axis) is int and axis == np.ndim(arrays[0]) - 1)) and _plain(arrays):
+        return kernels.new(*arrays)
+    inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
+    axis = normalize_axis(axis, len(shape))
+    if axis == inputs[0].ndim - 1:
+        target = _direct_target(out, compute, shape)
+        if target is not None:
+            kernels.into(*inputs, target)
+            return out
+        return _finish(kernels.new(*inputs), out, result_dtype, shape)
+    moved = [np.moveaxis(a, axis, -1) for a in inputs]
+    return _finish(np.moveaxis(kernels.new(*moved), -1, axis), out, result_dtype, shape)

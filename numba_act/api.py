@@ -99,9 +99,15 @@ def _scalar_arg(ty):
     return None
 
 
-def _float_array(ty, what):
-    if not isinstance(ty, types.Array) or ty.dtype not in _FLOATS:
-        raise TypingError(f"numba_act: {what} must be a float32 or float64 array or a number inside @njit, got {ty}")
+def _float_arrays(*named):
+    """TypingError unless every argument is a float32/float64 array of one dtype."""
+    dtypes = set()
+    for what, ty in named:
+        if not isinstance(ty, types.Array) or ty.dtype not in _FLOATS:
+            raise TypingError(f"numba_act: {what} must be a float32 or float64 array or a number inside @njit, got {ty}")
+        dtypes.add(ty.dtype)
+    if len(dtypes) > 1:
+        raise TypingError(f"numba_act: inside @njit the arrays must share one dtype, got {sorted(map(str, dtypes))}")
 
 
 def _check_out(out, like):
@@ -110,65 +116,87 @@ def _check_out(out, like):
 
 
 def _register_elementwise(entry):
-    forward_loop, derivative_loop, vjp_loop = entry.loops
+    # Plain names: the implementations below are compiled, and a compiled
+    # function can call a dispatcher but not look up an attribute of ours.
+    forward_new, forward_into = entry.kernels[0].new, entry.kernels[0].into
+    derivative_new, derivative_into = entry.kernels[1].new, entry.kernels[1].into
+    vjp_new, vjp_into = entry.kernels[2].new, entry.kernels[2].into
     f, df = entry.scalar, entry.scalar_derivative
 
     @overload(entry.forward)
     def _forward(x, out=None):
-        as_float = _scalar_arg(x)
-        if as_float is not None:
-            return lambda x, out=None: f(as_float(x))
-        _float_array(x, "x")
+        to_float = _scalar_arg(x)
+        if to_float is not None:
+            return lambda x, out=None: f(to_float(x))
+        _float_arrays(("x", x))
         if _is_none(out):
-            return lambda x, out=None: _new(forward_loop, (x,))
+            return lambda x, out=None: forward_new(x)
         _check_out(out, x)
-        return lambda x, out=None: _into(forward_loop, (x,), out)
+        return lambda x, out=None: forward_into(x, out)
 
     @overload(entry.derivative)
     def _derivative(z, a, out=None):
-        if _scalar_arg(z) is not None and _scalar_arg(a) is not None:
-            cz, ca = _scalar_arg(z), _scalar_arg(a)
+        cz, ca = _scalar_arg(z), _scalar_arg(a)
+        if cz is not None and ca is not None:
             return lambda z, a, out=None: df(cz(z), ca(a))
-        _float_array(z, "z")
-        _float_array(a, "a")
+        _float_arrays(("z", z), ("a", a))
         if _is_none(out):
-            return lambda z, a, out=None: _new(derivative_loop, (z, a))
+            return lambda z, a, out=None: derivative_new(z, a)
         _check_out(out, z)
-        return lambda z, a, out=None: _into(derivative_loop, (z, a), out)
+        return lambda z, a, out=None: derivative_into(z, a, out)
 
     @overload(entry.vjp)
     def _vjp(z, a, grad, out=None):
-        if all(_scalar_arg(t) is not None for t in (z, a, grad)):
-            cz, ca, cg = _scalar_arg(z), _scalar_arg(a), _scalar_arg(grad)
+        cz, ca, cg = _scalar_arg(z), _scalar_arg(a), _scalar_arg(grad)
+        if cz is not None and ca is not None and cg is not None:
             return lambda z, a, grad, out=None: cg(grad) * df(cz(z), ca(a))
-        for ty, what in ((z, "z"), (a, "a"), (grad, "grad")):
-            _float_array(ty, what)
+        _float_arrays(("z", z), ("a", a), ("grad", grad))
         if _is_none(out):
-            return lambda z, a, grad, out=None: _new(vjp_loop, (z, a, grad))
+            return lambda z, a, grad, out=None: vjp_new(z, a, grad)
         _check_out(out, z)
-        return lambda z, a, grad, out=None: _into(vjp_loop, (z, a, grad), out)
+        return lambda z, a, grad, out=None: vjp_into(z, a, grad, out)
+
+
+@njit
+def _last_axis_only(axis, ndim):
+    if axis != -1 and axis != ndim - 1:
+        raise ValueError("numba_act: inside @njit the softmax family works along the last axis only")
 
 
 def _register_rowwise(entry):
-    forward_kernel, vjp_kernel = entry.row_kernels
+    forward_new, forward_into = entry.kernels[0].new, entry.kernels[0].into
+    vjp_new, vjp_into = entry.kernels[2].new, entry.kernels[2].into
 
     @overload(entry.forward)
     def _forward(x, axis=-1, out=None):
-        _float_array(x, "x")
+        _float_arrays(("x", x))
+        if x.ndim == 0:
+            raise TypingError("numba_act: inside @njit the softmax family needs an array of 1 or more dimensions")
         if _is_none(out):
-            return lambda x, axis=-1, out=None: _rows_new(forward_kernel, (x,), axis)
+
+            def impl(x, axis=-1, out=None):
+                _last_axis_only(axis, x.ndim)
+                return forward_new(x)
+
+            return impl
         _check_out(out, x)
-        return lambda x, axis=-1, out=None: _rows_into(forward_kernel, (x,), axis, out)
+
+        def impl_out(x, axis=-1, out=None):
+            _last_axis_only(axis, x.ndim)
+            return forward_into(x, out)
+
+        return impl_out
 
     @overload(entry.derivative)
     def _derivative(z, a, out=None):
-        _float_array(a, "a")
+        _float_arrays(("a", a))
         if _is_none(out):
             return lambda z, a, out=None: np.ones(a.shape, a.dtype)
         _check_out(out, a)
 
         def impl(z, a, out=None):
-            _same_shape(out, a)
+            if out.shape != a.shape:
+                raise ValueError("numba_act: out must have the shape of a")
             out[...] = 1
             return out
 
@@ -176,136 +204,21 @@ def _register_rowwise(entry):
 
     @overload(entry.vjp)
     def _vjp(z, a, grad, axis=-1, out=None):
-        _float_array(a, "a")
-        _float_array(grad, "grad")
+        _float_arrays(("a", a), ("grad", grad))
         if _is_none(out):
-            return lambda z, a, grad, axis=-1, out=None: _rows_new(vjp_kernel, (a, grad), axis)
+
+            def impl(z, a, grad, axis=-1, out=None):
+                _last_axis_only(axis, a.ndim)
+                return vjp_new(a, grad)
+
+            return impl
         _check_out(out, a)
-        return lambda z, a, grad, axis=-1, out=None: _rows_into(vjp_kernel, (a, grad), axis, out)
 
+        def impl_out(z, a, grad, axis=-1, out=None):
+            _last_axis_only(axis, a.ndim)
+            return vjp_into(a, grad, out)
 
-def _same_shape(x, y):
-    pass
-
-
-@overload(_same_shape)
-def _same_shape_overload(x, y):
-    def impl(x, y):
-        if x.shape != y.shape:
-            raise ValueError("numba_act: arrays must have the same shape")
-
-    return impl
-
-
-def _new(loop, inputs):
-    pass
-
-
-def _into(loop, inputs, out):
-    pass
-
-
-@overload(_new)
-def _new_overload(loop, inputs):
-    def impl(loop, inputs):
-        out = np.empty(inputs[0].shape, inputs[0].dtype)
-        return _into(loop, inputs, out)
-
-    return impl
-
-
-@overload(_into)
-def _into_overload(loop, inputs, out):
-    n = len(inputs)
-    if n == 1:
-
-        def impl(loop, inputs, out):
-            _same_shape(inputs[0], out)
-            loop(np.ascontiguousarray(inputs[0]).reshape(-1), out.reshape(-1))
-            return out
-
-    elif n == 2:
-
-        def impl(loop, inputs, out):
-            _same_shape(inputs[0], out)
-            _same_shape(inputs[1], out)
-            a, b = inputs
-            loop(np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(b).reshape(-1), out.reshape(-1))
-            return out
-
-    else:
-
-        def impl(loop, inputs, out):
-            _same_shape(inputs[0], out)
-            _same_shape(inputs[1], out)
-            _same_shape(inputs[2], out)
-            a, b, c = inputs
-            loop(
-                np.ascontiguousarray(a).reshape(-1),
-                np.ascontiguousarray(b).reshape(-1),
-                np.ascontiguousarray(c).reshape(-1),
-                out.reshape(-1),
-            )
-            return out
-
-    return impl
-
-
-def _rows_new(kernel, inputs, axis):
-    pass
-
-
-def _rows_into(kernel, inputs, axis, out):
-    pass
-
-
-@overload(_rows_new)
-def _rows_new_overload(kernel, inputs, axis):
-    def impl(kernel, inputs, axis):
-        out = np.empty(inputs[0].shape, inputs[0].dtype)
-        return _rows_into(kernel, inputs, axis, out)
-
-    return impl
-
-
-@overload(_rows_into)
-def _rows_into_overload(kernel, inputs, axis, out):
-    def impl(kernel, inputs, axis, out):
-        x = inputs[0]
-        if axis != -1 and axis != x.ndim - 1:
-            raise ValueError("numba_act: inside @njit, softmax-family functions work along the last axis only")
-        for arr in inputs:
-            _same_shape(arr, out)
-        n = x.shape[-1] if x.ndim else 1
-        rows = x.size // n if n else 0
-        _row_call(kernel, inputs, out, rows, n)
-        return out
-
-    return impl
-
-
-def _row_call(kernel, inputs, out, rows, n):
-    pass
-
-
-@overload(_row_call)
-def _row_call_overload(kernel, inputs, out, rows, n):
-    if len(inputs) == 1:
-
-        def impl(kernel, inputs, out, rows, n):
-            kernel(np.ascontiguousarray(inputs[0]).reshape(rows, n), out.reshape(rows, n))
-
-    else:
-
-        def impl(kernel, inputs, out, rows, n):
-            a, b = inputs
-            kernel(
-                np.ascontiguousarray(a).reshape(rows, n),
-                np.ascontiguousarray(b).reshape(rows, n),
-                out.reshape(rows, n),
-            )
-
-    return impl
+        return impl_out
 
 
 for _entry in REGISTRY.values():

@@ -26,9 +26,11 @@ class Activation:
     ``derivative(z, a, out=None)`` and ``vjp(z, a, grad, out=None)`` (row-wise
     with ``axis=-1`` before ``out``) are the public Python functions.
     ``scalar`` and ``scalar_derivative`` are the ``@njit`` scalar kernels of an
-    elementwise activation; ``loops`` its compiled array loops (forward,
-    derivative, vjp).  ``reference`` and ``reference_derivative`` are the
-    NumPy formulas of :mod:`numba_act.reference`.
+    elementwise activation.  ``kernels`` holds the compiled array entry
+    points (:class:`numba_act._jit.Kernels`) of the forward pass, the local
+    derivative (None for row-wise activations) and the vjp.  ``reference``,
+    ``reference_derivative`` and ``reference_vjp`` are the NumPy formulas of
+    :mod:`numba_act.reference`.
     """
 
     name: str
@@ -40,10 +42,9 @@ class Activation:
     reference: Callable
     reference_derivative: Callable
     reference_vjp: Callable
+    kernels: tuple
     scalar: Optional[Callable] = None
     scalar_derivative: Optional[Callable] = None
-    loops: tuple = ()
-    row_kernels: tuple = ()
 
 
 def _named(fn, name, doc):
@@ -61,18 +62,26 @@ _DTYPES_DOC = """
     modified otherwise."""
 
 
+def _is_plain(x):
+    """A native float32/float64 array of 1 or more dimensions: one compiled call does it all."""
+    return type(x) is np.ndarray and (x.dtype is _arrays.F32 or x.dtype is _arrays.F64) and x.ndim
+
+
 def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
-    loops = (elementwise.forward_loop(f), elementwise.derivative_loop(df), elementwise.vjp_loop(df))
-    forward_loop, derivative_loop, vjp_loop = loops
+    kernels = (elementwise.forward(f), elementwise.derivative(df), elementwise.vjp(df))
+    forward_kernels, derivative_kernels, vjp_kernels = kernels
+    new = forward_kernels.new
 
     def forward(x, out=None):
-        return _arrays.unary(forward_loop, x, out)
+        if out is None and _is_plain(x):
+            return new(x)
+        return _arrays.elementwise(forward_kernels, (x,), out, ("x",))
 
     def derivative(z, a, out=None):
-        return _arrays.elementwise(derivative_loop, (z, a), out, ("z", "a"))
+        return _arrays.elementwise(derivative_kernels, (z, a), out, ("z", "a"))
 
     def vjp(z, a, grad, out=None):
-        return _arrays.elementwise(vjp_loop, (z, a, grad), out, ("z", "a", "grad"))
+        return _arrays.elementwise(vjp_kernels, (z, a, grad), out, ("z", "a", "grad"))
 
     return Activation(
         name=name,
@@ -93,15 +102,19 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),
         reference_vjp=lambda z, a, g, _d=getattr(reference, f"{name}_grad"): g * _d(z, a),
+        kernels=kernels,
         scalar=f,
         scalar_derivative=df,
-        loops=loops,
     )
 
 
-def _rowwise(name, forward_kernel, vjp_kernel, formula, vjp_formula, edge_cases):
+def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_cases):
+    new = forward_kernels.new
+
     def forward(x, axis=-1, out=None):
-        return _arrays.rows(forward_kernel, (x,), axis, out, ("x",))
+        if out is None and axis == -1 and _is_plain(x):
+            return new(x)
+        return _arrays.rows(forward_kernels, (x,), axis, out, ("x",))
 
     def derivative(z, a, out=None):
         a = _arrays.as_array(a, "a")
@@ -113,7 +126,7 @@ def _rowwise(name, forward_kernel, vjp_kernel, formula, vjp_formula, edge_cases)
         return out
 
     def vjp(z, a, grad, axis=-1, out=None):
-        return _arrays.rows(vjp_kernel, (a, grad), axis, out, ("a", "grad"))
+        return _arrays.rows(vjp_kernels, (a, grad), axis, out, ("a", "grad"))
 
     return Activation(
         name=name,
@@ -141,7 +154,7 @@ def _rowwise(name, forward_kernel, vjp_kernel, formula, vjp_formula, edge_cases)
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),
         reference_vjp=getattr(reference, f"{name}_vjp"),
-        row_kernels=(forward_kernel, vjp_kernel),
+        kernels=(forward_kernels, None, vjp_kernels),
     )
 
 
@@ -160,7 +173,7 @@ REGISTRY = {
             _NAN_RULE + "relu(nan) is nan; relu(-0.0) is 0.0.",
         ),
         _rowwise(
-            "softmax", rowwise.softmax_rows, rowwise.softmax_vjp_rows,
+            "softmax", rowwise.SOFTMAX, rowwise.SOFTMAX_VJP,
             "exp(x - max(x)) / sum(exp(x - max(x)))", "a * (grad - sum(a * grad))",
             "Rows sum to 1 within a few ulp and the result is shift-invariant; "
             "a row holding NaN, +inf, or only -inf gives NaN throughout; "
@@ -197,7 +210,7 @@ REGISTRY = {
             _NAN_RULE + "computed as max(x, 0) + log1p(exp(-|x|)), so it never overflows.",
         ),
         _rowwise(
-            "log_softmax", rowwise.log_softmax_rows, rowwise.log_softmax_vjp_rows,
+            "log_softmax", rowwise.LOG_SOFTMAX, rowwise.LOG_SOFTMAX_VJP,
             "x - max(x) - log(sum(exp(x - max(x))))", "grad - exp(a) * sum(grad)",
             "A row holding NaN, +inf, or only -inf gives NaN throughout; "
             "the log_softmax of a 0-d value is 0.0.",

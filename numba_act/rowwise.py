@@ -4,49 +4,52 @@ vector-Jacobian products, over the last axis of a C-contiguous 2-D array.
 Accuracy: each element's x_i - max is split exactly into hi + lo (two-sum),
 and exp(hi + lo) is taken as exp(hi) (1 + lo), so an element far below the
 row maximum keeps its relative accuracy.  Sums are accumulated in float64,
-also for float32 rows.  Plain sums are compiled with ``reassoc`` so they
-vectorize; the exp itself never is.
+also for float32 rows, pairwise over blocks.  Plain sums are compiled with
+``reassoc`` so they vectorize; the exp itself never is.
+
+Each row takes three passes over memory (max; exp, stored; sum and scale),
+all vectorized; short rows share one vectorized exp pass over the array.
 """
 
 import numpy as np
 
 from numba_act import scalar
-from numba_act._jit import REDUCE, kernel
+from numba_act._jit import REDUCE, Kernels, check_shapes, kernel, wide_vectors
 
-_BLOCK = 1024  # float64 sums are pairwise over blocks of this many terms
+_BLOCK = 512  # float64 sums are pairwise over blocks of this many terms
 
 
-@kernel(fastmath=REDUCE)
+@kernel(inline="always")
 def _max(row):
-    m = row[0]
-    for i in range(1, row.size):
-        v = row[i]
-        m = v if v > m else m
-    return m
+    """max(row), ignoring NaN (a NaN reaches the result through the sum).
 
-
-@kernel(fastmath=REDUCE)
-def _block_sum(v):
-    s = 0.0
-    for i in range(v.size):
-        s += np.float64(v[i])
-    return s
-
-
-@kernel
-def _sum(v):
-    s = 0.0
-    for start in range(0, v.size, _BLOCK):
-        s += _block_sum(v[start : start + _BLOCK])
-    return s
-
-
-@kernel(fastmath=REDUCE)
-def _dot(a, b):
-    s = 0.0
-    for i in range(a.size):
-        s += np.float64(a[i]) * np.float64(b[i])
-    return s
+    Eight running maxima, so that LLVM's SLP vectorizer packs them into one
+    vector; a single running maximum is a serial chain it cannot vectorize.
+    """
+    n = row.size
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
+    i = 0
+    while i + 8 <= n:
+        v0, v1, v2, v3 = row[i], row[i + 1], row[i + 2], row[i + 3]
+        v4, v5, v6, v7 = row[i + 4], row[i + 5], row[i + 6], row[i + 7]
+        m0 = v0 if v0 > m0 else m0
+        m1 = v1 if v1 > m1 else m1
+        m2 = v2 if v2 > m2 else m2
+        m3 = v3 if v3 > m3 else m3
+        m4 = v4 if v4 > m4 else m4
+        m5 = v5 if v5 > m5 else m5
+        m6 = v6 if v6 > m6 else m6
+        m7 = v7 if v7 > m7 else m7
+        i += 8
+    for j in range(i, n):
+        m0 = row[j] if row[j] > m0 else m0
+    m0 = m1 if m1 > m0 else m0
+    m2 = m3 if m3 > m2 else m2
+    m4 = m5 if m5 > m4 else m4
+    m6 = m7 if m7 > m6 else m6
+    m0 = m2 if m2 > m0 else m0
+    m4 = m6 if m6 > m4 else m4
+    return m4 if m4 > m0 else m0
 
 
 @kernel(inline="always")
@@ -58,91 +61,226 @@ def _shifted(x, m):
     return d, (x - x_part) - (m + m_part)
 
 
+@kernel(inline="always")
+def _exp_of_difference(x, m):
+    """exp(x - m), with the rounding of x - m fed back: exp(d + lo) = exp(d) (1 + lo)."""
+    d, lo = _shifted(x, m)
+    e_hi, e_lo = scalar.exp_parts(d)
+    return e_hi + (e_lo + e_hi * lo)
+
+
 @kernel
 def _exp_shifted(x, m, out):
-    """out[i] = exp(x[i] - m), with the rounding of x[i] - m fed back."""
+    """out[i] = exp(x[i] - m)."""
+    wide_vectors()
     for i in range(x.size):
-        d, lo = _shifted(x[i], m)
-        e_hi, e_lo = scalar.exp_parts(d)
-        out[i] = e_hi + (e_lo + e_hi * lo)
+        out[i] = _exp_of_difference(x[i], m)
+
+
+@kernel
+def _exp_minus_out(x, out):
+    """out[i] = exp(x[i] - out[i]): each element's own maximum, preset in out."""
+    wide_vectors()
+    for i in range(x.size):
+        out[i] = _exp_of_difference(x[i], out[i])
 
 
 @kernel(fastmath=REDUCE)
-def _block_sum_below(e, x, m):
+def _block_sum(v):
+    wide_vectors()
     s = 0.0
-    count = 0
+    for i in range(v.size):
+        s += np.float64(v[i])
+    return s
+
+
+@kernel(fastmath=REDUCE)
+def _block_rest(e, x, m):
+    """(sum of e where x < m, count of x == m), both as float64."""
+    wide_vectors()
+    rest = 0.0
+    count = 0.0
     for i in range(e.size):
         at_max = x[i] == m
-        # At the maximum e is exactly 1 and adds 0 here, unless the maximum
-        # is +inf: then e is NaN, and so is the whole row, as in the seed formula.
-        s += np.float64(e[i]) - (1.0 if at_max else 0.0)
-        count += at_max
-    return s, count
+        rest += 0.0 if at_max else np.float64(e[i])
+        count += 1.0 if at_max else 0.0
+    return rest, count
 
 
-@kernel
+@kernel(inline="always")
+def _sum(v):
+    s = 0.0
+    for start in range(0, v.size, _BLOCK):
+        s += _block_sum(v[start : start + _BLOCK])
+    return s
+
+
+@kernel(inline="always")
 def _sum_exp(e, x, m):
-    """sum(e) where e = exp(x - m), as (sum of the terms with x < m) + (count of x == m).
+    """sum(e) for e = exp(x - m), as (terms below the max) + (count at the max).
 
     The terms at the maximum are exactly 1; keeping them apart lets
-    log_softmax take log1p of the small rest.
+    log_softmax take log1p of a small rest without losing its bits.  A +inf
+    maximum makes its own terms NaN, and the whole row NaN, as in the NumPy
+    formula.
     """
-    s = 0.0
-    count = 0
+    rest = 0.0
+    count = 0.0
     for start in range(0, e.size, _BLOCK):
-        stop = start + _BLOCK
-        part, n = _block_sum_below(e[start:stop], x[start:stop], m)
-        s += part
+        part, n = _block_rest(e[start : start + _BLOCK], x[start : start + _BLOCK], m)
+        rest += part
         count += n
-    return s, count
+    if m == np.inf:
+        rest = np.nan
+    return rest, count
 
 
-@kernel
-def softmax_rows(x, out):
-    """out = exp(x - max) / sum(exp(x - max)), row by row."""
-    for r in range(x.shape[0]):
-        row, o = x[r], out[r]
-        if row.size == 0:
-            continue
-        m = _max(row)
-        _exp_shifted(row, m, o)
-        rest, count = _sum_exp(o, row, m)
-        inv = 1.0 / (rest + count)
-        for i in range(o.size):
-            o[i] = np.float64(o[i]) * inv
+# Rows shorter than this would leave a vector loop to its scalar remainder;
+# they go through one vector loop over the whole array instead.
+_SHORT_ROW = 64
 
 
-@kernel
-def log_softmax_rows(x, out):
-    """out = (x - max) - log(sum(exp(x - max))), row by row."""
-    for r in range(x.shape[0]):
-        row, o = x[r], out[r]
-        if row.size == 0:
-            continue
-        m = _max(row)
-        _exp_shifted(row, m, o)
-        rest, count = _sum_exp(o, row, m)
-        log_sum = np.log1p(rest + (count - 1))  # the log of the whole sum
-        for i in range(o.size):
-            d, lo = _shifted(row[i], m)
-            o[i] = (np.float64(d) - log_sum) + np.float64(lo)
+def _rows_of_exp(finish):
+    """A row kernel: e = exp(x - max) per row into out, then ``finish(row, max, out_row)``."""
+
+    @kernel
+    def rows_kernel(x, out):
+        n_rows, n = x.shape
+        if n == 0:
+            return
+        if n < _SHORT_ROW:
+            maxima = np.empty(n_rows, x.dtype)
+            for r in range(n_rows):
+                maxima[r] = _max(x[r])
+                out[r, :] = maxima[r]
+            _exp_minus_out(x.reshape(-1), out.reshape(-1))
+            for r in range(n_rows):
+                finish(x[r], maxima[r], out[r])
+        else:
+            # One row at a time, so that it stays in cache across the passes.
+            for r in range(n_rows):
+                m = _max(x[r])
+                _exp_shifted(x[r], m, out[r])
+                finish(x[r], m, out[r])
+
+    return rows_kernel
+
+
+@kernel(inline="always")
+def _softmax_finish(row, m, o):
+    rest, count = _sum_exp(o, row, m)
+    factor = 1.0 / (rest + count)
+    wide_vectors()
+    for i in range(o.size):
+        o[i] = np.float64(o[i]) * factor
+
+
+@kernel(inline="always")
+def _log_softmax_finish(row, m, o):
+    rest, count = _sum_exp(o, row, m)
+    log_sum = np.log1p(rest + (count - 1.0))  # the log of the whole sum
+    wide_vectors()
+    for i in range(o.size):
+        d, lo = _shifted(row[i], m)
+        o[i] = (np.float64(d) - log_sum) + np.float64(lo)
+
+
+softmax_rows = _rows_of_exp(_softmax_finish)
+softmax_rows.__doc__ = "out = exp(x - max) / sum(exp(x - max)), row by row."
+log_softmax_rows = _rows_of_exp(_log_softmax_finish)
+log_softmax_rows.__doc__ = "out = (x - max) - log(sum(exp(x - max))), row by row."
+
+
+@kernel(fastmath=REDUCE)
+def _dot(a, b):
+    wide_vectors()
+    s = 0.0
+    for i in range(a.size):
+        s += np.float64(a[i]) * np.float64(b[i])
+    return s
 
 
 @kernel
 def softmax_vjp_rows(a, g, out):
     """out = a * (g - sum(a * g)), row by row; a is the softmax output."""
     for r in range(a.shape[0]):
-        ar, gr, o = a[r], g[r], out[r]
-        s = _dot(ar, gr)
-        for i in range(o.size):
-            o[i] = np.float64(ar[i]) * (np.float64(gr[i]) - s)
+        _softmax_vjp_row(a[r], g[r], out[r])
+
+
+@kernel(inline="always")
+def _softmax_vjp_row(a, g, o):
+    wide_vectors()
+    s = _dot(a, g)
+    for i in range(o.size):
+        o[i] = np.float64(a[i]) * (np.float64(g[i]) - s)
 
 
 @kernel
 def log_softmax_vjp_rows(a, g, out):
     """out = g - exp(a) * sum(g), row by row; a is the log_softmax output."""
+    _exp_all(a.reshape(-1), out.reshape(-1))
     for r in range(a.shape[0]):
-        ar, gr, o = a[r], g[r], out[r]
-        s = _sum(gr)
-        for i in range(o.size):
-            o[i] = np.float64(gr[i]) - np.float64(scalar.exp(ar[i])) * s
+        _log_softmax_vjp_row(g[r], out[r])
+
+
+@kernel
+def _exp_all(a, out):
+    wide_vectors()
+    for i in range(a.size):
+        out[i] = scalar.exp(a[i])
+
+
+@kernel(inline="always")
+def _log_softmax_vjp_row(g, o):
+    """o = g - o * sum(g), with o = exp(a) on entry."""
+    wide_vectors()
+    s = _sum(g)
+    for i in range(o.size):
+        o[i] = np.float64(g[i]) - np.float64(o[i]) * s
+
+
+def _over_last_axis(row_kernel):
+    """Kernels applying ``row_kernel(x_2d, out_2d)`` along the last axis of any shape."""
+
+    @kernel
+    def into(x, out):
+        check_shapes(x.shape, out.shape)
+        if x.size:
+            n = x.shape[-1]
+            row_kernel(np.ascontiguousarray(x).reshape(x.size // n, n), out.reshape(x.size // n, n))
+        return out
+
+    @kernel
+    def new(x):
+        return into(x, np.empty(x.shape, x.dtype))
+
+    return Kernels(into, new)
+
+
+def _vjp_over_last_axis(row_kernel):
+    """Kernels applying ``row_kernel(a_2d, g_2d, out_2d)`` along the last axis."""
+
+    @kernel
+    def into(a, g, out):
+        check_shapes(a.shape, g.shape, out.shape)
+        if a.size:
+            n = a.shape[-1]
+            rows = a.size // n
+            row_kernel(
+                np.ascontiguousarray(a).reshape(rows, n),
+                np.ascontiguousarray(g).reshape(rows, n),
+                out.reshape(rows, n),
+            )
+        return out
+
+    @kernel
+    def new(a, g):
+        return into(a, g, np.empty(a.shape, a.dtype))
+
+    return Kernels(into, new)
+
+
+SOFTMAX = _over_last_axis(softmax_rows)
+LOG_SOFTMAX = _over_last_axis(log_softmax_rows)
+SOFTMAX_VJP = _vjp_over_last_axis(softmax_vjp_rows)
+LOG_SOFTMAX_VJP = _vjp_over_last_axis(log_softmax_vjp_rows)

@@ -17,19 +17,20 @@ import math
 
 import numpy as np
 from numba import types
-from numba.extending import overload
+from numba.core.errors import TypingError
+from numba.extending import intrinsic, overload
 
 from numba_act._jit import EXACT, scalar
 
 # Chebyshev fits of (expm1(r) - r) / r**2 on |r| <= ln(2)/2, highest power
-# first; they leave |error| < 2**-32 (float32) and < 2**-62 (float64) in expm1(r).
+# first; they leave |error| < 2**-27 (float32) and < 2**-62 (float64) in expm1(r),
+# small beside the rounding of 1 + expm1(r) that the low part of exp keeps.
 _EXPM1_F32 = (
-    0.00019891981313977690212,
-    0.0013934541928270264478,
-    0.0083333100242252924299,
-    0.041666456809677876034,
-    0.16666666682534356071,
-    0.50000000142862234172,
+    0.0013926926614021906481,
+    0.0083637738744055734988,
+    0.041666550110305124444,
+    0.16666573381900846023,
+    0.5,
 )
 _EXPM1_F64 = (
     2.0915442297780115217e-9,
@@ -46,6 +47,22 @@ _EXPM1_F64 = (
 )
 
 
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c with one rounding (llvm.fma), for the exact residuals below.
+
+    Written out because ``contract`` only fuses a product that has no other
+    use, and these residuals reuse the product they correct.
+    """
+    if not (a == b == c and a in (types.float32, types.float64)):
+        raise TypingError(f"fma needs three arguments of one float type, got {a}, {b}, {c}")
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen
+
+
 def exp_parts(x):
     """exp(x) as ``(hi, lo)`` with hi = fl(exp(x)) and |lo| < ulp(hi).
 
@@ -59,7 +76,7 @@ def exp_parts(x):
 @scalar
 def _expm1_poly_f32(r):
     T, c = type(r), _EXPM1_F32
-    return ((((T(c[0]) * r + T(c[1])) * r + T(c[2])) * r + T(c[3])) * r + T(c[4])) * r + T(c[5])
+    return (((T(c[0]) * r + T(c[1])) * r + T(c[2])) * r + T(c[3])) * r + T(c[4])
 
 
 @scalar
@@ -69,31 +86,32 @@ def _expm1_poly_f64(r):
     return ((((p * r + T(c[6])) * r + T(c[7])) * r + T(c[8])) * r + T(c[9])) * r + T(c[10])
 
 
-def _exp_parts_impl(dtype, int_type, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
-    T = dtype
+def _exp_parts_impl(T, I, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
+    """exp_parts for float type T with same-width integer type I."""
     log2e = T(1.4426950408889634)
     one = T(1.0)
+    shifter_bits = np.array(shifter).view(I)[()]
 
     def impl(x):
-        # Clamp into the range where the result is finite or just overflows;
-        # a NaN becomes `lo` here and is restored at the end.
-        xc = x if x > lo else lo
-        xc = xc if xc < hi else hi
-        # Round x/ln2 to an integer with the shifter trick: exact, no branch.
-        n = (xc * log2e + shifter) - shifter
-        r = (xc - n * ln2_hi) - n * ln2_lo
-        t = r + (r * r) * poly(r)  # expm1(r)
-        e_hi = one + t
-        e_lo = (one - e_hi) + t  # exact error of 1 + t (|t| < 1)
-        ni = int_type(n)
-        n1 = ni >> 1
-        s1 = int_type((n1 + bias) << mbits).view(T)
-        s2 = int_type((ni - n1 + bias) << mbits).view(T)
-        e_hi = (e_hi * s1) * s2
-        e_lo = (e_lo * s1) * s2
-        if x != x:
-            return x, x
-        return e_hi, e_lo
+        # Comparisons with NaN are false, so a NaN passes both clamps and
+        # flows through every step below into both parts.
+        xc = lo if x < lo else x
+        xc = hi if xc > hi else xc
+        # Adding the shifter rounds x/ln2 to an integer n, which lands in the
+        # low mantissa bits of t: no float-to-int conversion needed.
+        t = xc * log2e + shifter
+        n = t - shifter
+        r = (xc - n * ln2_hi) - n * ln2_lo  # exact: ln2_hi has trailing zeros
+        p = r + (r * r) * poly(r)  # expm1(r)
+        e_hi = one + p
+        e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
+        # 2**n in two factors, each a normal number, so that a subnormal
+        # result is rounded once, in the last product.
+        ni = I(T(t).view(I) - shifter_bits)
+        n1 = I(ni >> 1)
+        s1 = I((n1 + bias) << mbits).view(T)
+        s2 = I((ni - n1 + bias) << mbits).view(T)
+        return (e_hi * s1) * s2, (e_lo * s1) * s2
 
     return impl
 
@@ -101,16 +119,16 @@ def _exp_parts_impl(dtype, int_type, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbit
 @overload(exp_parts, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
 def _exp_parts_overload(x):
     if x == types.float32:
-        f = np.float32
+        f, i = np.float32, np.int32
         return _exp_parts_impl(
-            f, np.int32, f(12582912.0), f(0.693359375), f(-2.12194440e-4),
-            f(-104.0), f(89.0), np.int32(127), np.int32(23), _expm1_poly_f32,
+            f, i, f(12582912.0), f(0.693359375), f(-2.12194440e-4),
+            f(-104.0), f(89.0), i(127), i(23), _expm1_poly_f32,
         )
     if x == types.float64:
-        f = np.float64
+        f, i = np.float64, np.int64
         return _exp_parts_impl(
-            f, np.int64, f(6755399441055744.0), f(0.693145751953125), f(1.42860682030941723212e-6),
-            f(-746.0), f(710.0), np.int64(1023), np.int64(52), _expm1_poly_f64,
+            f, i, f(6755399441055744.0), f(0.693145751953125), f(1.42860682030941723212e-6),
+            f(-746.0), f(710.0), i(1023), i(52), _expm1_poly_f64,
         )
     return None
 
@@ -141,7 +159,7 @@ def _ratio_of_one_plus(x):
     d_hi = one + e_hi
     d_lo = ((one - d_hi) + e_hi) + e_lo
     q = e_hi / d_hi
-    residual = ((e_hi - q * d_hi) + e_lo) - q * d_lo
+    residual = (fma(-q, d_hi, e_hi) + e_lo) - q * d_lo
     return q, residual * (one - q)
 
 
@@ -181,7 +199,7 @@ def tanh(x):
     d_hi = one + e_hi
     d_lo = ((one - d_hi) + e_hi) + e_lo
     q = n_hi / d_hi
-    residual = ((n_hi - q * d_hi) + n_lo) - q * d_lo
+    residual = (fma(-q, d_hi, n_hi) + n_lo) - q * d_lo
     # 1 / (1 + e) = (1 + q) / 2
     q = q + residual * ((one + q) * T(0.5))
     return math.copysign(q, x)
@@ -225,7 +243,7 @@ def _normal_cdf(x):
     # What c misses of 1/sqrt(2); folded to a constant at compile time.
     c_lo = T((np.float64(_SQRT1_2) - np.float64(c)) + np.float64(_SQRT1_2_LO))
     z_hi = -x * c
-    z_lo = (-x * c - z_hi) - x * c_lo  # the first term is an exact FMA residual
+    z_lo = fma(-x, c, -z_hi) - x * c_lo
     value = math.erfc(z_hi) - z_lo * T(_TWO_OVER_SQRT_PI) * exp(-z_hi * z_hi)
     return T(0.5) * value
 
