@@ -16,6 +16,8 @@ import operator
 
 import numpy as np
 
+from numba_act import _parallel
+
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 ACCEPTED = "float16, float32, float64, integer or bool"
 
@@ -111,19 +113,21 @@ def _prepare(arrays, out, names):
     return inputs, shape, result_dtype, compute
 
 
-def _direct_target(out, compute, shape):
-    """``out`` shaped for the kernel when it can be written directly, else None."""
+def _target(out, compute, shape):
+    """Where the kernel writes, and whether that is ``out`` itself (when it can be)."""
     if out is not None and out.dtype == compute and out.flags.c_contiguous:
-        return out.reshape(shape or (1,))
-    return None
+        return out.reshape(shape or (1,)), True
+    return np.empty(shape or (1,), compute), False
 
 
-def _finish(result, out, result_dtype, shape):
-    """Cast to the result dtype, copy into ``out``, unwrap 0-d results to scalars as ufuncs do."""
-    result = result.reshape(shape)
+def _finish(result, out, result_dtype, shape, written=False):
+    """Copy into ``out`` unless ``written`` there, cast to the result dtype, and
+    unwrap 0-d results to scalars as ufuncs do."""
     if out is not None:
-        np.copyto(out, result, casting="unsafe")
+        if not written:
+            np.copyto(out, result.reshape(shape), casting="unsafe")
         return out
+    result = result.reshape(shape)
     if result.dtype != result_dtype:
         result = result.astype(result_dtype)
     return result[()] if shape == () else result
@@ -134,14 +138,17 @@ def elementwise(kernels, arrays, out, names):
 
     The result dtype is the promotion of the inputs' result dtypes.
     """
-    if out is None and _plain(arrays):
+    if out is None and _plain(arrays) and arrays[0].size < _parallel.MIN_SIZE:
         return kernels.new(*arrays)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
-    target = _direct_target(out, compute, shape)
-    if target is not None:
+    target, written = _target(out, compute, shape)
+    threads = _parallel.threads_for(target.size)
+    if threads > 1:
+        flats = [np.ascontiguousarray(a).reshape(-1) for a in inputs] + [target.reshape(-1)]
+        _parallel.split(kernels.flat, flats, target.size, threads)
+    else:
         kernels.into(*inputs, target)
-        return out
-    return _finish(kernels.new(*inputs), out, result_dtype, shape)
+    return _finish(target, out, result_dtype, shape, written)
 
 
 def rows(kernels, arrays, axis, out, names):
@@ -152,15 +159,20 @@ def rows(kernels, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if out is None and (axis == -1 or (type(axis) is int and axis == np.ndim(arrays[0]) - 1)) and _plain(arrays):
+    if out is None and _plain(arrays) and axis in (-1, arrays[0].ndim - 1) and arrays[0].size < _parallel.MIN_SIZE:
         return kernels.new(*arrays)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     axis = normalize_axis(axis, len(shape))
-    if axis == inputs[0].ndim - 1:
-        target = _direct_target(out, compute, shape)
-        if target is not None:
-            kernels.into(*inputs, target)
-            return out
-        return _finish(kernels.new(*inputs), out, result_dtype, shape)
-    moved = [np.moveaxis(a, axis, -1) for a in inputs]
-    return _finish(np.moveaxis(kernels.new(*moved), -1, axis), out, result_dtype, shape)
+    last = axis == inputs[0].ndim - 1
+    if not last:
+        inputs = [np.moveaxis(a, axis, -1) for a in inputs]
+    target, written = _target(out if last else None, compute, inputs[0].shape)
+    n = target.shape[-1]
+    threads = _parallel.threads_for(target.size) if n else 1
+    if threads > 1:
+        blocks = [np.ascontiguousarray(a).reshape(-1, n) for a in inputs] + [target.reshape(-1, n)]
+        _parallel.split(kernels.into, blocks, blocks[0].shape[0], threads, align=1)
+    else:
+        kernels.into(*inputs, target)
+    result = target if last else np.moveaxis(target, -1, axis)
+    return _finish(result, out, result_dtype, shape, written)

@@ -7,11 +7,33 @@ two-constant range reduction of ``exp`` into one product, and
 ``nnan``/``ninf`` would break the NaN and -inf rules that softmax relies on.
 Kernels are cached on disk (see the README for ``NUMBA_CACHE_DIR``); nothing
 is compiled at import time.
+
+Two things keep that cache honest.  Numba keys a cached function on its own
+source file only, so a kernel whose callee changed in another module would
+load stale code: every kernel's cache name carries a hash of the package's
+sources, so a changed or older install never reuses another's entries.  And
+a closure over a jitted function can never hit the cache (its key pickles a
+per-process id), so per-activation kernels are copies of one template with
+the activation bound as a global (:func:`specialize`), not closures.
 """
+
+import hashlib
+import pathlib
+import types as pytypes
 
 import numba
 from numba import types
 from numba.extending import intrinsic
+
+
+def _source_hash():
+    digest = hashlib.sha256()
+    for path in sorted(pathlib.Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+SOURCE_HASH = _source_hash()
 
 EXACT = frozenset({"contract"})
 # Only for plain sums, where any order is as good as the serial one.
@@ -20,15 +42,36 @@ REDUCE = frozenset({"contract", "reassoc"})
 _OPTIONS = {"error_model": "numpy", "cache": True, "nogil": True}
 
 
+def _versioned(fn):
+    fn.__qualname__ = f"{fn.__qualname__}_v{SOURCE_HASH}"
+    return fn
+
+
 def kernel(fn=None, *, fastmath=EXACT, **options):
     """``numba.njit`` with the project's options; usable bare or with arguments."""
-    decorate = numba.njit(fastmath=set(fastmath), **_OPTIONS, **options)
+
+    def decorate(fn):
+        return numba.njit(fastmath=set(fastmath), **_OPTIONS, **options)(_versioned(fn))
+
     return decorate if fn is None else decorate(fn)
 
 
 def scalar(fn):
     """A scalar math kernel, inlined into every loop that calls it."""
-    return numba.njit(fastmath=set(EXACT), inline="always", **_OPTIONS)(fn)
+    return numba.njit(fastmath=set(EXACT), inline="always", **_OPTIONS)(_versioned(fn))
+
+
+def specialize(template, name, **bindings):
+    """Compile a copy of ``template`` called ``name``, with ``bindings`` as globals.
+
+    The template refers to its per-activation parts (the scalar kernel, the
+    loop to call) by global names that the module leaves unset.
+    """
+    fn = pytypes.FunctionType(template.__code__, {**template.__globals__, **bindings}, name, template.__defaults__)
+    fn.__qualname__ = name
+    fn.__module__ = template.__module__
+    fn.__doc__ = template.__doc__
+    return kernel(fn)
 
 
 @intrinsic

@@ -1,89 +1,98 @@
 """Elementwise array kernels, built from the scalar kernels.
 
-For each scalar kernel there are three compiled functions:
+For each scalar kernel there are three compiled functions
+(:class:`numba_act._jit.Kernels`):
 
 - ``flat(*inputs, out)``: the loop itself, over 1-D contiguous arrays.  A
   plain index loop over the inlined scalar kernel, so LLVM vectorizes it.
-- ``into(*inputs, out)``: any shape and layout of the same shape as the
+- ``into(*inputs, out)``: inputs of any layout and the shape of the
   C-contiguous ``out``; non-contiguous inputs are copied first.
 - ``new(*inputs)``: allocates and returns the result.
 
 The Python door calls ``new`` or ``into`` with the user's arrays as they
 are, so that a call costs one dispatch; code inside ``@njit`` calls the same
-functions.
+functions.  Each is a copy of a template below with the activation's kernel
+bound in (see :func:`numba_act._jit.specialize`).
 """
 
 import numpy as np
 
-from numba_act._jit import Kernels, check_shapes, kernel, wide_vectors
+from numba_act._jit import Kernels, check_shapes, specialize, wide_vectors
+
+# Bound per activation by specialize(); unset in the templates themselves.
+f = df = flat = into = None
 
 
-def forward(f):
-    """out[i] = f(x[i])."""
-
-    @kernel
-    def flat(x, out):
-        wide_vectors()
-        for i in range(x.size):
-            out[i] = f(x[i])
-
-    @kernel
-    def into(x, out):
-        check_shapes(x.shape, out.shape)
-        flat(np.ascontiguousarray(x).reshape(-1), out.reshape(-1))
-        return out
-
-    @kernel
-    def new(x):
-        return into(x, np.empty(x.shape, x.dtype))
-
-    return Kernels(into, new, flat)
+def _forward_flat(x, out):
+    wide_vectors()
+    for i in range(x.size):
+        out[i] = f(x[i])
 
 
-def derivative(df):
-    """out[i] = df(z[i], a[i]): the local derivative."""
-
-    @kernel
-    def flat(z, a, out):
-        wide_vectors()
-        for i in range(z.size):
-            out[i] = df(z[i], a[i])
-
-    @kernel
-    def into(z, a, out):
-        check_shapes(z.shape, a.shape, out.shape)
-        flat(np.ascontiguousarray(z).reshape(-1), np.ascontiguousarray(a).reshape(-1), out.reshape(-1))
-        return out
-
-    @kernel
-    def new(z, a):
-        return into(z, a, np.empty(z.shape, z.dtype))
-
-    return Kernels(into, new, flat)
+def _derivative_flat(z, a, out):
+    wide_vectors()
+    for i in range(z.size):
+        out[i] = df(z[i], a[i])
 
 
-def vjp(df):
-    """out[i] = g[i] * df(z[i], a[i]): the vector-Jacobian product."""
+def _vjp_flat(z, a, g, out):
+    wide_vectors()
+    for i in range(z.size):
+        out[i] = g[i] * df(z[i], a[i])
 
-    @kernel
-    def flat(z, a, g, out):
-        wide_vectors()
-        for i in range(z.size):
-            out[i] = g[i] * df(z[i], a[i])
 
-    @kernel
-    def into(z, a, g, out):
-        check_shapes(z.shape, a.shape, g.shape, out.shape)
-        flat(
-            np.ascontiguousarray(z).reshape(-1),
-            np.ascontiguousarray(a).reshape(-1),
-            np.ascontiguousarray(g).reshape(-1),
-            out.reshape(-1),
-        )
-        return out
+def _into1(x, out):
+    check_shapes(x.shape, out.shape)
+    flat(np.ascontiguousarray(x).reshape(-1), out.reshape(-1))
+    return out
 
-    @kernel
-    def new(z, a, g):
-        return into(z, a, g, np.empty(z.shape, z.dtype))
 
-    return Kernels(into, new, flat)
+def _into2(z, a, out):
+    check_shapes(z.shape, a.shape, out.shape)
+    flat(np.ascontiguousarray(z).reshape(-1), np.ascontiguousarray(a).reshape(-1), out.reshape(-1))
+    return out
+
+
+def _into3(z, a, g, out):
+    check_shapes(z.shape, a.shape, g.shape, out.shape)
+    flat(
+        np.ascontiguousarray(z).reshape(-1),
+        np.ascontiguousarray(a).reshape(-1),
+        np.ascontiguousarray(g).reshape(-1),
+        out.reshape(-1),
+    )
+    return out
+
+
+def _new1(x):
+    return into(x, np.empty(x.shape, x.dtype))
+
+
+def _new2(z, a):
+    return into(z, a, np.empty(z.shape, z.dtype))
+
+
+def _new3(z, a, g):
+    return into(z, a, g, np.empty(z.shape, z.dtype))
+
+
+def _kernels(name, flat_template, into_template, new_template, **bindings):
+    flat_kernel = specialize(flat_template, f"{name}_flat", **bindings)
+    into_kernel = specialize(into_template, f"{name}_into", flat=flat_kernel)
+    new_kernel = specialize(new_template, f"{name}_new", into=into_kernel)
+    return Kernels(into_kernel, new_kernel, flat_kernel)
+
+
+def forward(name, scalar_kernel):
+    """Kernels for out[i] = f(x[i])."""
+    return _kernels(name, _forward_flat, _into1, _new1, f=scalar_kernel)
+
+
+def derivative(name, scalar_derivative):
+    """Kernels for out[i] = df(z[i], a[i]), the local derivative."""
+    return _kernels(f"{name}_derivative", _derivative_flat, _into2, _new2, df=scalar_derivative)
+
+
+def vjp(name, scalar_derivative):
+    """Kernels for out[i] = g[i] * df(z[i], a[i]), the vector-Jacobian product."""
+    return _kernels(f"{name}_vjp", _vjp_flat, _into3, _new3, df=scalar_derivative)

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from numba_act import _arrays, elementwise, reference, rowwise, scalar
+from numba_act import _arrays, _parallel, elementwise, reference, rowwise, scalar
 
 EPS = reference.EPS
 
@@ -63,12 +63,17 @@ _DTYPES_DOC = """
 
 
 def _is_plain(x):
-    """A native float32/float64 array of 1 or more dimensions: one compiled call does it all."""
-    return type(x) is np.ndarray and (x.dtype is _arrays.F32 or x.dtype is _arrays.F64) and x.ndim
+    """A native float32/float64 array, ndim >= 1, too small to split: one compiled call does it all."""
+    return (
+        type(x) is np.ndarray
+        and (x.dtype is _arrays.F32 or x.dtype is _arrays.F64)
+        and x.ndim
+        and x.size < _parallel.MIN_SIZE
+    )
 
 
 def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
-    kernels = (elementwise.forward(f), elementwise.derivative(df), elementwise.vjp(df))
+    kernels = (elementwise.forward(name, f), elementwise.derivative(name, df), elementwise.vjp(name, df))
     forward_kernels, derivative_kernels, vjp_kernels = kernels
     new = forward_kernels.new
 

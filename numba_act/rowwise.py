@@ -14,7 +14,7 @@ all vectorized; short rows share one vectorized exp pass over the array.
 import numpy as np
 
 from numba_act import scalar
-from numba_act._jit import REDUCE, Kernels, check_shapes, kernel, wide_vectors
+from numba_act._jit import REDUCE, Kernels, check_shapes, kernel, specialize, wide_vectors
 
 _BLOCK = 512  # float64 sums are pairwise over blocks of this many terms
 
@@ -140,30 +140,29 @@ def _sum_exp(e, x, m):
 _SHORT_ROW = 64
 
 
-def _rows_of_exp(finish):
-    """A row kernel: e = exp(x - max) per row into out, then ``finish(row, max, out_row)``."""
+# Bound per kernel by specialize(); unset in the templates themselves.
+finish = row_kernel = into = None
 
-    @kernel
-    def rows_kernel(x, out):
-        n_rows, n = x.shape
-        if n == 0:
-            return
-        if n < _SHORT_ROW:
-            maxima = np.empty(n_rows, x.dtype)
-            for r in range(n_rows):
-                maxima[r] = _max(x[r])
-                out[r, :] = maxima[r]
-            _exp_minus_out(x.reshape(-1), out.reshape(-1))
-            for r in range(n_rows):
-                finish(x[r], maxima[r], out[r])
-        else:
-            # One row at a time, so that it stays in cache across the passes.
-            for r in range(n_rows):
-                m = _max(x[r])
-                _exp_shifted(x[r], m, out[r])
-                finish(x[r], m, out[r])
 
-    return rows_kernel
+def _rows_of_exp(x, out):
+    """e = exp(x - max) per row into out, then ``finish(row, max, out_row)``."""
+    n_rows, n = x.shape
+    if n == 0:
+        return
+    if n < _SHORT_ROW:
+        maxima = np.empty(n_rows, x.dtype)
+        for r in range(n_rows):
+            maxima[r] = _max(x[r])
+            out[r, :] = maxima[r]
+        _exp_minus_out(x.reshape(-1), out.reshape(-1))
+        for r in range(n_rows):
+            finish(x[r], maxima[r], out[r])
+    else:
+        # One row at a time, so that it stays in cache across the passes.
+        for r in range(n_rows):
+            m = _max(x[r])
+            _exp_shifted(x[r], m, out[r])
+            finish(x[r], m, out[r])
 
 
 @kernel(inline="always")
@@ -185,10 +184,8 @@ def _log_softmax_finish(row, m, o):
         o[i] = (np.float64(d) - log_sum) + np.float64(lo)
 
 
-softmax_rows = _rows_of_exp(_softmax_finish)
-softmax_rows.__doc__ = "out = exp(x - max) / sum(exp(x - max)), row by row."
-log_softmax_rows = _rows_of_exp(_log_softmax_finish)
-log_softmax_rows.__doc__ = "out = (x - max) - log(sum(exp(x - max))), row by row."
+softmax_rows = specialize(_rows_of_exp, "softmax_rows", finish=_softmax_finish)
+log_softmax_rows = specialize(_rows_of_exp, "log_softmax_rows", finish=_log_softmax_finish)
 
 
 @kernel(fastmath=REDUCE)
@@ -239,48 +236,42 @@ def _log_softmax_vjp_row(g, o):
         o[i] = np.float64(g[i]) - np.float64(o[i]) * s
 
 
-def _over_last_axis(row_kernel):
-    """Kernels applying ``row_kernel(x_2d, out_2d)`` along the last axis of any shape."""
-
-    @kernel
-    def into(x, out):
-        check_shapes(x.shape, out.shape)
-        if x.size:
-            n = x.shape[-1]
-            row_kernel(np.ascontiguousarray(x).reshape(x.size // n, n), out.reshape(x.size // n, n))
-        return out
-
-    @kernel
-    def new(x):
-        return into(x, np.empty(x.shape, x.dtype))
-
-    return Kernels(into, new)
+def _into1(x, out):
+    check_shapes(x.shape, out.shape)
+    if x.size:
+        n = x.shape[-1]
+        row_kernel(np.ascontiguousarray(x).reshape(x.size // n, n), out.reshape(x.size // n, n))
+    return out
 
 
-def _vjp_over_last_axis(row_kernel):
-    """Kernels applying ``row_kernel(a_2d, g_2d, out_2d)`` along the last axis."""
-
-    @kernel
-    def into(a, g, out):
-        check_shapes(a.shape, g.shape, out.shape)
-        if a.size:
-            n = a.shape[-1]
-            rows = a.size // n
-            row_kernel(
-                np.ascontiguousarray(a).reshape(rows, n),
-                np.ascontiguousarray(g).reshape(rows, n),
-                out.reshape(rows, n),
-            )
-        return out
-
-    @kernel
-    def new(a, g):
-        return into(a, g, np.empty(a.shape, a.dtype))
-
-    return Kernels(into, new)
+def _into2(a, g, out):
+    check_shapes(a.shape, g.shape, out.shape)
+    if a.size:
+        n = a.shape[-1]
+        rows = a.size // n
+        row_kernel(
+            np.ascontiguousarray(a).reshape(rows, n),
+            np.ascontiguousarray(g).reshape(rows, n),
+            out.reshape(rows, n),
+        )
+    return out
 
 
-SOFTMAX = _over_last_axis(softmax_rows)
-LOG_SOFTMAX = _over_last_axis(log_softmax_rows)
-SOFTMAX_VJP = _vjp_over_last_axis(softmax_vjp_rows)
-LOG_SOFTMAX_VJP = _vjp_over_last_axis(log_softmax_vjp_rows)
+def _new1(x):
+    return into(x, np.empty(x.shape, x.dtype))
+
+
+def _new2(a, g):
+    return into(a, g, np.empty(a.shape, a.dtype))
+
+
+def _over_last_axis(name, kernel_2d, into_template, new_template):
+    """Kernels applying a row kernel along the last axis of any shape."""
+    into_kernel = specialize(into_template, f"{name}_into", row_kernel=kernel_2d)
+    return Kernels(into_kernel, specialize(new_template, f"{name}_new", into=into_kernel))
+
+
+SOFTMAX = _over_last_axis("softmax", softmax_rows, _into1, _new1)
+LOG_SOFTMAX = _over_last_axis("log_softmax", log_softmax_rows, _into1, _new1)
+SOFTMAX_VJP = _over_last_axis("softmax_vjp", softmax_vjp_rows, _into2, _new2)
+LOG_SOFTMAX_VJP = _over_last_axis("log_softmax_vjp", log_softmax_vjp_rows, _into2, _new2)

@@ -1,0 +1,350 @@
+"""Side-by-side speed of numba_act and the other ways to compute the same thing.
+
+Run ``python -m numba_act.bench`` (``--help`` for options).  In one process it
+times every registered activation, forward and backward (the vector-Jacobian
+product), float32 and float64, against:
+
+- ``numpy``: the plain NumPy formulas of :mod:`numba_act.reference` (the baseline),
+- ``scipy``: ``scipy.special.expit``, ``softmax`` and ``log_softmax``, where they exist,
+- ``torch`` and ``jax`` (``jax.jit``), when they are installed; skipped otherwise.
+
+Threads are pinned: one thread for every library unless ``--threads all``
+(jax always runs on one thread: its pool is fixed at import).  Results are
+nanoseconds per element (best of several repeats) and ratios measured in the
+same run; a table is printed and a PNG plot written (needs matplotlib).
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+ELEMENTWISE_SIZES = (10**3, 10**5, 10**7)
+ROW_SHAPES = ((32, 10), (256, 1000), (64, 50257))
+DTYPES = ("float32", "float64")
+
+
+def _best_time(fn, budget=0.2, repeats=5):
+    """Best seconds per call of ``fn()``, calls batched to fill ``budget``."""
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-7)
+    number = max(1, int(budget / repeats / once))
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+# ------------------------------------------------------------------ implementations
+
+
+def _numba_act(name, direction):
+    import numba_act
+
+    entry = numba_act.REGISTRY[name]
+    if direction == "forward":
+        return lambda x, a, g: entry.forward(x)
+    return lambda x, a, g: numba_act.activation_backward(x, a, name, g)
+
+
+def _numpy(name, direction):
+    from numba_act import REGISTRY
+
+    entry = REGISTRY[name]
+    if direction == "forward":
+        return lambda x, a, g: entry.reference(x)
+    return lambda x, a, g: entry.reference_vjp(x, a, g)
+
+
+def _scipy(name, direction):
+    try:
+        import scipy.special as sc
+    except ImportError:
+        return None
+    forward = {"sigmoid": sc.expit, "softmax": lambda x: sc.softmax(x, axis=-1), "log_softmax": lambda x: sc.log_softmax(x, axis=-1)}
+    if direction != "forward" or name not in forward:
+        return None
+    f = forward[name]
+    return lambda x, a, g: f(x)
+
+
+def _torch(name, direction):
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    aten = torch.ops.aten
+    forward = {
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "softmax": lambda x: torch.softmax(x, -1),
+        "log_softmax": lambda x: torch.log_softmax(x, -1),
+        "tanh": torch.tanh,
+        "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
+        "elu": F.elu,
+        "gelu": F.gelu,
+        "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+        "silu": F.silu,
+        "softplus": F.softplus,
+    }
+    backward = {
+        "sigmoid": lambda x, a, g: aten.sigmoid_backward(g, a),
+        "relu": lambda x, a, g: aten.threshold_backward(g, a, 0),
+        "softmax": lambda x, a, g: aten._softmax_backward_data(g, a, -1, a.dtype),
+        "log_softmax": lambda x, a, g: aten._log_softmax_backward_data(g, a, -1, a.dtype),
+        "tanh": lambda x, a, g: aten.tanh_backward(g, a),
+        "leaky_relu": lambda x, a, g: aten.leaky_relu_backward(g, x, 0.01, False),
+        "elu": lambda x, a, g: aten.elu_backward(g, 1.0, 1.0, 1.0, False, x),
+        "gelu": lambda x, a, g: aten.gelu_backward(g, x),
+        "gelu_tanh": lambda x, a, g: aten.gelu_backward(g, x, approximate="tanh"),
+        "silu": lambda x, a, g: aten.silu_backward(g, x),
+        "softplus": lambda x, a, g: aten.softplus_backward(g, x, 1.0, 20.0),
+    }
+    if name not in forward:
+        return None
+    if direction == "forward":
+        f = forward[name]
+        return lambda x, a, g: f(x)
+    return backward[name]
+
+
+def _jax(name, direction):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    nn = jax.nn
+    forward = {
+        "sigmoid": nn.sigmoid,
+        "relu": nn.relu,
+        "softmax": nn.softmax,
+        "log_softmax": nn.log_softmax,
+        "tanh": jnp.tanh,
+        "leaky_relu": lambda x: nn.leaky_relu(x, 0.01),
+        "elu": nn.elu,
+        "gelu": lambda x: nn.gelu(x, approximate=False),
+        "gelu_tanh": lambda x: nn.gelu(x, approximate=True),
+        "silu": nn.silu,
+        "softplus": nn.softplus,
+    }
+    if name not in forward:
+        return None
+    f = forward[name]
+    if direction == "forward":
+        compiled = jax.jit(f)
+        return lambda x, a, g: compiled(x).block_until_ready()
+    compiled = jax.jit(lambda x, g: jax.vjp(f, x)[1](g)[0])
+    return lambda x, a, g: compiled(x, g).block_until_ready()
+
+
+IMPLEMENTATIONS = {"numba_act": _numba_act, "numpy": _numpy, "scipy": _scipy, "torch": _torch, "jax": _jax}
+
+
+def _convert(impl, arrays):
+    if impl == "torch":
+        import torch
+
+        return [torch.from_numpy(a) for a in arrays]
+    if impl == "jax":
+        import jax.numpy as jnp
+
+        return [jnp.asarray(a) for a in arrays]
+    return arrays
+
+
+def _inputs(name, shape, dtype, rng):
+    from numba_act import REGISTRY
+
+    x = rng.standard_normal(shape).astype(dtype) * dtype(3)
+    a = np.asarray(REGISTRY[name].forward(x))
+    g = rng.standard_normal(shape).astype(dtype)
+    return x, a, g
+
+
+# ------------------------------------------------------------------ the run
+
+
+def _pin_threads(threads):
+    import numba
+
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if threads == "all" else 1)
+    try:
+        import torch
+
+        torch.set_num_threads(os.cpu_count() if threads == "all" else 1)
+    except ImportError:
+        pass
+
+
+def run(names=None, dtypes=DTYPES, sizes=ELEMENTWISE_SIZES, shapes=ROW_SHAPES, directions=("forward", "backward"),
+        thread_modes=("one", "all"), budget=0.2, stream=sys.stdout):
+    """Time every case; returns a list of dicts (one per case and implementation)."""
+    from numba_act import REGISTRY
+
+    rng = np.random.default_rng(0)
+    names = names or list(REGISTRY)
+    rows = []
+    for threads in thread_modes:
+        _pin_threads(threads)
+        for name in names:
+            shapes_for = [(s,) for s in sizes] if not REGISTRY[name].rowwise else list(shapes)
+            for direction in directions:
+                for dtype_name in dtypes:
+                    dtype = np.dtype(dtype_name).type
+                    for shape in shapes_for:
+                        arrays = _inputs(name, shape, dtype, rng)
+                        size = arrays[0].size
+                        for impl, make in IMPLEMENTATIONS.items():
+                            if threads == "all" and impl in ("numpy", "scipy", "jax"):
+                                continue  # single-threaded libraries: the one-thread figure stands
+                            fn = make(name, direction)
+                            if fn is None:
+                                continue
+                            args = _convert(impl, arrays)
+                            seconds = _best_time(lambda fn=fn, args=args: fn(*args), budget)
+                            rows.append(
+                                dict(name=name, direction=direction, dtype=dtype_name, shape=shape, size=size,
+                                     threads=threads, impl=impl, seconds=seconds, ns_per_element=seconds / size * 1e9)
+                            )
+                        _print_case(rows, stream)
+    return rows
+
+
+def _case_key(row):
+    return (row["threads"], row["name"], row["direction"], row["dtype"], row["shape"])
+
+
+def _print_case(rows, stream):
+    key = _case_key(rows[-1])
+    case = {r["impl"]: r for r in rows if _case_key(r) == key}
+    ours = case["numba_act"]["seconds"]
+    shape = "x".join(map(str, key[4]))
+    cells = []
+    for impl in IMPLEMENTATIONS:
+        if impl in case:
+            r = case[impl]
+            ratio = "" if impl == "numba_act" else f" ({r['seconds'] / ours:4.1f}x)"
+            cells.append(f"{impl} {r['ns_per_element']:8.3f}{ratio}")
+    print(f"{key[0]:>3} {key[1]:<11} {key[2]:<8} {key[3]:<7} {shape:>10}  " + "  ".join(cells), file=stream, flush=True)
+
+
+def targets(budget=0.3):
+    """The ratios of the performance targets, measured side by side now."""
+    import numba
+
+    import numba_act
+
+    rng = np.random.default_rng(1)
+    out = {}
+    numba.set_num_threads(1)
+    x = rng.standard_normal(10**5).astype(np.float32)
+    o = np.empty_like(x)
+    out["relu 1e5 out= vs np.copyto (time ratio, lower is better)"] = _best_time(
+        lambda: numba_act.relu(x, out=o), budget) / _best_time(lambda: np.copyto(o, x), budget)
+    a, g = numba_act.sigmoid(x), rng.standard_normal(10**5).astype(np.float32)
+    mult = _best_time(lambda: np.multiply(a, g), budget)
+    for name, entry in numba_act.REGISTRY.items():
+        if not entry.rowwise:
+            aa = entry.forward(x)
+            out[f"{name} vjp 1e5 vs np.multiply(a, g)"] = _best_time(
+                lambda entry=entry, aa=aa: entry.vjp(x, aa, g), budget) / mult
+    z = rng.standard_normal((32, 10)).astype(np.float32)
+    out["activation_forward(z, 'relu') (32, 10) vs relu(z)"] = _best_time(
+        lambda: numba_act.activation_forward(z, "relu"), budget) / _best_time(lambda: numba_act.relu(z), budget)
+    for n in (10**6, 10**7):
+        x = rng.standard_normal(n).astype(np.float32)
+        o = np.empty_like(x)
+        numba.set_num_threads(1)
+        one = _best_time(lambda: numba_act.sigmoid(x, out=o), budget)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        every = _best_time(lambda: numba_act.sigmoid(x, out=o), budget)
+        out[f"sigmoid {n:.0e} one thread / all threads (speedup)"] = one / every
+        out[f"sigmoid {n:.0e} all threads vs np.copyto (time ratio)"] = every / _best_time(lambda: np.copyto(o, x), budget)
+    numba.set_num_threads(1)
+    return out
+
+
+def plot(rows, path):
+    """A PNG of ns/element per implementation for the main cases (one thread)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(n, d) for n in ("sigmoid", "softmax") for d in ("forward", "backward")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4), squeeze=False)
+    for ax, (name, direction) in zip(axes[0], panels):
+        sel = [r for r in rows if r["name"] == name and r["direction"] == direction and r["threads"] == "one"]
+        cases = sorted({(r["dtype"], r["shape"]) for r in sel}, key=lambda c: (c[0], np.prod(c[1])))
+        labels = [f"{d[5:]} {'x'.join(map(str, s))}" for d, s in cases]
+        impls = [i for i in IMPLEMENTATIONS if any(r["impl"] == i for r in sel)]
+        width = 0.8 / max(len(impls), 1)
+        for k, impl in enumerate(impls):
+            values = [next((r["ns_per_element"] for r in sel if (r["dtype"], r["shape"]) == c and r["impl"] == impl), np.nan)
+                      for c in cases]
+            ax.bar(np.arange(len(cases)) + k * width, values, width, label=impl)
+        ax.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, labels, rotation=45, ha="right", fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel("ns per element (lower is better)")
+        ax.set_title(f"{name} {direction}, one thread")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(machine(), fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def machine():
+    """One line naming this machine and the library versions."""
+    import numba
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m numba_act.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--names", nargs="*", help="activations to time (default: all registered)")
+    parser.add_argument("--quick", action="store_true", help="sizes 1e3 and 1e5, shapes (32, 10) and (256, 1000), shorter timing")
+    parser.add_argument("--threads", choices=("one", "all", "both"), default="both")
+    parser.add_argument("--plot", default="numba_act_bench.png", help="where to write the PNG (empty: none)")
+    parser.add_argument("--no-targets", action="store_true", help="skip the performance-target ratios")
+    args = parser.parse_args(argv)
+
+    # jax reads its thread count once, at import: pin it to one before anything imports it.
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    print(machine())
+    print("ns per element, best of 5; (Nx) = that implementation's time / numba_act's (above 1: numba_act is faster)")
+    kwargs = dict(thread_modes=("one", "all") if args.threads == "both" else (args.threads,))
+    if args.quick:
+        kwargs.update(sizes=ELEMENTWISE_SIZES[:2], shapes=ROW_SHAPES[:2], budget=0.05)
+    rows = run(names=args.names, **kwargs)
+    if not args.no_targets:
+        print("\nperformance targets, measured now:")
+        for label, value in targets(budget=0.05 if args.quick else 0.3).items():
+            print(f"  {label:<60} {value:6.2f}")
+    if args.plot:
+        try:
+            plot(rows, args.plot)
+            print(f"\nplot written to {args.plot}")
+        except ImportError:
+            print("\nno plot: matplotlib is not installed (pip install 'numba_act[bench]')")
+
+
+if __name__ == "__main__":
+    main()
