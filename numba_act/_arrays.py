@@ -93,6 +93,25 @@ def _plain(arrays):
     return all(type(a) is np.ndarray and a.dtype is x.dtype for a in arrays[1:])
 
 
+def _ready_out(arrays, out):
+    """True when ``out`` (given) can take the kernel's result for plain ``arrays`` as is.
+
+    That is: every check of :func:`check_out` passes and ``out`` is C-contiguous
+    in the inputs' dtype.  Anything else goes the long way, which converts or
+    raises.
+    """
+    x = arrays[0]
+    if not (
+        type(out) is np.ndarray
+        and out.dtype is x.dtype
+        and out.shape == x.shape
+        and out.flags.c_contiguous
+        and out.flags.writeable
+    ):
+        return False
+    return all(a is out or not np.may_share_memory(a, out) or _same_view(a, out) for a in arrays)
+
+
 def _prepare(arrays, out, names):
     """Convert by the dtype rules and check everything.
 
@@ -138,8 +157,11 @@ def elementwise(kernels, arrays, out, names):
 
     The result dtype is the promotion of the inputs' result dtypes.
     """
-    if out is None and _plain(arrays) and arrays[0].size < _parallel.MIN_SIZE:
-        return kernels.new(*arrays)
+    if _plain(arrays) and arrays[0].size < _parallel.MIN_SIZE:
+        if out is None:
+            return kernels.new(*arrays)
+        if _ready_out(arrays, out):
+            return kernels.into(*arrays, out)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     target, written = _target(out, compute, shape)
     threads = _parallel.threads_for(target.size)
@@ -159,8 +181,11 @@ def rows(kernels, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if out is None and _plain(arrays) and axis in (-1, arrays[0].ndim - 1) and arrays[0].size < _parallel.MIN_SIZE:
-        return kernels.new(*arrays)
+    if _plain(arrays) and axis in (-1, arrays[0].ndim - 1) and arrays[0].size < _parallel.MIN_SIZE:
+        if out is None:
+            return kernels.new(*arrays)
+        if _ready_out(arrays, out):
+            return kernels.into(*arrays, out)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     axis = normalize_axis(axis, len(shape))
     last = axis == inputs[0].ndim - 1
