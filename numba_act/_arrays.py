@@ -86,11 +86,11 @@ def normalize_axis(axis, ndim):
 
 
 def _plain(arrays):
-    """True when every array is a native float32/float64 ndarray of one dtype, ndim >= 1."""
+    """True when every array is a native float32/float64 ndarray of one dtype and shape, ndim >= 1."""
     x = arrays[0]
     if type(x) is not np.ndarray or not (x.dtype is F32 or x.dtype is F64) or not x.ndim:
         return False
-    return all(type(a) is np.ndarray and a.dtype is x.dtype for a in arrays[1:])
+    return all(type(a) is np.ndarray and a.dtype is x.dtype and a.shape == x.shape for a in arrays[1:])
 
 
 def _ready_out(arrays, out):
@@ -181,7 +181,7 @@ def rows(kernels, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if _plain(arrays) and axis in (-1, arrays[0].ndim - 1) and arrays[0].size < _parallel.MIN_SIZE:
+    if _plain(arrays) and type(axis) is int and axis in (-1, arrays[0].ndim - 1) and arrays[0].size < _parallel.MIN_SIZE:
         if out is None:
             return kernels.new(*arrays)
         if _ready_out(arrays, out):

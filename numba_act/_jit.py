@@ -1,10 +1,13 @@
 """Compiler options for every kernel, declared once.
 
 ``error_model="numpy"`` drops the ZeroDivisionError check that would stop
-LLVM from vectorizing ``1 / (1 + e)``.  The only fast-math flag is
-``contract`` (fused multiply-add): ``reassoc`` would let LLVM fold the
-two-constant range reduction of ``exp`` into one product, and
-``nnan``/``ninf`` would break the NaN and -inf rules that softmax relies on.
+LLVM from vectorizing ``1 / (1 + e)``.  The math kernels use no fast-math
+flag at all: fused multiply-adds are written out (``scalar.fma``) where they
+matter, so a kernel inlined into user ``@njit`` code, which compiles with
+the user's flags, gives bit for bit the same results.  ``reassoc`` would
+also let LLVM fold the two-constant range reduction of ``exp`` into one
+product, and ``nnan``/``ninf`` would break the NaN and -inf rules that
+softmax relies on; only plain sums get ``reassoc``, so that they vectorize.
 Kernels are cached on disk (see the README for ``NUMBA_CACHE_DIR``); nothing
 is compiled at import time.
 
@@ -20,10 +23,11 @@ the activation bound as a global (:func:`specialize`), not closures.
 import hashlib
 import pathlib
 import types as pytypes
+import warnings
 
 import numba
 from numba import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 
 def _source_hash():
@@ -35,30 +39,48 @@ def _source_hash():
 
 SOURCE_HASH = _source_hash()
 
-EXACT = frozenset({"contract"})
+EXACT = frozenset()
 # Only for plain sums, where any order is as good as the serial one.
-REDUCE = frozenset({"contract", "reassoc"})
+REDUCE = frozenset({"reassoc"})
 
-_OPTIONS = {"error_model": "numpy", "cache": True, "nogil": True}
+_OPTIONS = {"error_model": "numpy", "nogil": True}
 
 
-def _versioned(fn):
+_caching = True
+
+
+def _njit(fn, **options):
+    """``numba.njit(cache=True)``, or without the cache where no directory can take it."""
+    global _caching
     fn.__qualname__ = f"{fn.__qualname__}_v{SOURCE_HASH}"
-    return fn
+    if _caching:
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except RuntimeError as err:  # read-only install and no NUMBA_CACHE_DIR
+            if "no locator available" not in str(err):
+                raise
+            _caching = False
+            warnings.warn(
+                "numba_act: no writable directory for the compiled-kernel cache, so kernels "
+                "compile again in every process; set NUMBA_CACHE_DIR to a writable directory",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    return numba.njit(cache=False, **options)(fn)
 
 
 def kernel(fn=None, *, fastmath=EXACT, **options):
     """``numba.njit`` with the project's options; usable bare or with arguments."""
 
     def decorate(fn):
-        return numba.njit(fastmath=set(fastmath), **_OPTIONS, **options)(_versioned(fn))
+        return _njit(fn, fastmath=set(fastmath), **_OPTIONS, **options)
 
     return decorate if fn is None else decorate(fn)
 
 
 def scalar(fn):
     """A scalar math kernel, inlined into every loop that calls it."""
-    return numba.njit(fastmath=set(EXACT), inline="always", **_OPTIONS)(_versioned(fn))
+    return _njit(fn, fastmath=set(EXACT), inline="always", **_OPTIONS)
 
 
 def specialize(template, name, **bindings):
@@ -94,12 +116,27 @@ def wide_vectors(typingctx):
     return types.void(), codegen
 
 
-@kernel
-def check_shapes(first, *others):
+def check_shapes(*shapes):
     """ValueError unless all the shapes are equal (kernels never broadcast)."""
-    for shape in others:
-        if shape != first:
+    if any(shape != shapes[0] for shape in shapes):
+        raise ValueError("numba_act: the arrays must all have the same shape")
+
+
+@overload(check_shapes, jit_options={"nogil": True})
+def _check_shapes_overload(*shapes):
+    if len({len(shape) for shape in shapes}) > 1:
+
+        def differ(*shapes):
             raise ValueError("numba_act: the arrays must all have the same shape")
+
+        return differ
+
+    def compare(*shapes):
+        for shape in shapes:
+            if shape != shapes[0]:
+                raise ValueError("numba_act: the arrays must all have the same shape")
+
+    return compare
 
 
 class Kernels:

@@ -229,6 +229,8 @@ for _entry in REGISTRY.values():
 def _gelu_overload(x, approximate="none", out=None):
     if _is_none(approximate):
         name = "gelu"
+    elif isinstance(approximate, (str, bool)):  # the default, passed as a value
+        name = _gelu_name(approximate)
     elif isinstance(approximate, types.StringLiteral):
         name = _gelu_name(approximate.literal_value)
     elif isinstance(approximate, types.BooleanLiteral):

@@ -29,6 +29,12 @@ def sigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _stable_sigmoid(x):
+    """sigmoid without the seed formula's clipping, for the formulas built on it."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
 def relu(x):
     return np.maximum(0, x)
 
@@ -65,7 +71,7 @@ def gelu_tanh(x):
 
 
 def silu(x):
-    return x * sigmoid(x)
+    return x * _stable_sigmoid(x)
 
 
 def softplus(x):
@@ -107,12 +113,12 @@ def gelu_tanh_grad(z, a):
 
 
 def silu_grad(z, a):
-    s = sigmoid(z)
-    return s * (1 + z * (1 - s))
+    s = _stable_sigmoid(z)
+    return s * (1 + z * _stable_sigmoid(-z))
 
 
 def softplus_grad(z, a):
-    return sigmoid(z)
+    return _stable_sigmoid(z)
 
 
 def softmax_grad(z, a):

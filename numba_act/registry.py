@@ -113,17 +113,26 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
     )
 
 
+def _check_unused_z(z, a):
+    """The row-wise backward passes need only a; a z that is given must still match it."""
+    if z is not None:
+        z, a = _arrays.as_array(z, "z"), _arrays.as_array(a, "a")
+        if z.shape != a.shape:
+            raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
+
+
 def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_cases):
     new = forward_kernels.new
 
     def forward(x, axis=-1, out=None):
-        if out is None and axis == -1 and _is_plain(x):
+        if out is None and type(axis) is int and axis == -1 and _is_plain(x):
             return new(x)
         return _arrays.rows(forward_kernels, (x,), axis, out, ("x",))
 
     def derivative(z, a, out=None):
         a = _arrays.as_array(a, "a")
         compute, result = _arrays.dtype_rule(a.dtype, "a")
+        _check_unused_z(z, a)
         if out is None:
             return np.ones(a.shape, result)
         _arrays.check_out(out, a.shape, result, (a,))
@@ -131,6 +140,7 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
         return out
 
     def vjp(z, a, grad, axis=-1, out=None):
+        _check_unused_z(z, a)
         return _arrays.rows(vjp_kernels, (a, grad), axis, out, ("a", "grad"))
 
     return Activation(

@@ -58,7 +58,9 @@ def _shifted(x, m):
     d = x - m
     m_part = d - x
     x_part = d - m_part
-    return d, (x - x_part) - (m + m_part)
+    lo = (x - x_part) - (m + m_part)
+    # x = -inf gives d = -inf exactly, but lo = NaN; a NaN d stays NaN anyway.
+    return d, lo if lo == lo else type(lo)(0.0)
 
 
 @kernel(inline="always")
@@ -66,7 +68,7 @@ def _exp_of_difference(x, m):
     """exp(x - m), with the rounding of x - m fed back: exp(d + lo) = exp(d) (1 + lo)."""
     d, lo = _shifted(x, m)
     e_hi, e_lo = scalar.exp_parts(d)
-    return e_hi + (e_lo + e_hi * lo)
+    return e_hi + scalar.fma(e_hi, lo, e_lo)
 
 
 @kernel
@@ -236,11 +238,18 @@ def _log_softmax_vjp_row(g, o):
         o[i] = np.float64(g[i]) - np.float64(o[i]) * s
 
 
+# The row kernels read their inputs again after writing out, so an out that
+# is also an input (in-place work) gets a scratch array, copied back at the end.
+
+
 def _into1(x, out):
     check_shapes(x.shape, out.shape)
     if x.size:
         n = x.shape[-1]
-        row_kernel(np.ascontiguousarray(x).reshape(x.size // n, n), out.reshape(x.size // n, n))
+        target = np.empty_like(out) if x.ctypes.data == out.ctypes.data else out
+        row_kernel(np.ascontiguousarray(x).reshape(x.size // n, n), target.reshape(x.size // n, n))
+        if target is not out:
+            out.reshape(-1)[:] = target.reshape(-1)
     return out
 
 
@@ -249,11 +258,15 @@ def _into2(a, g, out):
     if a.size:
         n = a.shape[-1]
         rows = a.size // n
+        aliased = a.ctypes.data == out.ctypes.data or g.ctypes.data == out.ctypes.data
+        target = np.empty_like(out) if aliased else out
         row_kernel(
             np.ascontiguousarray(a).reshape(rows, n),
             np.ascontiguousarray(g).reshape(rows, n),
-            out.reshape(rows, n),
+            target.reshape(rows, n),
         )
+        if target is not out:
+            out.reshape(-1)[:] = target.reshape(-1)
     return out
 
 

@@ -49,10 +49,11 @@ _EXPM1_F64 = (
 
 @intrinsic
 def fma(typingctx, a, b, c):
-    """a * b + c with one rounding (llvm.fma), for the exact residuals below.
+    """a * b + c with one rounding (llvm.fma): the exact residuals below, and
+    the polynomials, which are faster and more accurate fused.
 
-    Written out because ``contract`` only fuses a product that has no other
-    use, and these residuals reuse the product they correct.
+    Written out rather than left to the ``contract`` fast-math flag, so that
+    results do not depend on the flags of the code a kernel is inlined into.
     """
     if not (a == b == c and a in (types.float32, types.float64)):
         raise TypingError(f"fma needs three arguments of one float type, got {a}, {b}, {c}")
@@ -63,31 +64,48 @@ def fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
-def exp_parts(x):
-    """exp(x) as ``(hi, lo)`` with hi = fl(exp(x)) and |lo| < ulp(hi).
+def exp_unscaled(x):
+    """exp(x) = (hi + lo) * s1 * s2, with hi + lo in [0.7, 1.5) and s1, s2 powers of two.
 
-    Callable from ``@njit`` code only.  NaN gives NaN, -inf gives 0 and +inf
-    gives inf; results down to the smallest subnormal are scaled in two steps
-    so that they round once.
+    Callable from ``@njit`` code only.  Kept apart so that a caller can
+    multiply before scaling, and a result that is normal keeps its bits even
+    where exp(x) itself is subnormal.  s1 and s2 are normal numbers, so that
+    a subnormal result is rounded once, in the last product.  NaN gives NaN,
+    -inf gives 0 and +inf gives inf.
     """
-    raise TypeError("exp_parts is only callable from @njit code")
+    raise TypeError("exp_unscaled is only callable from @njit code")
+
+
+def smallest_normal(x):
+    """The smallest normal number of x's float type (``@njit`` code only)."""
+    raise TypeError("smallest_normal is only callable from @njit code")
+
+
+@overload(smallest_normal)
+def _smallest_normal_overload(x):
+    if x in (types.float32, types.float64):
+        tiny = np.finfo(str(x)).tiny
+        return lambda x: tiny
+    return None
 
 
 @scalar
 def _expm1_poly_f32(r):
     T, c = type(r), _EXPM1_F32
-    return (((T(c[0]) * r + T(c[1])) * r + T(c[2])) * r + T(c[3])) * r + T(c[4])
+    p = fma(fma(T(c[0]), r, T(c[1])), r, T(c[2]))
+    return fma(fma(p, r, T(c[3])), r, T(c[4]))
 
 
 @scalar
 def _expm1_poly_f64(r):
     T, c = type(r), _EXPM1_F64
-    p = ((((T(c[0]) * r + T(c[1])) * r + T(c[2])) * r + T(c[3])) * r + T(c[4])) * r + T(c[5])
-    return ((((p * r + T(c[6])) * r + T(c[7])) * r + T(c[8])) * r + T(c[9])) * r + T(c[10])
+    p = fma(fma(fma(T(c[0]), r, T(c[1])), r, T(c[2])), r, T(c[3]))
+    p = fma(fma(fma(p, r, T(c[4])), r, T(c[5])), r, T(c[6]))
+    return fma(fma(fma(fma(p, r, T(c[7])), r, T(c[8])), r, T(c[9])), r, T(c[10]))
 
 
-def _exp_parts_impl(T, I, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
-    """exp_parts for float type T with same-width integer type I."""
+def _exp_unscaled_impl(T, I, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
+    """exp_unscaled for float type T with same-width integer type I."""
     log2e = T(1.4426950408889634)
     one = T(1.0)
     shifter_bits = np.array(shifter).view(I)[()]
@@ -99,38 +117,44 @@ def _exp_parts_impl(T, I, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
         xc = hi if xc > hi else xc
         # Adding the shifter rounds x/ln2 to an integer n, which lands in the
         # low mantissa bits of t: no float-to-int conversion needed.
-        t = xc * log2e + shifter
+        t = fma(xc, log2e, shifter)
         n = t - shifter
-        r = (xc - n * ln2_hi) - n * ln2_lo  # exact: ln2_hi has trailing zeros
-        p = r + (r * r) * poly(r)  # expm1(r)
+        r = fma(-n, ln2_lo, fma(-n, ln2_hi, xc))  # the first step is exact
+        p = fma(r * r, poly(r), r)  # expm1(r)
         e_hi = one + p
         e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
-        # 2**n in two factors, each a normal number, so that a subnormal
-        # result is rounded once, in the last product.
+        # 2**n in two normal factors
         ni = I(T(t).view(I) - shifter_bits)
         n1 = I(ni >> 1)
         s1 = I((n1 + bias) << mbits).view(T)
         s2 = I((ni - n1 + bias) << mbits).view(T)
-        return (e_hi * s1) * s2, (e_lo * s1) * s2
+        return e_hi, e_lo, s1, s2
 
     return impl
 
 
-@overload(exp_parts, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
-def _exp_parts_overload(x):
+@overload(exp_unscaled, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_unscaled_overload(x):
     if x == types.float32:
         f, i = np.float32, np.int32
-        return _exp_parts_impl(
+        return _exp_unscaled_impl(
             f, i, f(12582912.0), f(0.693359375), f(-2.12194440e-4),
-            f(-104.0), f(89.0), i(127), i(23), _expm1_poly_f32,
+            f(-120.0), f(89.0), i(127), i(23), _expm1_poly_f32,
         )
     if x == types.float64:
         f, i = np.float64, np.int64
-        return _exp_parts_impl(
+        return _exp_unscaled_impl(
             f, i, f(6755399441055744.0), f(0.693145751953125), f(1.42860682030941723212e-6),
-            f(-746.0), f(710.0), i(1023), i(52), _expm1_poly_f64,
+            f(-770.0), f(710.0), i(1023), i(52), _expm1_poly_f64,
         )
     return None
+
+
+@scalar
+def exp_parts(x):
+    """exp(x) as ``(hi, lo)`` with hi = fl(exp(x)) and |lo| < ulp(hi)."""
+    e_hi, e_lo, s1, s2 = exp_unscaled(x)
+    return (e_hi * s1) * s2, (e_lo * s1) * s2
 
 
 @scalar
@@ -148,14 +172,13 @@ def expm1(x):
 
 
 @scalar
-def _ratio_of_one_plus(x):
-    """(q, c) with e/(1 + e) = q + c for e = exp(x), x <= 0.
+def _ratio_of_one_plus(e_hi, e_lo):
+    """(q, c) with e/(1 + e) = q + c for e = e_hi + e_lo <= 1.
 
     One division, then one correction step using 1/(1 + e) = 1 - q, so the
     result carries the low bits of both e and 1 + e.
     """
-    one = type(x)(1.0)
-    e_hi, e_lo = exp_parts(x)
+    one = type(e_hi)(1.0)
     d_hi = one + e_hi
     d_lo = ((one - d_hi) + e_hi) + e_lo
     q = e_hi / d_hi
@@ -164,12 +187,33 @@ def _ratio_of_one_plus(x):
 
 
 @scalar
-def sigmoid(x):
-    """1 / (1 + e**-x), evaluated on -|x| so that exp never overflows."""
-    q, c = _ratio_of_one_plus(-abs(x))
+def _sigmoid_pair_from(x, e_hi, e_lo):
+    """(sigmoid(x), sigmoid(-x)) = (s, 1 - s), given exp(-|x|) = e_hi + e_lo.
+
+    Each is an accurate unevaluated sum rounded once, so both are within
+    about half an ulp, and 1 - s does not inherit the rounding of s.
+    """
+    one = type(x)(1.0)
+    q, c = _ratio_of_one_plus(e_hi, e_lo)  # the smaller of the two, as q + c
+    large_hi = one - q
+    large_lo = ((one - large_hi) - q) - c  # exact error of 1 - q, less c
+    small, large = q + c, large_hi + large_lo
     if x < 0:
-        return q + c
-    return (type(x)(1.0) - q) - c
+        return small, large
+    return large, small
+
+
+@scalar
+def _sigmoid_pair(x):
+    """(sigmoid(x), sigmoid(-x)), evaluated on -|x| so that exp never overflows."""
+    e_hi, e_lo = exp_parts(-abs(x))
+    return _sigmoid_pair_from(x, e_hi, e_lo)
+
+
+@scalar
+def sigmoid(x):
+    """1 / (1 + e**-x)."""
+    return _sigmoid_pair(x)[0]
 
 
 @scalar
@@ -213,10 +257,27 @@ def elu(x):
     return type(x)(ELU_ALPHA) * expm1(x) if x == x else x
 
 
+_NEG_INF = -math.inf
+
+
 @scalar
 def silu(x):
-    """x * sigmoid(x) (also called swish)."""
-    return x * sigmoid(x)
+    """x * sigmoid(x) (also called swish); silu(-inf) = -0.0, its limit.
+
+    Where exp(x) is subnormal, 1 + exp(x) rounds to 1 and silu(x) = x exp(x),
+    which may well be normal: it is formed before the final scaling, so that
+    it keeps its bits.
+    """
+    T = type(x)
+    if x == T(_NEG_INF):
+        return T(-0.0)
+    p_hi, p_lo, s1, s2 = exp_unscaled(-abs(x))
+    e_hi, e_lo = (p_hi * s1) * s2, (p_lo * s1) * s2
+    if x < 0 and e_hi < smallest_normal(x):
+        # Below exp's clamp the product must still vanish: keep |x| bounded.
+        x_tail = x if x > T(-800.0) else T(-800.0)
+        return ((x_tail * p_hi) * s1) * s2
+    return x * _sigmoid_pair_from(x, e_hi, e_lo)[0]
 
 
 @scalar
@@ -226,48 +287,141 @@ def softplus(x):
     return (x if x > 0 else type(x)(0.0)) + np.log1p(e)
 
 
+@scalar
+def _limit_zero(t):
+    """t, or 0 where t is inf * 0: a vanishing term of a derivative at +-inf."""
+    return t if t == t else type(t)(0.0)
+
+
 _SQRT1_2 = 0.7071067811865476  # 1/sqrt(2) rounded to float64
 _SQRT1_2_LO = -4.833646656726457e-17  # 1/sqrt(2) - _SQRT1_2
 _TWO_OVER_SQRT_PI = 1.1283791670955126
 
 
 @scalar
-def _normal_cdf(x):
-    """Phi(x) = erfc(-x/sqrt(2)) / 2, with -x/sqrt(2) carried as hi + lo.
+def _erfc_parts(x):
+    """(E, C) with Phi(x) = (E - C) / 2 = erfc(-x/sqrt(2)) / 2, for float64 x.
 
-    erfc amplifies the rounding of its argument by 2z in relative terms, so
-    the low part is fed back through erfc'(z) = -2/sqrt(pi) exp(-z**2).
+    -x/sqrt(2) is carried as hi + lo: erfc amplifies the rounding of its
+    argument by 2z in relative terms, so the low part is fed back through
+    erfc'(z) = -2/sqrt(pi) exp(-z**2) as the small correction C.
     """
-    T = type(x)
-    c = T(_SQRT1_2)
-    # What c misses of 1/sqrt(2); folded to a constant at compile time.
-    c_lo = T((np.float64(_SQRT1_2) - np.float64(c)) + np.float64(_SQRT1_2_LO))
-    z_hi = -x * c
-    z_lo = fma(-x, c, -z_hi) - x * c_lo
-    value = math.erfc(z_hi) - z_lo * T(_TWO_OVER_SQRT_PI) * exp(-z_hi * z_hi)
-    return T(0.5) * value
+    z_hi = -x * _SQRT1_2
+    z_lo = fma(-x, _SQRT1_2, -z_hi) - x * _SQRT1_2_LO
+    if z_lo != z_lo:  # x = +-inf: z_hi is exact
+        z_lo = 0.0
+    return math.erfc(z_hi), z_lo * _TWO_OVER_SQRT_PI * exp(-z_hi * z_hi)
+
+
+_GELU_TAIL = -37.0  # below this, gelu(x) nears the subnormal range of float64
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+@scalar
+def _gelu_tail(x):
+    """gelu(x) for x < _GELU_TAIL in float64: x Phi(x) = -phi(x) S(x), with the
+    asymptotic series S = 1 - 1/x**2 + 3/x**4 - ..., and exp(-x**2/2) kept
+    unscaled until the last product so that a subnormal result rounds once.
+    """
+    w_hi = x * x
+    w_lo = fma(x, x, -w_hi)
+    p_hi, p_lo, s1, s2 = exp_unscaled(-0.5 * w_hi)
+    v = 1.0 / w_hi
+    series = 1.0
+    term = 1.0
+    for k in range(1, 9):  # (2k-1)!! / x**2k: the terms shrink by (2k+1)/x**2 < 0.02
+        term *= -(2 * k - 1) * v
+        series += term
+    # exp(-(w_hi + w_lo)/2) = exp(-w_hi/2)(1 - w_lo/2); past |x| = 40 the
+    # result is 0 and w_lo is no longer small.
+    correction = -0.5 * w_lo if w_hi < 1600.0 else 0.0
+    density = fma(p_hi, correction, p_hi) * _INV_SQRT_2PI
+    return ((-density * series) * s1) * s2
 
 
 @scalar
 def gelu(x):
-    """x * Phi(x), the exact (erf) form."""
-    return x * _normal_cdf(x)
+    """x * Phi(x), the exact (erf) form; gelu(-inf) = -0.0, its limit.
+
+    Evaluated in float64 also for float32 input, then rounded once: erfc is
+    a library call either way, and float32's erfc loses its tail.
+    """
+    T = type(x)
+    if x == T(_NEG_INF):
+        return T(-0.0)
+    if x < _GELU_TAIL:
+        return T(_gelu_tail(np.float64(x)))
+    half = 0.5 * np.float64(x)
+    e, c = _erfc_parts(np.float64(x))
+    return T(fma(half, e, -_limit_zero(half * c)))
 
 
+# sqrt(2/pi) and 0.044715 (the float64 value, as torch and jax use it) in
+# hi + lo pairs: in the far negative tail the sigmoid amplifies the rounding
+# of its argument t = 2u by |t|, so t is formed to twice working precision.
 _GELU_TANH_C = 0.7978845608028654  # sqrt(2/pi)
+_GELU_TANH_2C = 1.5957691216057308  # 2 sqrt(2/pi)
+_GELU_TANH_2C_LO = -9.96930880911092e-17
 _GELU_TANH_K = 0.044715
 
 
 @scalar
-def _gelu_tanh_inner(x):
+def _split_constant(hi64, lo64, T):
+    """A float64 constant (hi64 + lo64) as a hi + lo pair of type T; folded at compile time."""
+    hi = T(hi64)
+    return hi, T((np.float64(hi64) - np.float64(hi)) + np.float64(lo64))
+
+
+@scalar
+def _gelu_tanh_arg(x):
+    """(t_hi, t_lo) with t_hi + t_lo = 2 sqrt(2/pi) x (1 + k x**2), k = 0.044715."""
     T = type(x)
-    return T(_GELU_TANH_C) * (x + T(_GELU_TANH_K) * x * x * x)
+    one = T(1.0)
+    k_hi, k_lo = _split_constant(_GELU_TANH_K, 0.0, T)
+    c_hi, c_lo = _split_constant(_GELU_TANH_2C, _GELU_TANH_2C_LO, T)
+    w_hi = x * x
+    w_lo = fma(x, x, -w_hi)
+    kw_hi = k_hi * w_hi
+    kw_lo = fma(k_hi, w_hi, -kw_hi) + (k_hi * w_lo + k_lo * w_hi)
+    v_hi = one + kw_hi  # two-sum: kw may exceed 1
+    kw_part = v_hi - one
+    v_lo = ((one - (v_hi - kw_part)) + (kw_hi - kw_part)) + kw_lo
+    h = x * v_hi
+    h_lo = fma(x, v_hi, -h) + x * v_lo
+    t_hi = c_hi * h
+    t_lo = _limit_zero(fma(c_hi, h, -t_hi) + (c_hi * h_lo + c_lo * h))  # 0 once x**2 overflows
+    t = t_hi + t_lo
+    return t, _limit_zero((t_hi - t) + t_lo)
+
+
+@scalar
+def _gelu_tanh_sigmoid(t, t_lo, e_hi, e_lo):
+    """(s, 1 - s) for s = sigmoid(t + t_lo), given exp(-|t|) = e_hi + e_lo:
+    sigmoid(t + d) = s + s (1 - s) d."""
+    s, one_minus_s = _sigmoid_pair_from(t, e_hi, e_lo)
+    ds = (s * one_minus_s) * t_lo
+    return s + ds, one_minus_s - ds
 
 
 @scalar
 def gelu_tanh(x):
-    """x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) = x sigmoid(2u)."""
-    return x * sigmoid(type(x)(2.0) * _gelu_tanh_inner(x))
+    """x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) = x sigmoid(2u); -inf gives -0.0.
+
+    As in silu, where exp(2u) is subnormal the product x exp(2u) is formed
+    before the final scaling.
+    """
+    T = type(x)
+    if x == T(_NEG_INF):
+        return T(-0.0)
+    t, t_lo = _gelu_tanh_arg(x)
+    p_hi, p_lo, s1, s2 = exp_unscaled(-abs(t))
+    e_hi, e_lo = (p_hi * s1) * s2, (p_lo * s1) * s2
+    if t < 0 and e_hi < smallest_normal(x):
+        # Below exp's clamp the product must vanish, and t's low part no longer matters.
+        x_tail = x if x > T(-800.0) else T(-800.0)
+        t_lo = t_lo if t > T(-800.0) else T(0.0)
+        return ((x_tail * fma(p_hi, t_lo, p_hi)) * s1) * s2
+    return x * _gelu_tanh_sigmoid(t, t_lo, e_hi, e_lo)[0]
 
 
 # Local derivatives, each as a function of the pre-activation z and the
@@ -316,9 +470,9 @@ def elu_grad(z, a):
 
 @scalar
 def silu_grad(z, a):
-    """s (1 + z (1 - s)) with s = sigmoid(z)."""
-    s = sigmoid(z)
-    return s * (type(z)(1.0) + z * (type(z)(1.0) - s))
+    """s + z s (1 - s) with s = sigmoid(z); 1 - s is computed as sigmoid(-z)."""
+    s, one_minus_s = _sigmoid_pair(z)
+    return s + _limit_zero(z * s * one_minus_s)
 
 
 @scalar
@@ -329,16 +483,19 @@ def softplus_grad(z, a):
 
 @scalar
 def gelu_grad(z, a):
-    """Phi(z) + z phi(z), phi the standard normal density."""
-    T = type(z)
-    density = T(0.3989422804014327) * exp(T(-0.5) * z * z)
-    return _normal_cdf(z) + z * density
+    """Phi(z) + z phi(z), phi the standard normal density; in float64 like gelu."""
+    zd = np.float64(z)
+    e, c = _erfc_parts(zd)
+    density = _INV_SQRT_2PI * exp(-0.5 * zd * zd)
+    return type(z)(0.5 * (e - c) + _limit_zero(zd * density))
 
 
 @scalar
 def gelu_tanh_grad(z, a):
     """d/dz [z sigmoid(2u)] = s + 2 z s (1 - s) u', u' = sqrt(2/pi)(1 + 3k z**2)."""
     T = type(z)
-    s = sigmoid(T(2.0) * _gelu_tanh_inner(z))
+    t, t_lo = _gelu_tanh_arg(z)
+    e_hi, e_lo = exp_parts(-abs(t))
+    s, one_minus_s = _gelu_tanh_sigmoid(t, t_lo, e_hi, e_lo)
     du = T(_GELU_TANH_C) * (T(1.0) + T(3.0 * _GELU_TANH_K) * z * z)
-    return s + T(2.0) * z * s * (T(1.0) - s) * du
+    return s + _limit_zero(T(2.0) * z * s * one_minus_s * du)

@@ -1,0 +1,321 @@
+"""The public functions of numba_act (numba_act.api, numba_act._arrays):
+names and seed examples, dtype rules, every shape and layout, 0-d and scalar
+input, and ``out=``.
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+import pytest
+from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, assert_unchanged, plain_copy, snapshot
+
+import numba_act
+from numba_act import REGISTRY, reference
+
+# Every public function of one array argument: the registry's names, plus
+# the seed's two derivative helpers.
+UNARY = {name: getattr(numba_act, name) for name in REGISTRY}
+UNARY["sigmoid_derivative_from_activation"] = numba_act.sigmoid_derivative_from_activation
+UNARY["relu_derivative_from_pre_activation"] = numba_act.relu_derivative_from_pre_activation
+
+unary = pytest.mark.parametrize("name", list(UNARY))
+
+
+def _base(dtype):
+    """A (4, 6) C-contiguous array with values across the interesting range."""
+    return np.linspace(-7.5, 6.0, 24).reshape(4, 6).astype(dtype)
+
+
+def _call(name, x, **kwargs):
+    """Call a public function and check that it left its input alone."""
+    before = snapshot(x)
+    result = UNARY[name](x, **kwargs)
+    assert_unchanged(before)
+    return result
+
+
+# ------------------------------------------------------------ names, seed
+
+
+PUBLIC_NAMES = (
+    "sigmoid relu softmax tanh leaky_relu elu gelu gelu_tanh silu softplus log_softmax "
+    "sigmoid_derivative_from_activation relu_derivative_from_pre_activation "
+    "activation_forward activation_backward EPS ACTIVATIONS"
+).split()
+
+
+def test_public_names():
+    for name in PUBLIC_NAMES:
+        assert name in numba_act.__all__
+        assert getattr(numba_act, name) is not None
+    for entry in REGISTRY.values():
+        assert callable(getattr(numba_act, entry.name))
+
+
+def test_seed_examples():
+    np.testing.assert_allclose(numba_act.sigmoid(np.array([[1.0, -2.0, 3.0]])), [[0.731, 0.119, 0.953]], atol=5e-4)
+    np.testing.assert_array_equal(numba_act.relu(np.array([[-1.0, 0.0, 2.0]])), [[0.0, 0.0, 2.0]])
+    probs = numba_act.softmax(np.array([[2.0, 1.0, 0.1]]))
+    np.testing.assert_allclose(probs, [[0.659, 0.242, 0.099]], atol=5e-4)
+    np.testing.assert_allclose(probs.sum(), 1.0, rtol=0, atol=4e-16)
+    z = np.array([[1.0, -1.0, 2.0]])
+    a = numba_act.activation_forward(z, "relu")
+    np.testing.assert_array_equal(a, [[1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(numba_act.activation_backward(z, a, "relu"), [[1.0, 0.0, 1.0]])
+    x = np.random.default_rng(0).normal(size=(32, 10)).astype(np.float32)
+    out = numba_act.activation_forward(x, "softmax")
+    assert out.shape == (32, 10) and out.dtype == np.float32
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=0, atol=4 * np.finfo(np.float32).eps)
+
+
+def test_eps():
+    assert isinstance(numba_act.EPS, float)
+    assert numba_act.EPS == reference.EPS
+    assert 0 < numba_act.EPS < 1e-6
+
+
+def test_activations_table():
+    table = numba_act.ACTIVATIONS
+    assert isinstance(table, Mapping)
+    assert list(table) == list(REGISTRY)
+    assert {"sigmoid", "relu", "softmax"} <= set(table)
+    z = np.linspace(-3, 3, 13).reshape(1, 13)
+    for name, pair in table.items():
+        assert set(pair) == {"forward", "backward"}
+        a = pair["forward"](z)
+        np.testing.assert_array_equal(a, UNARY[name](z))
+        np.testing.assert_array_equal(pair["backward"](z, a), numba_act.activation_backward(z, a, name))
+    # the seed's three backward rules
+    a = table["sigmoid"]["forward"](z)
+    np.testing.assert_allclose(table["sigmoid"]["backward"](z, a), a * (1 - a), rtol=2e-16, atol=0)
+    np.testing.assert_array_equal(table["relu"]["backward"](z, table["relu"]["forward"](z)), (z > 0).astype(float))
+    a = table["softmax"]["forward"](z)
+    np.testing.assert_array_equal(table["softmax"]["backward"](z, a), np.ones_like(a))
+
+
+def test_sigmoid_derivative_from_activation(dtype):
+    a = np.array([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, np.nan], dtype)
+    got = numba_act.sigmoid_derivative_from_activation(a)
+    assert got.dtype == dtype
+    expected = a.astype(np.float64) * (1 - a.astype(np.float64))
+    np.testing.assert_allclose(got, expected, rtol=2 * np.finfo(dtype).eps, atol=0)
+
+
+def test_relu_derivative_from_pre_activation(dtype):
+    z = np.array([-np.inf, -1.0, -1e-30, -0.0, 0.0, 1e-30, 2.0, np.inf, np.nan], dtype)
+    got = numba_act.relu_derivative_from_pre_activation(z)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, np.array([0, 0, 0, 0, 0, 1, 1, 1, np.nan], dtype))
+
+
+def test_gelu_approximate(dtype):
+    x = _base(dtype)
+    exact, tanh_form = REGISTRY["gelu"].forward(x), REGISTRY["gelu_tanh"].forward(x)
+    assert not np.array_equal(exact, tanh_form)
+    np.testing.assert_array_equal(numba_act.gelu(x), exact)
+    np.testing.assert_array_equal(numba_act.gelu(x, approximate="none"), exact)
+    np.testing.assert_array_equal(numba_act.gelu(x, "none"), exact)
+    np.testing.assert_array_equal(numba_act.gelu(x, approximate="tanh"), tanh_form)
+    np.testing.assert_array_equal(numba_act.gelu(x, "tanh"), tanh_form)
+    np.testing.assert_array_equal(numba_act.gelu_tanh(x), tanh_form)
+    out = np.empty_like(x)
+    assert numba_act.gelu(x, approximate="tanh", out=out) is out
+    np.testing.assert_array_equal(out, tanh_form)
+
+
+# ----------------------------------------------------------------- dtypes
+
+
+@unary
+def test_float_dtypes_are_kept(name, dtype):
+    result = _call(name, _base(dtype))
+    assert result.dtype == dtype
+
+
+@unary
+def test_float16_is_computed_in_float32(name):
+    x = _base(np.float16)
+    result = _call(name, x)
+    assert result.dtype == np.float16
+    np.testing.assert_array_equal(result, _call(name, x.astype(np.float32)).astype(np.float16))
+
+
+@unary
+@pytest.mark.parametrize("int_dtype", [np.bool_, np.int8, np.uint16, np.int32, np.int64])
+def test_integer_and_bool_give_float64(name, int_dtype):
+    x = np.arange(-6, 6).reshape(3, 4).astype(int_dtype)
+    result = _call(name, x)
+    assert result.dtype == np.float64
+    np.testing.assert_array_equal(result, _call(name, x.astype(np.float64)))
+
+
+@unary
+@pytest.mark.parametrize(
+    "bad",
+    [
+        pytest.param(np.array([1 + 2j, 3j]), id="complex"),
+        pytest.param(np.array([1.0, 2.0], dtype=object), id="object"),
+        pytest.param(np.array(["1.0", "2.0"]), id="str_array"),
+        pytest.param(np.array([1, 2], dtype="datetime64[s]"), id="datetime"),
+    ],
+)
+def test_other_dtypes_raise_type_error_naming_the_accepted_ones(name, bad):
+    with pytest.raises(TypeError, match="float32") as info:
+        _call(name, bad)
+    for word in ("float16", "float64", "int", "bool"):
+        assert word in str(info.value)
+
+
+# ------------------------------------------------------- shapes and layouts
+
+# Layouts the door converts to a plain array before any kernel sees them;
+# the others reach the compiled code as they are, so each is a compilation:
+# they are checked on one function of each kind of kernel (all functions of
+# a kind are built by the same factory), in both dtypes for the first.
+CONVERTED_LAYOUTS = ["C", "byte_swapped", "1d", "0d", "empty", "empty_rows", "list", "scalar"]
+DIRECT_LAYOUTS = [name for name in LAYOUTS if name not in CONVERTED_LAYOUTS]
+REPRESENTATIVES = [
+    pytest.param(ELEMENTWISE[0].name, np.float32, id=f"{ELEMENTWISE[0].name}-float32"),
+    pytest.param(ELEMENTWISE[0].name, np.float64, id=f"{ELEMENTWISE[0].name}-float64"),
+    pytest.param(ROWWISE[0].name, np.float64, id=f"{ROWWISE[0].name}-float64"),
+    pytest.param("relu_derivative_from_pre_activation", np.float64, id="relu_derivative_from_pre_activation-float64"),
+]
+
+
+def _check_layout(name, x):
+    plain = plain_copy(x)
+    result = _call(name, x)
+    expected = _call(name, plain)
+    if np.ndim(x) == 0:
+        assert isinstance(result, np.generic), f"0-d/scalar input should give a NumPy scalar, not {type(result)}"
+    else:
+        assert type(result) is np.ndarray
+    assert result.dtype == expected.dtype and result.dtype.isnative
+    assert np.shape(result) == np.shape(plain)
+    np.testing.assert_array_equal(result, expected, strict=True)
+    if np.ndim(x) and np.size(x):
+        assert not np.shares_memory(result, x)
+
+
+@unary
+@pytest.mark.parametrize("layout", CONVERTED_LAYOUTS)
+def test_layout_gives_the_plain_result(name, layout, dtype):
+    _check_layout(name, LAYOUTS[layout](_base(dtype)))
+
+
+@pytest.mark.parametrize("name, dtype", REPRESENTATIVES)
+@pytest.mark.parametrize("layout", DIRECT_LAYOUTS)
+def test_strided_layout_gives_the_plain_result(name, dtype, layout):
+    _check_layout(name, LAYOUTS[layout](_base(dtype)))
+
+
+@unary
+def test_python_scalars_give_numpy_scalars(name, dtype):
+    for value, result_dtype in ((1.5, np.float64), (-2, np.float64), (True, np.float64), (dtype(0.75), dtype)):
+        result = _call(name, value)
+        assert isinstance(result, np.generic) and result.dtype == result_dtype, (value, type(result))
+        assert result == _call(name, np.array([value], result_dtype))[0]
+
+
+# --------------------------------------------------------------------- out=
+
+
+@unary
+def test_out_is_filled_and_returned(name, dtype):
+    x = _base(dtype)
+    expected = _call(name, x)
+    for out in (np.full(x.shape, 7, dtype), np.full(x.shape, 7, dtype, order="F"), np.full((4, 12), 7, dtype)[:, ::2]):
+        result = _call(name, x, out=out)
+        assert result is out
+        np.testing.assert_array_equal(out, expected)
+
+
+@unary
+def test_out_float16(name):
+    x = _base(np.float16)
+    out = np.zeros(x.shape, np.float16)
+    assert _call(name, x, out=out) is out
+    np.testing.assert_array_equal(out, _call(name, x))
+
+
+@unary
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_in_place(name, dtype, size):
+    x = _base(dtype) if size == "small" else np.random.default_rng(1).normal(size=(1 << 16, 5)).astype(dtype)
+    expected = UNARY[name](x)
+    y = x.copy()
+    assert UNARY[name](y, out=y) is y
+    np.testing.assert_array_equal(y, expected)
+
+
+@unary
+@pytest.mark.parametrize(
+    "make_out, error",
+    [
+        pytest.param(lambda x: np.full((4, 5), 7, x.dtype), ValueError, id="shape"),
+        pytest.param(lambda x: np.full(x.T.shape, 7, x.dtype), ValueError, id="transposed_shape"),
+        pytest.param(
+            lambda x: np.full(x.shape, 7, np.float32 if x.dtype == np.float64 else np.float64), TypeError, id="dtype"
+        ),
+        pytest.param(lambda x: np.full(x.shape, 7, np.int64), TypeError, id="int_dtype"),
+        pytest.param(lambda x: np.full(x.shape, 7, np.complex128), TypeError, id="complex_dtype"),
+    ],
+)
+def test_wrong_out_raises_before_writing(name, dtype, make_out, error):
+    x = _base(dtype)
+    out = make_out(x)
+    before = out.copy()
+    with pytest.raises(error):
+        _call(name, x, out=out)
+    np.testing.assert_array_equal(out, before)
+
+
+@unary
+def test_out_not_an_array_raises_type_error(name):
+    x = _base(np.float64)
+    with pytest.raises(TypeError):
+        _call(name, x, out=np.full(x.shape, 7.0).tolist())
+
+
+@unary
+def test_read_only_out_raises(name):
+    x = _base(np.float64)
+    out = np.full(x.shape, 7.0)
+    out.flags.writeable = False
+    with pytest.raises(ValueError):
+        _call(name, x, out=out)
+    assert (out == 7).all()
+
+
+@unary
+@pytest.mark.parametrize(
+    "views",
+    [
+        pytest.param(lambda buf: (buf[:-1], buf[1:]), id="shifted_by_one"),
+        pytest.param(lambda buf: (buf[:4].reshape(2, 2), buf[:4].reshape(2, 2).T), id="transposed"),
+        pytest.param(lambda buf: (buf[::2][:4], buf[:4]), id="interleaved"),
+    ],
+)
+def test_partly_overlapping_out_raises(name, views):
+    buf = np.linspace(-2, 3, 10)
+    before = buf.copy()
+    x, out = views(buf)
+    with pytest.raises(ValueError, match="overlap"):
+        UNARY[name](x, out=out)
+    np.testing.assert_array_equal(buf, before)
+
+
+# ------------------------------------------------------------ large arrays
+
+
+@unary
+def test_large_arrays_split_over_threads_give_the_same_result(name):
+    # Large calls are split over threads: the pieces must not show.
+    x = np.random.default_rng(0).normal(scale=5, size=((1 << 16) + 3, 5))
+    assert x.size >= 1 << 18
+    expected = np.concatenate([_call(name, part) for part in np.array_split(x, 40)])
+    np.testing.assert_array_equal(_call(name, x), expected)
+    out = np.full_like(x, 7)
+    assert _call(name, x, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(_call(name, np.asfortranarray(x)), expected)

@@ -1,0 +1,198 @@
+"""Compilation and the on-disk cache (numba_act._jit), each case in fresh
+Python processes: importing compiles nothing, a second process loads what a
+first one compiled instead of compiling it again, and a read-only install
+works.  No timings: compilation is observed through Numba's compile events
+and dispatcher statistics.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import stat
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import numba_act
+
+PACKAGE_DIR = pathlib.Path(numba_act.__file__).parent
+
+# Run in the child: records every compilation of a numba_act function, and
+# ``report()`` prints what happened as JSON on the last line of stdout.
+_PRELUDE = """
+import gc, json, sys
+from numba.core import event
+from numba.core.dispatcher import Dispatcher
+
+compiled = []
+
+class _Listener(event.Listener):
+    def on_start(self, ev):
+        func = ev.data["dispatcher"].py_func
+        if func.__module__.startswith("numba_act"):
+            compiled.append(f"{func.__module__}.{func.__qualname__}{ev.data['args']}")
+
+    def on_end(self, ev):
+        pass
+
+event.register("numba:compile", _Listener())
+
+def dispatchers():
+    return [o for o in gc.get_objects()
+            if isinstance(o, Dispatcher) and getattr(o.py_func, "__module__", "").startswith("numba_act")]
+
+def report(**extra):
+    ds = dispatchers()
+    print(json.dumps(dict(
+        compiled=compiled,
+        dispatchers=len(ds),
+        with_signatures=[d.py_func.__qualname__ for d in ds if d.signatures],
+        cache_hits=sum(sum(d.stats.cache_hits.values()) for d in ds),
+        cache_misses=sum(sum(d.stats.cache_misses.values()) for d in ds),
+        **extra,
+    )))
+"""
+
+# The calls a cache round trip is checked on: (function, dtype).
+CALLS = [("sigmoid", "float32"), ("softmax", "float32")]
+
+_CALL = """
+import numpy as np
+import numba_act
+x = np.linspace(-30, 30, 64, dtype="{dtype}").reshape(8, 8)
+result = numba_act.{name}(x)
+report(result=result.tobytes().hex(), file=numba_act.__file__)
+"""
+
+
+def _run(code, env_changes, cwd):
+    """Run ``code`` after the prelude in a fresh interpreter; return its JSON report."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
+    env.update(env_changes)
+    proc = subprocess.run(
+        [sys.executable, "-c", _PRELUDE + textwrap.dedent(code)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"child failed:\n{proc.stderr[-4000:]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _files(directory):
+    return sorted(str(p.relative_to(directory)) for p in pathlib.Path(directory).rglob("*") if p.is_file())
+
+
+def test_import_compiles_nothing(tmp_path):
+    report = _run(
+        """
+        import numba_act
+        at_import = dict(compiled=list(compiled), dispatchers=len(dispatchers()),
+                         with_signatures=[d.py_func.__qualname__ for d in dispatchers() if d.signatures])
+        import numpy as np
+        numba_act.sigmoid(np.ones(3, np.float32))
+        report(at_import=at_import)
+        """,
+        {"NUMBA_CACHE_DIR": str(tmp_path)},
+        tmp_path,
+    )
+    at_import = report["at_import"]
+    # the kernels exist, as lazy dispatchers with nothing compiled
+    assert at_import["dispatchers"] >= len(numba_act.REGISTRY)
+    assert at_import["compiled"] == []
+    assert at_import["with_signatures"] == []
+    # and the instruments do see the first call compile (with an empty cache)
+    assert report["compiled"] and report["with_signatures"]
+
+
+@pytest.mark.parametrize("name, dtype", CALLS)
+def test_second_process_loads_from_cache(tmp_path, name, dtype):
+    cache = tmp_path / "cache"
+    env = {"NUMBA_CACHE_DIR": str(cache)}
+    first = _run(_CALL.format(name=name, dtype=dtype), env, tmp_path)
+    assert first["compiled"], "the first process should compile"
+    files_after_first = _files(cache)
+    assert files_after_first, "nothing was written to NUMBA_CACHE_DIR"
+
+    second = _run(_CALL.format(name=name, dtype=dtype), env, tmp_path)
+    assert second["result"] == first["result"]
+    expected = getattr(numba_act, name)(np.linspace(-30, 30, 64, dtype=dtype).reshape(8, 8))
+    assert second["result"] == expected.tobytes().hex()
+    assert second["compiled"] == [], f"the second process compiled again: {second['compiled']}"
+    assert second["cache_misses"] == 0 and second["cache_hits"] > 0
+    # a cache hit writes nothing new
+    assert _files(cache) == files_after_first
+
+
+def _read_only_copy(tmp_path):
+    """A copy of the package that nobody can write to, not even root: its
+    ``__pycache__`` is a file, so no directory can be made there."""
+    site = tmp_path / "site"
+    target = site / "numba_act"
+    shutil.copytree(PACKAGE_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+    (target / "__pycache__").write_text("")
+    for path in [*target.rglob("*"), target]:
+        path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return site, target
+
+
+def _make_writable(root):
+    for path in [root, *root.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+READ_ONLY_CALLS = """
+import numpy as np
+import numba_act
+x = np.linspace(-30, 30, 64).reshape(8, 8)
+results = {f"{name}-{dtype}": getattr(numba_act, name)(x.astype(dtype)).tobytes().hex()
+           for name in ("sigmoid", "softmax") for dtype in ("float32", "float64")}
+report(results=results, file=numba_act.__file__)
+"""
+
+
+def _expected_read_only_results():
+    x = np.linspace(-30, 30, 64).reshape(8, 8)
+    return {
+        f"{name}-{dtype}": getattr(numba_act, name)(x.astype(dtype)).tobytes().hex()
+        for name in ("sigmoid", "softmax")
+        for dtype in ("float32", "float64")
+    }
+
+
+def test_read_only_install_with_numba_cache_dir(tmp_path):
+    site, target = _read_only_copy(tmp_path)
+    before = _files(target)
+    cache = tmp_path / "cache"
+    try:
+        report = _run(READ_ONLY_CALLS, {"PYTHONPATH": str(site), "NUMBA_CACHE_DIR": str(cache)}, tmp_path)
+        assert pathlib.Path(report["file"]).parent == target  # the copy, not the repository
+        assert report["results"] == _expected_read_only_results()
+        assert _files(target) == before
+        assert _files(cache), "nothing was cached in NUMBA_CACHE_DIR"
+    finally:
+        _make_writable(site)
+
+
+def test_read_only_install_without_a_writable_cache_dir(tmp_path):
+    # No NUMBA_CACHE_DIR and no writable user cache directory either: caching
+    # is impossible, but importing and computing must still work.
+    site, target = _read_only_copy(tmp_path)
+    not_a_dir = tmp_path / "not_a_dir"
+    not_a_dir.write_text("")
+    try:
+        report = _run(
+            READ_ONLY_CALLS,
+            {"PYTHONPATH": str(site), "HOME": str(not_a_dir), "XDG_CACHE_HOME": str(not_a_dir)},
+            tmp_path,
+        )
+        assert pathlib.Path(report["file"]).parent == target
+        assert report["results"] == _expected_read_only_results()
+    finally:
+        _make_writable(site)

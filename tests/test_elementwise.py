@@ -1,0 +1,282 @@
+"""Elementwise activations (numba_act.elementwise over numba_act.scalar), for
+every elementwise registry entry and both float types: accuracy against
+higher precision, derivatives and vector-Jacobian products against the
+reference and against central finite differences, and the documented edge
+rules (NaN, +-inf, signed zero, sigmoid's range and monotonicity).
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from conftest import (
+    ELEMENTWISE,
+    FLOATS,
+    MP_DERIVATIVE,
+    MP_FORWARD,
+    assert_ulp_close,
+    edge_values,
+    entry_params,
+    moderate_samples,
+    mp_evaluate,
+    reference_derivative,
+    reference_forward,
+    ulp_distance,
+    wide_samples,
+)
+
+from numba_act import REGISTRY
+
+FORWARD_ULP = 3
+DERIVATIVE_ULP = 3
+# Local derivatives are O(1) sums and products that cancel near their zeros
+# (silu' at -1.28, gelu' at -0.75) and in gelu''s tail: there an absolute
+# error of a couple of eps is what float arithmetic on O(1) terms gives.
+DERIVATIVE_ABS_EPS = 2
+
+elementwise = pytest.mark.parametrize("entry", entry_params(ELEMENTWISE))
+
+
+def _finite_inputs(dtype):
+    """Wide random samples plus the finite edge values, as one ``dtype`` array."""
+    rng = np.random.default_rng(7)
+    x = np.concatenate([wide_samples(dtype, rng), edge_values(dtype)])
+    return x[np.isfinite(x)]
+
+
+def _split_by_result(expected, dtype):
+    """Masks of the inputs whose exact result is a normal number or zero, and a subnormal."""
+    mag = np.abs(expected)
+    subnormal = (mag > 0) & (mag < np.finfo(dtype).tiny)
+    return ~subnormal, subnormal
+
+
+def _assert_derivative_close(got, expected, dtype, scale, inputs):
+    """Within DERIVATIVE_ULP ulp, or DERIVATIVE_ABS_EPS * eps * scale absolutely."""
+    eps = float(np.finfo(dtype).eps)
+    with np.errstate(invalid="ignore"):
+        absolute_ok = np.abs(np.asarray(got, np.float64) - expected) <= DERIVATIVE_ABS_EPS * eps * scale
+    near = ulp_distance(got, expected, dtype) <= DERIVATIVE_ULP
+    keep = ~(near | absolute_ok)
+    assert_ulp_close(np.asarray(got)[keep], expected[keep], dtype, DERIVATIVE_ULP, np.asarray(inputs)[keep])
+
+
+# ------------------------------------------------------------ the references
+
+
+def test_mpmath_tables_cover_every_elementwise_entry():
+    names = {entry.name for entry in ELEMENTWISE}
+    assert set(MP_FORWARD) == names
+    assert set(MP_DERIVATIVE) == names
+
+
+@elementwise
+def test_mpmath_formulas_restate_the_registry_reference(entry):
+    # Where the float64 reference is well conditioned the two must agree, so
+    # the mpmath table is the registry's math and not some other function's.
+    x = np.linspace(-4, 4, 81)
+    np.testing.assert_allclose(mp_evaluate(MP_FORWARD[entry.name], x), entry.reference(x), rtol=1e-10, atol=1e-14)
+    a = entry.reference(x)
+    np.testing.assert_allclose(
+        mp_evaluate(MP_DERIVATIVE[entry.name], x, a), entry.reference_derivative(x, a), rtol=1e-10, atol=1e-14
+    )
+
+
+# ------------------------------------------------------------------ forward
+
+
+@elementwise
+def test_forward_within_a_few_ulp(entry, dtype):
+    x = _finite_inputs(dtype)
+    got = entry.forward(x)
+    assert got.dtype == dtype
+    expected = reference_forward(entry, x, dtype)
+    normal, _ = _split_by_result(expected, dtype)
+    assert_ulp_close(got[normal], expected[normal], dtype, FORWARD_ULP, x[normal])
+
+
+@elementwise
+def test_forward_within_a_few_ulp_where_the_result_is_subnormal(entry, dtype):
+    # Kept apart from the test above: results below the smallest normal number
+    # have fewer bits, and a product like x * sigmoid(x) rounds twice there.
+    rng = np.random.default_rng(11)
+    info = np.finfo(dtype)
+    # Inputs that reach subnormal results: subnormal x, and the exp underflow regions.
+    x = np.concatenate(
+        [
+            rng.uniform(-1, 1, 200) * float(info.tiny),
+            -rng.uniform(80, 110, 200) if dtype == np.float32 else -rng.uniform(700, 750, 200),
+            -rng.uniform(8, 40, 200),
+        ]
+    ).astype(dtype)
+    got = entry.forward(x)
+    expected = reference_forward(entry, x, dtype)
+    _, subnormal = _split_by_result(expected, dtype)
+    assert_ulp_close(got[subnormal], expected[subnormal], dtype, FORWARD_ULP, x[subnormal])
+
+
+@elementwise
+def test_forward_at_infinities_is_the_limit(entry, dtype):
+    x = np.array([-np.inf, np.inf], dtype)
+    expected = mp_evaluate(MP_FORWARD[entry.name], x)
+    assert_ulp_close(entry.forward(x), expected, dtype, 0, x)
+
+
+@elementwise
+def test_forward_nan_propagates(entry, dtype):
+    x = np.array([1.0, np.nan, -2.0, np.nan, 0.0, np.inf], dtype)
+    got = entry.forward(x)
+    assert np.isnan(got[[1, 3]]).all()
+    # and leaves its neighbours alone
+    np.testing.assert_array_equal(got[[0, 2, 4]], entry.forward(x[[0, 2, 4]]))
+    assert math.isnan(entry.forward(dtype(np.nan)))
+
+
+# -------------------------------------------------------- local derivative
+
+
+@elementwise
+def test_derivative_matches_reference(entry, dtype):
+    z = _finite_inputs(dtype)
+    a = entry.forward(z)
+    got = entry.derivative(z, a)
+    assert got.dtype == dtype
+    expected = reference_derivative(entry, z, a, dtype)
+    _assert_derivative_close(got, expected, dtype, 1.0, z)
+
+
+@elementwise
+def test_derivative_at_infinities_is_the_limit(entry, dtype):
+    z = np.array([-np.inf, np.inf], dtype)
+    a = entry.forward(z)
+    expected = mp_evaluate(MP_DERIVATIVE[entry.name], z, mp_evaluate(MP_FORWARD[entry.name], z))
+    assert_ulp_close(entry.derivative(z, a), expected, dtype, 0, z)
+
+
+@elementwise
+def test_derivative_nan_propagates(entry, dtype):
+    z = np.array([np.nan, 1.0, np.nan], dtype)
+    got = entry.derivative(z, entry.forward(z))
+    assert np.isnan(got[[0, 2]]).all()
+    assert not np.isnan(got[1])
+
+
+@elementwise
+def test_derivative_matches_central_differences(entry):
+    z = moderate_samples(np.float64, np.random.default_rng(3), scale=10.0)
+    h = 1e-6 * np.maximum(1.0, np.abs(z))
+    step = (z + h) - (z - h)  # the step actually taken, after rounding
+    numeric = (entry.forward(z + h) - entry.forward(z - h)) / step
+    np.testing.assert_allclose(entry.derivative(z, entry.forward(z)), numeric, rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------- vector-Jacobian product
+
+
+@elementwise
+def test_vjp_matches_reference(entry, dtype):
+    z = _finite_inputs(dtype)
+    a = entry.forward(z)
+    g = np.random.default_rng(5).normal(size=z.shape).astype(dtype)
+    got = entry.vjp(z, a, g)
+    assert got.dtype == dtype
+    expected = g.astype(np.float64) * reference_derivative(entry, z, a, dtype)
+    # one more rounding than the derivative: the product with g
+    _assert_derivative_close(got, expected, dtype, np.abs(g.astype(np.float64)), z)
+    with np.errstate(all="ignore"):
+        registry_reference = entry.reference_vjp(z.astype(np.float64), a.astype(np.float64), g.astype(np.float64))
+    finite = np.isfinite(registry_reference)
+    np.testing.assert_allclose(got[finite], registry_reference[finite], rtol=1e-3, atol=1e-6)
+
+
+@elementwise
+def test_vjp_matches_central_differences(entry):
+    # d/dz_i of L(z) = sum(g * f(z)), all coordinates at once since f acts elementwise.
+    rng = np.random.default_rng(4)
+    z = moderate_samples(np.float64, rng, scale=10.0)
+    g = rng.normal(size=z.shape)
+    h = 1e-6 * np.maximum(1.0, np.abs(z))
+    step = (z + h) - (z - h)
+    numeric = (g * entry.forward(z + h) - g * entry.forward(z - h)) / step
+    np.testing.assert_allclose(entry.vjp(z, entry.forward(z), g), numeric, rtol=1e-6, atol=1e-8)
+
+
+@elementwise
+def test_vjp_nan_propagates(entry, dtype):
+    z = np.array([np.nan, 1.0, 0.5], dtype)
+    g = np.array([1.0, np.nan, 1.0], dtype)
+    got = entry.vjp(z, entry.forward(z), g)
+    assert np.isnan(got[:2]).all()
+    assert not np.isnan(got[2])
+
+
+# -------------------------------------------------------------- relu rules
+
+
+def test_relu_nan_and_signed_zero():
+    relu = REGISTRY["relu"]
+    for dtype in FLOATS:
+        z = np.array([np.nan, -0.0, 0.0, -1.0, 2.0], dtype)
+        a = relu.forward(z)
+        assert np.isnan(a[0])
+        assert a[1] == 0 and not np.signbit(a[1])  # relu(-0.0) is 0.0
+        np.testing.assert_array_equal(a[2:], np.array([0.0, 0.0, 2.0], dtype))
+        d = relu.derivative(z, a)
+        assert np.isnan(d[0])
+        np.testing.assert_array_equal(d[1:], np.array([0.0, 0.0, 0.0, 1.0], dtype))  # relu'(0) = 0
+
+
+# ----------------------------------------------------------- sigmoid rules
+
+
+def _dense_grid(dtype):
+    """A sorted grid: a sweep over the whole interesting range, plus runs of
+    consecutive floats where rounding could break monotonicity."""
+    info = np.finfo(dtype)
+    int_type = np.int32 if dtype == np.float32 else np.int64
+    limit = 110.0 if dtype == np.float32 else 760.0
+    parts = [np.linspace(-limit, limit, 400_001).astype(dtype), np.array([-np.inf, np.inf, info.max, -info.max], dtype)]
+    starts = [-limit, -88.7, -36.0, -17.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 8.0, 16.7, 17.0, 36.7, 88.7]
+    for start in starts:
+        bits = np.array([start], dtype).view(int_type)[0]
+        step = -1 if start < 0 else 1  # walk upwards in value
+        parts.append(np.arange(bits, bits + step * 20_000, step, dtype=int_type).view(dtype))
+    return np.unique(np.concatenate(parts))
+
+
+def test_sigmoid_is_stable_bounded_and_monotone(dtype):
+    sigmoid = REGISTRY["sigmoid"].forward
+    x = _dense_grid(dtype)
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        s = sigmoid(x)
+    assert s.dtype == dtype
+    assert not np.isnan(s).any()
+    assert (s >= 0).all() and (s <= 1).all()
+    bad = np.flatnonzero(np.diff(s) < 0)[:4]
+    pairs = [f"sigmoid({x[i]!r}) = {s[i]!r} > sigmoid({x[i + 1]!r}) = {s[i + 1]!r}" for i in bad]
+    assert not pairs, "sigmoid is not monotone:\n" + "\n".join(pairs)
+    assert s[0] == 0 and s[-1] == 1  # sigmoid(-inf) = 0, sigmoid(inf) = 1
+
+
+def test_sigmoid_symmetry(dtype):
+    # sigmoid(-x) = 1 - sigmoid(x); the float64 sum of the two is 1 within an ulp each.
+    x = np.abs(_finite_inputs(dtype))
+    s_pos, s_neg = REGISTRY["sigmoid"].forward(x), REGISTRY["sigmoid"].forward(-x)
+    total = s_pos.astype(np.float64) + s_neg.astype(np.float64)
+    assert np.abs(total - 1).max() <= 2 * np.finfo(dtype).eps
+
+
+# -------------------------------------------------------------- tanh rules
+
+
+def test_tanh_is_odd_and_keeps_negative_zero(dtype):
+    tanh = REGISTRY["tanh"].forward
+    x = np.abs(np.concatenate([_finite_inputs(dtype), np.array([np.inf], dtype)]))
+    np.testing.assert_array_equal(tanh(-x), -tanh(x))
+    zero = tanh(np.array([-0.0, 0.0], dtype))
+    assert zero[0] == 0 and np.signbit(zero[0])
+    assert zero[1] == 0 and not np.signbit(zero[1])
+    assert np.signbit(tanh(dtype(-0.0)))
+    np.testing.assert_array_equal(tanh(np.array([-np.inf, np.inf], dtype)), np.array([-1.0, 1.0], dtype))

@@ -1,0 +1,188 @@
+"""The public names called from user ``@njit`` code (numba_act.api's
+overloads) give what they give from Python: array calls, scalar calls in
+``prange`` loops, by-name dispatch with literal names, ``gelu``'s
+``approximate`` and ``out=``.
+"""
+
+import numpy as np
+import pytest
+from conftest import ELEMENTWISE
+from numba import njit, prange
+
+import numba_act
+from numba_act import REGISTRY
+
+# Every public function of one array argument.
+PUBLIC = [entry.name for entry in REGISTRY.values()]
+PUBLIC += ["sigmoid_derivative_from_activation", "relu_derivative_from_pre_activation"]
+
+
+def _x(dtype):
+    return np.linspace(-9.0, 7.0, 24).reshape(4, 6).astype(dtype)
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_array_call(name, dtype):
+    f = getattr(numba_act, name)
+    call = njit(lambda x: f(x))
+    x = _x(dtype)
+    got = call(x)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, f(x))
+
+
+def _prange_loop(entries):
+    """An ``@njit(parallel=True)`` function whose ``prange`` loop calls every
+    entry's forward, derivative and vjp on scalars.  Generated from the
+    registry so that it compiles once per dtype rather than once per entry
+    (each parallel compilation costs seconds)."""
+    namespace = {"prange": prange}
+    body = []
+    for k, entry in enumerate(entries):
+        namespace.update({f"forward_{k}": entry.forward, f"derivative_{k}": entry.derivative, f"vjp_{k}": entry.vjp})
+        body += [
+            f"        a = forward_{k}(z[i])",
+            f"        out[{k}, 0, i] = a",
+            f"        out[{k}, 1, i] = derivative_{k}(z[i], a)",
+            f"        out[{k}, 2, i] = vjp_{k}(z[i], a, g[i])",
+        ]
+    source = "def loop(z, g, out):\n    for i in prange(z.size):\n" + "\n".join(body) + "\n    return out\n"
+    exec(source, namespace)
+    return njit(parallel=True)(namespace["loop"])
+
+
+@pytest.fixture(scope="module")
+def prange_loop():
+    return _prange_loop(ELEMENTWISE)
+
+
+def test_scalar_calls_in_prange(prange_loop, dtype):
+    z = np.concatenate([_x(dtype).ravel(), np.array([0.0, -0.0, 0.5, -1.5, 30.0, np.inf, -np.inf, np.nan], dtype)])
+    g = np.linspace(-1, 1, z.size).astype(dtype)
+    out = prange_loop(z, g, np.full((len(ELEMENTWISE), 3, z.size), 7, dtype))
+    mismatches = []
+    for k, entry in enumerate(ELEMENTWISE):
+        a = entry.forward(z)
+        for what, got, expected in (
+            ("forward", out[k, 0], a),
+            ("derivative", out[k, 1], entry.derivative(z, a)),
+            ("vjp", out[k, 2], entry.vjp(z, a, g)),
+        ):
+            differ = ~((got == expected) | (np.isnan(got) & np.isnan(expected)))
+            if differ.any():
+                i = np.flatnonzero(differ)[0]
+                mismatches.append(
+                    f"{entry.name} {what}: {differ.sum()} of {z.size} differ, e.g. at z={z[i]!r}: "
+                    f"{got[i]!r} in prange, {expected[i]!r} from Python"
+                )
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_scalar_call_types():
+    sigmoid = numba_act.sigmoid
+    call = njit(lambda v: sigmoid(v))
+    assert call(np.float32(0.5)) == sigmoid(np.float32(0.5))
+    assert isinstance(call(np.float32(0.5)), float)  # Numba returns Python floats; the value is float32's
+    assert call(np.float32(0.5)) == float(np.float32(sigmoid(np.float32(0.5))))
+    assert call(2) == sigmoid(2.0)  # an integer is computed in float64
+    assert call(2.5) == sigmoid(2.5)
+
+
+def test_activation_forward_with_a_literal_name():
+    @njit
+    def forward(x):
+        return numba_act.activation_forward(x, "relu"), numba_act.activation_forward(x, "softmax")
+
+    for dtype in (np.float32, np.float64):
+        x = _x(dtype)
+        relu, softmax = forward(x)
+        np.testing.assert_array_equal(relu, numba_act.relu(x))
+        np.testing.assert_array_equal(softmax, numba_act.softmax(x))
+
+
+def test_activation_backward_with_a_literal_name():
+    @njit
+    def backward(z, a, g):
+        return (
+            numba_act.activation_backward(z, a, "sigmoid", g),
+            numba_act.activation_backward(z, a, "sigmoid"),
+            numba_act.activation_backward(z, a, "softmax"),
+        )
+
+    z = _x(np.float64)
+    a = numba_act.sigmoid(z)
+    g = np.cos(z)
+    vjp, local, ones = backward(z, a, g)
+    np.testing.assert_array_equal(vjp, numba_act.activation_backward(z, a, "sigmoid", g))
+    np.testing.assert_array_equal(local, numba_act.activation_backward(z, a, "sigmoid"))
+    np.testing.assert_array_equal(ones, np.ones_like(a))
+
+
+def test_softmax_vjp_by_name():
+    @njit
+    def backward(z, a, g):
+        return numba_act.activation_backward(z, a, "softmax", g)
+
+    z = _x(np.float32)
+    a = numba_act.softmax(z)
+    g = np.sin(z)
+    np.testing.assert_array_equal(backward(z, a, g), numba_act.activation_backward(z, a, "softmax", g))
+
+
+def test_gelu_approximate_literal():
+    @njit
+    def both(x):
+        return numba_act.gelu(x, "tanh"), numba_act.gelu(x, approximate="none")
+
+    x = _x(np.float64)
+    tanh_form, exact = both(x)
+    np.testing.assert_array_equal(tanh_form, numba_act.gelu(x, approximate="tanh"))
+    np.testing.assert_array_equal(exact, numba_act.gelu(x))
+
+
+def test_gelu_default_approximate():
+    @njit
+    def default(x):
+        return numba_act.gelu(x)
+
+    x = _x(np.float64)
+    np.testing.assert_array_equal(default(x), numba_act.gelu(x))
+    assert default(x[0, 0]) == numba_act.gelu(x[0, 0])
+
+
+def test_out_from_njit():
+    sigmoid, softmax = numba_act.sigmoid, numba_act.softmax
+
+    @njit
+    def into(x, out1, out2):
+        r1 = sigmoid(x, out1)
+        r2 = softmax(x, out=out2)
+        return r1, r2
+
+    x = _x(np.float64)
+    out1, out2 = np.full_like(x, 7), np.full_like(x, 7)
+    r1, r2 = into(x, out1, out2)
+    np.testing.assert_array_equal(out1, sigmoid(x))
+    np.testing.assert_array_equal(out2, softmax(x))
+    np.testing.assert_array_equal(r1, out1)
+    np.testing.assert_array_equal(r2, out2)
+    out1[0, 0] = -1.0  # the returned arrays are out themselves, not copies
+    out2[0, 0] = -1.0
+    assert r1[0, 0] == -1.0 and r2[0, 0] == -1.0
+
+
+def test_out_wrong_shape_from_njit_raises():
+    sigmoid = numba_act.sigmoid
+    call = njit(lambda x, out: sigmoid(x, out))
+    x = _x(np.float64)
+    out = np.full((3, 6), 7.0)
+    with pytest.raises(ValueError):
+        call(x, out)
+    assert (out == 7).all()
+
+
+def test_rowwise_other_axis_from_njit_raises():
+    softmax = numba_act.softmax
+    call = njit(lambda x: softmax(x, 0))
+    with pytest.raises(ValueError, match="last axis"):
+        call(_x(np.float64))
