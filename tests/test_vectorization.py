@@ -1,0 +1,65 @@
+"""The hot loops compile to SIMD code.
+
+A change that silently de-vectorizes a kernel (a libm call in the loop body,
+a stray exception check, a float64 detour) would still pass every accuracy
+test, so the compiled LLVM IR is inspected here.  Cached kernels cannot be
+inspected, so each loop is compiled afresh from its Python source, with the
+same bound globals and options.  Only on x86 CPUs with AVX2 or better.
+"""
+
+import platform
+import re
+
+import llvmlite.binding as llvm
+import numba
+import numpy as np
+import pytest
+
+from numba_act import REGISTRY, rowwise
+
+_FEATURES = llvm.get_host_cpu_features().flatten()
+pytestmark = pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64") or "+avx2" not in _FEATURES,
+    reason="vector width checked on x86 CPUs with AVX2 or better",
+)
+
+# Kernels whose loop calls a scalar library function (erfc, log1p) and so
+# cannot vectorize; listed so that the list can only shrink.
+SCALAR_LIBRARY_CALLS = {"gelu", "softplus"}
+
+
+def _vector_ir(dispatcher, *args):
+    fresh = numba.njit(error_model="numpy", nogil=True)(dispatcher.py_func)
+    fresh(*args)
+    return fresh.inspect_llvm(fresh.signatures[0])
+
+
+def _vector_ops(ir, dtype):
+    name = "float" if dtype == np.float32 else "double"
+    return re.findall(rf"<(\d+) x {name}>", ir)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", [n for n, e in REGISTRY.items() if not e.rowwise and n not in SCALAR_LIBRARY_CALLS])
+@pytest.mark.parametrize("kind", ["forward", "derivative", "vjp"])
+def test_elementwise_loops_are_vectorized(name, kind, dtype):
+    kernels = dict(zip(("forward", "derivative", "vjp"), REGISTRY[name].kernels))[kind]
+    arrays = [np.ones(64, dtype) for _ in range({"forward": 2, "derivative": 3, "vjp": 4}[kind])]
+    widths = {int(w) for w in _vector_ops(_vector_ir(kernels.flat, *arrays), dtype)}
+    # 256-bit registers at least: 8 floats or 4 doubles per instruction.
+    assert widths and max(widths) * np.dtype(dtype).itemsize >= 32, widths
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loop", ["_exp_shifted", "_exp_minus_out"])
+def test_softmax_exp_pass_is_vectorized(loop, dtype):
+    dispatcher = getattr(rowwise, loop)
+    x = np.ones(64, dtype)
+    args = (x, dtype(0), np.empty_like(x)) if loop == "_exp_shifted" else (x, np.empty_like(x))
+    widths = {int(w) for w in _vector_ops(_vector_ir(dispatcher, *args), dtype)}
+    assert widths and max(widths) * np.dtype(dtype).itemsize >= 32, widths
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_LIBRARY_CALLS))
+def test_listed_scalar_kernels_are_still_registered(name):
+    assert name in REGISTRY
