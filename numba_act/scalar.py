@@ -280,11 +280,69 @@ def silu(x):
     return x * _sigmoid_pair_from(x, e_hi, e_lo)[0]
 
 
+def _atanh_series(s2):
+    """(atanh(s) - s) / s**3 as a polynomial in s2 = s**2, |s| <= 3 - 2 sqrt(2)
+    (``@njit`` code only); float32 stops at s**9, float64 at s**21."""
+    raise TypeError("_atanh_series is only callable from @njit code")
+
+
+@overload(_atanh_series, jit_options={"error_model": "numpy"})
+def _atanh_series_overload(s2):
+    if s2 not in (types.float32, types.float64):
+        return None
+    T = np.float32 if s2 == types.float32 else np.float64
+    terms = 4 if s2 == types.float32 else 10
+    coeffs = tuple(T(1.0 / (2 * k + 1)) for k in range(terms, 0, -1))  # 1/21 ... 1/3
+
+    def series(s2):
+        p = coeffs[0]
+        for c in coeffs[1:]:
+            p = fma(p, s2, c)
+        return p
+
+    return series
+
+
+_LN2_HI = 0.693145751953125  # ln 2 with trailing zeros, so k * _LN2_HI is exact
+_LN2_LO = 1.42860682030941723212e-6
+
+
+@scalar
+def _log1p_unit(y_hi, y_lo):
+    """log(1 + y) for y = y_hi + y_lo in [0, 1], vectorizable.
+
+    1 + y is carried as u + u_lo; u is halved (exactly) above sqrt(2), and
+    log(u) = k ln 2 + 2 atanh(s) with s = (u - 1) / (u + 1), |s| < 0.172.
+    """
+    T = type(y_hi)
+    one = T(1.0)
+    u = one + y_hi
+    u_lo = ((one - u) + y_hi) + y_lo
+    big = u > T(1.4142135623730951)
+    half = T(0.5) if big else one
+    u, u_lo = u * half, u_lo * half
+    n_hi = (u - one) + u_lo  # u - 1 is exact, and at least |u_lo| unless 0
+    n_lo = ((u - one) - n_hi) + u_lo
+    a = u + one  # two-sum: u + 1 need not be exact
+    one_part = a - u
+    a_lo = (u - (a - one_part)) + (one - one_part)
+    d_hi = a + u_lo
+    d_lo = ((a - d_hi) + u_lo) + a_lo
+    s = n_hi / d_hi
+    # One correction step, with 1 / (u + 1) = (1 - s) / 2.
+    residual = (fma(-s, d_hi, n_hi) + n_lo) - s * d_lo
+    s_lo = residual * ((one - s) * T(0.5))
+    s2 = s * s
+    log_u = fma(s * s2, T(2.0) * _atanh_series(s2), T(2.0) * s) + T(2.0) * s_lo
+    k = one - half - half + one  # 1 above sqrt(2), else 0
+    return fma(k, T(_LN2_HI), fma(k, T(_LN2_LO), log_u))
+
+
 @scalar
 def softplus(x):
     """log(1 + e**x) = max(x, 0) + log1p(e**-|x|); never overflows."""
-    e = exp(-abs(x))
-    return (x if x > 0 else type(x)(0.0)) + np.log1p(e)
+    e_hi, e_lo = exp_parts(-abs(x))
+    return (x if x > 0 else type(x)(0.0)) + _log1p_unit(e_hi, e_lo)
 
 
 @scalar

@@ -23,9 +23,9 @@ pytestmark = pytest.mark.skipif(
     reason="vector width checked on x86 CPUs with AVX2 or better",
 )
 
-# Kernels whose loop calls a scalar library function (erfc, log1p) and so
+# Kernels whose loop calls a scalar library function (erfc) and so
 # cannot vectorize; listed so that the list can only shrink.
-SCALAR_LIBRARY_CALLS = {"gelu", "softplus"}
+SCALAR_LIBRARY_CALLS = {"gelu"}
 
 
 def _vector_ir(dispatcher, *args):
