@@ -42,7 +42,9 @@ def as_array(x, name="x"):
     if type(x) is np.ndarray:
         return x
     if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be an array or a number, not {type(x).__name__}; numba_act accepts {ACCEPTED} input")
+        raise TypeError(
+            f"{name} must be an array or a number, not {type(x).__name__}; numba_act accepts {ACCEPTED} input"
+        )
     try:
         return np.asarray(x)
     except ValueError as err:  # ragged nested sequences
@@ -61,7 +63,9 @@ def check_out(out, shape, dtype, inputs):
         raise ValueError("out is read-only")
     for arr in inputs:
         if arr is not out and np.may_share_memory(arr, out) and not _same_view(arr, out):
-            raise ValueError("out partly overlaps an input; pass the input itself as out for in-place work, or a separate array")
+            raise ValueError(
+                "out partly overlaps an input; pass the input itself as out for in-place work, or a separate array"
+            )
 
 
 def _same_view(a, b):
@@ -117,10 +121,10 @@ def _prepare(arrays, out, names):
 
     Returns (inputs, shape, result dtype, compute dtype).
     """
-    arrays = [as_array(a, n) for a, n in zip(arrays, names)]
-    results = [dtype_rule(a.dtype, n)[1] for a, n in zip(arrays, names)]
+    arrays = [as_array(a, n) for a, n in zip(arrays, names, strict=True)]
+    results = [dtype_rule(a.dtype, n)[1] for a, n in zip(arrays, names, strict=True)]
     shape = arrays[0].shape
-    for arr, name in zip(arrays[1:], names[1:]):
+    for arr, name in zip(arrays[1:], names[1:], strict=True):
         if arr.shape != shape:
             raise ValueError(f"{name} has shape {arr.shape}, expected {shape} (the shape of {names[0]})")
     result_dtype = results[0] if len(results) == 1 else np.result_type(*results)
@@ -181,7 +185,12 @@ def rows(kernels, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if _plain(arrays) and type(axis) is int and axis in (-1, arrays[0].ndim - 1) and arrays[0].size < _parallel.MIN_SIZE:
+    if (
+        _plain(arrays)
+        and type(axis) is int
+        and axis in (-1, arrays[0].ndim - 1)
+        and arrays[0].size < _parallel.MIN_SIZE
+    ):
         if out is None:
             return kernels.new(*arrays)
         if _ready_out(arrays, out):

@@ -104,7 +104,9 @@ def _float_arrays(*named):
     dtypes = set()
     for what, ty in named:
         if not isinstance(ty, types.Array) or ty.dtype not in _FLOATS:
-            raise TypingError(f"numba_act: {what} must be a float32 or float64 array or a number inside @njit, got {ty}")
+            raise TypingError(
+                f"numba_act: {what} must be a float32 or float64 array or a number inside @njit, got {ty}"
+            )
         dtypes.add(ty.dtype)
     if len(dtypes) > 1:
         raise TypingError(f"numba_act: inside @njit the arrays must share one dtype, got {sorted(map(str, dtypes))}")

@@ -69,7 +69,11 @@ def _scipy(name, direction):
         import scipy.special as sc
     except ImportError:
         return None
-    forward = {"sigmoid": sc.expit, "softmax": lambda x: sc.softmax(x, axis=-1), "log_softmax": lambda x: sc.log_softmax(x, axis=-1)}
+    forward = {
+        "sigmoid": sc.expit,
+        "softmax": lambda x: sc.softmax(x, axis=-1),
+        "log_softmax": lambda x: sc.log_softmax(x, axis=-1),
+    }
     if direction != "forward" or name not in forward:
         return None
     f = forward[name]
@@ -187,8 +191,16 @@ def _pin_threads(threads):
         pass
 
 
-def run(names=None, dtypes=DTYPES, sizes=ELEMENTWISE_SIZES, shapes=ROW_SHAPES, directions=("forward", "backward"),
-        thread_modes=("one", "all"), budget=0.2, stream=sys.stdout):
+def run(
+    names=None,
+    dtypes=DTYPES,
+    sizes=ELEMENTWISE_SIZES,
+    shapes=ROW_SHAPES,
+    directions=("forward", "backward"),
+    thread_modes=("one", "all"),
+    budget=0.2,
+    stream=sys.stdout,
+):
     """Time every case; returns a list of dicts (one per case and implementation)."""
     from numba_act import REGISTRY
 
@@ -214,8 +226,17 @@ def run(names=None, dtypes=DTYPES, sizes=ELEMENTWISE_SIZES, shapes=ROW_SHAPES, d
                             args = _convert(impl, arrays)
                             seconds = _best_time(lambda fn=fn, args=args: fn(*args), budget)
                             rows.append(
-                                dict(name=name, direction=direction, dtype=dtype_name, shape=shape, size=size,
-                                     threads=threads, impl=impl, seconds=seconds, ns_per_element=seconds / size * 1e9)
+                                dict(
+                                    name=name,
+                                    direction=direction,
+                                    dtype=dtype_name,
+                                    shape=shape,
+                                    size=size,
+                                    threads=threads,
+                                    impl=impl,
+                                    seconds=seconds,
+                                    ns_per_element=seconds / size * 1e9,
+                                )
                             )
                         _print_case(rows, stream)
     return rows
@@ -251,26 +272,34 @@ def targets(budget=0.3):
     x = rng.standard_normal(10**5).astype(np.float32)
     o = np.empty_like(x)
     out["relu 1e5 out= vs np.copyto (time ratio, lower is better)"] = _best_time(
-        lambda: numba_act.relu(x, out=o), budget) / _best_time(lambda: np.copyto(o, x), budget)
+        lambda: numba_act.relu(x, out=o), budget
+    ) / _best_time(lambda: np.copyto(o, x), budget)
     a, g = numba_act.sigmoid(x), rng.standard_normal(10**5).astype(np.float32)
     mult = _best_time(lambda: np.multiply(a, g), budget)
     for name, entry in numba_act.REGISTRY.items():
         if not entry.rowwise:
             aa = entry.forward(x)
-            out[f"{name} vjp 1e5 vs np.multiply(a, g)"] = _best_time(
-                lambda entry=entry, aa=aa: entry.vjp(x, aa, g), budget) / mult
+            out[f"{name} vjp 1e5 vs np.multiply(a, g)"] = (
+                _best_time(lambda entry=entry, aa=aa: entry.vjp(x, aa, g), budget) / mult
+            )
     z = rng.standard_normal((32, 10)).astype(np.float32)
     out["activation_forward(z, 'relu') (32, 10) vs relu(z)"] = _best_time(
-        lambda: numba_act.activation_forward(z, "relu"), budget) / _best_time(lambda: numba_act.relu(z), budget)
+        lambda: numba_act.activation_forward(z, "relu"), budget
+    ) / _best_time(lambda: numba_act.relu(z), budget)
     for n in (10**6, 10**7):
         x = rng.standard_normal(n).astype(np.float32)
         o = np.empty_like(x)
+
+        def call(x=x, o=o):
+            numba_act.sigmoid(x, out=o)
+
         numba.set_num_threads(1)
-        one = _best_time(lambda: numba_act.sigmoid(x, out=o), budget)
+        one = _best_time(call, budget)
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        every = _best_time(lambda: numba_act.sigmoid(x, out=o), budget)
+        every = _best_time(call, budget)
+        copy = _best_time(lambda x=x, o=o: np.copyto(o, x), budget)
         out[f"sigmoid {n:.0e} one thread / all threads (speedup)"] = one / every
-        out[f"sigmoid {n:.0e} all threads vs np.copyto (time ratio)"] = every / _best_time(lambda: np.copyto(o, x), budget)
+        out[f"sigmoid {n:.0e} all threads vs np.copyto (time ratio)"] = every / copy
     numba.set_num_threads(1)
     return out
 
@@ -284,15 +313,17 @@ def plot(rows, path):
 
     panels = [(n, d) for n in ("sigmoid", "softmax") for d in ("forward", "backward")]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4), squeeze=False)
-    for ax, (name, direction) in zip(axes[0], panels):
+    for ax, (name, direction) in zip(axes[0], panels, strict=True):
         sel = [r for r in rows if r["name"] == name and r["direction"] == direction and r["threads"] == "one"]
         cases = sorted({(r["dtype"], r["shape"]) for r in sel}, key=lambda c: (c[0], np.prod(c[1])))
         labels = [f"{d[5:]} {'x'.join(map(str, s))}" for d, s in cases]
         impls = [i for i in IMPLEMENTATIONS if any(r["impl"] == i for r in sel)]
         width = 0.8 / max(len(impls), 1)
         for k, impl in enumerate(impls):
-            values = [next((r["ns_per_element"] for r in sel if (r["dtype"], r["shape"]) == c and r["impl"] == impl), np.nan)
-                      for c in cases]
+            values = [
+                next((r["ns_per_element"] for r in sel if (r["dtype"], r["shape"]) == c and r["impl"] == impl), np.nan)
+                for c in cases
+            ]
             ax.bar(np.arange(len(cases)) + k * width, values, width, label=impl)
         ax.set_xticks(np.arange(len(cases)) + 0.4 - width / 2, labels, rotation=45, ha="right", fontsize=8)
         ax.set_yscale("log")
@@ -314,13 +345,16 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}"
+    versions = f"Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}"
+    return f"{cpu}, {os.cpu_count()} cores; {versions}"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m numba_act.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--names", nargs="*", help="activations to time (default: all registered)")
-    parser.add_argument("--quick", action="store_true", help="sizes 1e3 and 1e5, shapes (32, 10) and (256, 1000), shorter timing")
+    parser.add_argument(
+        "--quick", action="store_true", help="sizes 1e3 and 1e5, shapes (32, 10) and (256, 1000), shorter timing"
+    )
     parser.add_argument("--threads", choices=("one", "all", "both"), default="both")
     parser.add_argument("--plot", default="numba_act_bench.png", help="where to write the PNG (empty: none)")
     parser.add_argument("--no-targets", action="store_true", help="skip the performance-target ratios")

@@ -7,9 +7,9 @@ scalar kernels and NumPy reference.  Dispatch, ``ACTIVATIONS``, the
 new activation is one entry here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -43,8 +43,8 @@ class Activation:
     reference_derivative: Callable
     reference_vjp: Callable
     kernels: tuple
-    scalar: Optional[Callable] = None
-    scalar_derivative: Optional[Callable] = None
+    scalar: Callable | None = None
+    scalar_derivative: Callable | None = None
 
 
 def _named(fn, name, doc):
@@ -70,6 +70,10 @@ def _is_plain(x):
         and x.ndim
         and x.size < _parallel.MIN_SIZE
     )
+
+
+def _reference_vjp(reference_derivative):
+    return lambda z, a, g: g * reference_derivative(z, a)
 
 
 def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
@@ -106,7 +110,7 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
         ),
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),
-        reference_vjp=lambda z, a, g, _d=getattr(reference, f"{name}_grad"): g * _d(z, a),
+        reference_vjp=_reference_vjp(getattr(reference, f"{name}_grad")),
         kernels=kernels,
         scalar=f,
         scalar_derivative=df,
@@ -179,56 +183,95 @@ REGISTRY = {
     entry.name: entry
     for entry in (
         _elementwise(
-            "sigmoid", scalar.sigmoid, scalar.sigmoid_grad, "1 / (1 + exp(-x))", "a * (1 - a)",
+            "sigmoid",
+            scalar.sigmoid,
+            scalar.sigmoid_grad,
+            "1 / (1 + exp(-x))",
+            "a * (1 - a)",
             _NAN_RULE + "stable for every input with no overflow warning: sigmoid(-inf) = 0, "
             "sigmoid(inf) = 1, results lie in [0, 1] and are monotone.",
         ),
         _elementwise(
-            "relu", scalar.relu, scalar.relu_grad, "max(x, 0)", "1 where z > 0, else 0 (0 at z == 0)",
+            "relu",
+            scalar.relu,
+            scalar.relu_grad,
+            "max(x, 0)",
+            "1 where z > 0, else 0 (0 at z == 0)",
             _NAN_RULE + "relu(nan) is nan; relu(-0.0) is 0.0.",
         ),
         _rowwise(
-            "softmax", rowwise.SOFTMAX, rowwise.SOFTMAX_VJP,
-            "exp(x - max(x)) / sum(exp(x - max(x)))", "a * (grad - sum(a * grad))",
+            "softmax",
+            rowwise.SOFTMAX,
+            rowwise.SOFTMAX_VJP,
+            "exp(x - max(x)) / sum(exp(x - max(x)))",
+            "a * (grad - sum(a * grad))",
             "Rows sum to 1 within a few ulp and the result is shift-invariant; "
             "a row holding NaN, +inf, or only -inf gives NaN throughout; "
             "the softmax of a 0-d value is 1.0.",
         ),
         _elementwise(
-            "tanh", scalar.tanh, scalar.tanh_grad, "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
-            "1 - a**2", _NAN_RULE + "tanh(+-inf) = +-1; odd, so tanh(-0.0) = -0.0.",
+            "tanh",
+            scalar.tanh,
+            scalar.tanh_grad,
+            "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
+            "1 - a**2",
+            _NAN_RULE + "tanh(+-inf) = +-1; odd, so tanh(-0.0) = -0.0.",
         ),
         _elementwise(
-            "leaky_relu", scalar.leaky_relu, scalar.leaky_relu_grad,
+            "leaky_relu",
+            scalar.leaky_relu,
+            scalar.leaky_relu_grad,
             f"x if x >= 0 else {scalar.LEAKY_RELU_SLOPE} * x",
-            f"1 where z > 0, else {scalar.LEAKY_RELU_SLOPE}", _NAN_RULE + "slope 0.01, as in torch.",
+            f"1 where z > 0, else {scalar.LEAKY_RELU_SLOPE}",
+            _NAN_RULE + "slope 0.01, as in torch.",
         ),
         _elementwise(
-            "elu", scalar.elu, scalar.elu_grad, "x if x > 0 else exp(x) - 1",
-            "1 where z > 0, else a + 1", _NAN_RULE + "alpha = 1; elu(-inf) = -1.",
+            "elu",
+            scalar.elu,
+            scalar.elu_grad,
+            "x if x > 0 else exp(x) - 1",
+            "1 where z > 0, else a + 1",
+            _NAN_RULE + "alpha = 1; elu(-inf) = -1.",
         ),
         _elementwise(
-            "gelu", scalar.gelu, scalar.gelu_grad, "x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))",
-            "Phi(z) + z * phi(z)", _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf.",
+            "gelu",
+            scalar.gelu,
+            scalar.gelu_grad,
+            "x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))",
+            "Phi(z) + z * phi(z)",
+            _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf.",
         ),
         _elementwise(
-            "gelu_tanh", scalar.gelu_tanh, scalar.gelu_tanh_grad,
+            "gelu_tanh",
+            scalar.gelu_tanh,
+            scalar.gelu_tanh_grad,
             "x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))",
-            "s + 2 z s (1 - s) u' with s = sigmoid(2u)", _NAN_RULE + "the tanh approximation of gelu.",
+            "s + 2 z s (1 - s) u' with s = sigmoid(2u)",
+            _NAN_RULE + "the tanh approximation of gelu.",
         ),
         _elementwise(
-            "silu", scalar.silu, scalar.silu_grad, "x * sigmoid(x)", "s * (1 + z * (1 - s)), s = sigmoid(z)",
+            "silu",
+            scalar.silu,
+            scalar.silu_grad,
+            "x * sigmoid(x)",
+            "s * (1 + z * (1 - s)), s = sigmoid(z)",
             _NAN_RULE + "also called swish; silu(-inf) = -0.0.",
         ),
         _elementwise(
-            "softplus", scalar.softplus, scalar.softplus_grad, "log(1 + exp(x))", "sigmoid(z)",
+            "softplus",
+            scalar.softplus,
+            scalar.softplus_grad,
+            "log(1 + exp(x))",
+            "sigmoid(z)",
             _NAN_RULE + "computed as max(x, 0) + log1p(exp(-|x|)), so it never overflows.",
         ),
         _rowwise(
-            "log_softmax", rowwise.LOG_SOFTMAX, rowwise.LOG_SOFTMAX_VJP,
-            "x - max(x) - log(sum(exp(x - max(x))))", "grad - exp(a) * sum(grad)",
-            "A row holding NaN, +inf, or only -inf gives NaN throughout; "
-            "the log_softmax of a 0-d value is 0.0.",
+            "log_softmax",
+            rowwise.LOG_SOFTMAX,
+            rowwise.LOG_SOFTMAX_VJP,
+            "x - max(x) - log(sum(exp(x - max(x))))",
+            "grad - exp(a) * sum(grad)",
+            "A row holding NaN, +inf, or only -inf gives NaN throughout; the log_softmax of a 0-d value is 0.0.",
         ),
     )
 }

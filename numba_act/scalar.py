@@ -104,11 +104,11 @@ def _expm1_poly_f64(r):
     return fma(fma(fma(fma(p, r, T(c[7])), r, T(c[8])), r, T(c[9])), r, T(c[10]))
 
 
-def _exp_unscaled_impl(T, I, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
-    """exp_unscaled for float type T with same-width integer type I."""
+def _exp_unscaled_impl(T, Int, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
+    """exp_unscaled for float type T with same-width integer type Int."""
     log2e = T(1.4426950408889634)
     one = T(1.0)
-    shifter_bits = np.array(shifter).view(I)[()]
+    shifter_bits = np.array(shifter).view(Int)[()]
 
     def impl(x):
         # Comparisons with NaN are false, so a NaN passes both clamps and
@@ -124,10 +124,10 @@ def _exp_unscaled_impl(T, I, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly)
         e_hi = one + p
         e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
         # 2**n in two normal factors
-        ni = I(T(t).view(I) - shifter_bits)
-        n1 = I(ni >> 1)
-        s1 = I((n1 + bias) << mbits).view(T)
-        s2 = I((ni - n1 + bias) << mbits).view(T)
+        ni = Int(T(t).view(Int) - shifter_bits)
+        n1 = Int(ni >> 1)
+        s1 = Int((n1 + bias) << mbits).view(T)
+        s2 = Int((ni - n1 + bias) << mbits).view(T)
         return e_hi, e_lo, s1, s2
 
     return impl
@@ -138,14 +138,30 @@ def _exp_unscaled_overload(x):
     if x == types.float32:
         f, i = np.float32, np.int32
         return _exp_unscaled_impl(
-            f, i, f(12582912.0), f(0.693359375), f(-2.12194440e-4),
-            f(-120.0), f(89.0), i(127), i(23), _expm1_poly_f32,
+            f,
+            i,
+            f(12582912.0),
+            f(0.693359375),
+            f(-2.12194440e-4),
+            f(-120.0),
+            f(89.0),
+            i(127),
+            i(23),
+            _expm1_poly_f32,
         )
     if x == types.float64:
         f, i = np.float64, np.int64
         return _exp_unscaled_impl(
-            f, i, f(6755399441055744.0), f(0.693145751953125), f(1.42860682030941723212e-6),
-            f(-770.0), f(710.0), i(1023), i(52), _expm1_poly_f64,
+            f,
+            i,
+            f(6755399441055744.0),
+            f(0.693145751953125),
+            f(1.42860682030941723212e-6),
+            f(-770.0),
+            f(710.0),
+            i(1023),
+            i(52),
+            _expm1_poly_f64,
         )
     return None
 
