@@ -92,9 +92,15 @@ def normalize_axis(axis, ndim):
 def _plain(arrays):
     """True when every array is a native float32/float64 ndarray of one dtype and shape, ndim >= 1."""
     x = arrays[0]
-    if type(x) is not np.ndarray or not (x.dtype is F32 or x.dtype is F64) or not x.ndim:
+    if type(x) is not np.ndarray:
         return False
-    return all(type(a) is np.ndarray and a.dtype is x.dtype and a.shape == x.shape for a in arrays[1:])
+    dtype, shape = x.dtype, x.shape
+    if not (dtype is F32 or dtype is F64) or not shape:
+        return False
+    for a in arrays[1:]:
+        if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
+            return False
+    return True
 
 
 def _ready_out(arrays, out):
@@ -105,15 +111,15 @@ def _ready_out(arrays, out):
     raises.
     """
     x = arrays[0]
-    if not (
-        type(out) is np.ndarray
-        and out.dtype is x.dtype
-        and out.shape == x.shape
-        and out.flags.c_contiguous
-        and out.flags.writeable
-    ):
+    if type(out) is not np.ndarray or out.dtype is not x.dtype or out.shape != x.shape:
         return False
-    return all(a is out or not np.may_share_memory(a, out) or _same_view(a, out) for a in arrays)
+    flags = out.flags
+    if not (flags.c_contiguous and flags.writeable):
+        return False
+    for a in arrays:
+        if a is not out and np.may_share_memory(a, out) and not _same_view(a, out):
+            return False
+    return True
 
 
 def _prepare(arrays, out, names):
