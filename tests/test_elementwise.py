@@ -28,7 +28,9 @@ from conftest import (
 
 from numba_act import REGISTRY
 
-FORWARD_ULP = 3
+# The bounds promised for the forward pass: within 2 ulp in float32 and 3 in
+# float64 (better than the 2.5 and 3.5 ulp JAX documents for its logistic).
+FORWARD_ULP = {np.dtype(np.float32): 2, np.dtype(np.float64): 3}
 DERIVATIVE_ULP = 3
 # Local derivatives are O(1) sums and products that cancel near their zeros
 # (silu' at -1.28, gelu' at -0.75) and in gelu''s tail: there an absolute
@@ -93,7 +95,7 @@ def test_forward_within_a_few_ulp(entry, dtype):
     assert got.dtype == dtype
     expected = reference_forward(entry, x, dtype)
     normal, _ = _split_by_result(expected, dtype)
-    assert_ulp_close(got[normal], expected[normal], dtype, FORWARD_ULP, x[normal])
+    assert_ulp_close(got[normal], expected[normal], dtype, FORWARD_ULP[np.dtype(dtype)], x[normal])
 
 
 @elementwise
@@ -113,7 +115,7 @@ def test_forward_within_a_few_ulp_where_the_result_is_subnormal(entry, dtype):
     got = entry.forward(x)
     expected = reference_forward(entry, x, dtype)
     _, subnormal = _split_by_result(expected, dtype)
-    assert_ulp_close(got[subnormal], expected[subnormal], dtype, FORWARD_ULP, x[subnormal])
+    assert_ulp_close(got[subnormal], expected[subnormal], dtype, FORWARD_ULP[np.dtype(dtype)], x[subnormal])
 
 
 @elementwise
