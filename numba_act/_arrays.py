@@ -89,16 +89,29 @@ def normalize_axis(axis, ndim):
     return index % ndim
 
 
+def native_float(dtype):
+    """True for native float32 or float64.
+
+    Identity first, as NumPy shares one object per builtin dtype, but arrays
+    returned from compiled code carry equal copies of it.
+    """
+    return dtype is F32 or dtype is F64 or dtype == F32 or dtype == F64
+
+
+def _same(a, b):
+    return a is b or a == b
+
+
 def _plain(arrays):
     """True when every array is a native float32/float64 ndarray of one dtype and shape, ndim >= 1."""
     x = arrays[0]
     if type(x) is not np.ndarray:
         return False
     dtype, shape = x.dtype, x.shape
-    if not (dtype is F32 or dtype is F64) or not shape:
+    if not shape or not native_float(dtype):
         return False
     for a in arrays[1:]:
-        if type(a) is not np.ndarray or a.dtype is not dtype or a.shape != shape:
+        if type(a) is not np.ndarray or not _same(a.dtype, dtype) or a.shape != shape:
             return False
     return True
 
@@ -111,7 +124,7 @@ def _ready_out(arrays, out):
     raises.
     """
     x = arrays[0]
-    if type(out) is not np.ndarray or out.dtype is not x.dtype or out.shape != x.shape:
+    if type(out) is not np.ndarray or not _same(out.dtype, x.dtype) or out.shape != x.shape:
         return False
     flags = out.flags
     if not (flags.c_contiguous and flags.writeable):

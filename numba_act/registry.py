@@ -64,12 +64,7 @@ _DTYPES_DOC = """
 
 def _is_plain(x):
     """A native float32/float64 array, ndim >= 1, too small to split: one compiled call does it all."""
-    return (
-        type(x) is np.ndarray
-        and (x.dtype is _arrays.F32 or x.dtype is _arrays.F64)
-        and x.ndim
-        and x.size < _parallel.MIN_SIZE
-    )
+    return type(x) is np.ndarray and x.ndim and _arrays.native_float(x.dtype) and x.size < _parallel.MIN_SIZE
 
 
 def _reference_vjp(reference_derivative):
