@@ -39,7 +39,10 @@ LIBRARIES = {
         "stupidtable.min.js",
     ),
     "https://cdnjs.cloudflare.com/ajax/libs/blueimp-md5/2.19.0/js/md5.min.js": ("blueimp-md5@2.19.0", "js/md5.min.js"),
-    "https://cdn.jsdelivr.net/npm/bootstrap@3.1.1/dist/js/bootstrap.min.js": ("bootstrap@3.1.1", "dist/js/bootstrap.min.js"),
+    "https://cdn.jsdelivr.net/npm/bootstrap@3.1.1/dist/js/bootstrap.min.js": (
+        "bootstrap@3.1.1",
+        "dist/js/bootstrap.min.js",
+    ),
     "https://cdn.jsdelivr.net/npm/bootstrap@3.1.1/dist/css/bootstrap.min.css": (
         "bootstrap@3.1.1",
         "dist/css/bootstrap.min.css",
@@ -73,7 +76,7 @@ def main(html_dir=".asv/html"):
             local.write_bytes((_unpack(package, pathlib.Path(scratch)) / path).read_bytes())
             # The tag's integrity hash is that of the CDN's file (often a
             # minified build), so it goes with the address.
-            tag = re.compile(r'(["\']){}\1(\s+integrity="[^"]*")?'.format(re.escape(url)))
+            tag = re.compile(rf'(["\']){re.escape(url)}\1(\s+integrity="[^"]*")?')
             page = tag.sub(f'"vendor/{local.name}"', page)
     index.write_text(page)
     print(f"{index}: scripts and styles now load from {vendor}")
