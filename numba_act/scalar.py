@@ -64,6 +64,11 @@ def fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
+# ln 2 = _LN2_HI + _LN2_LO, the high part with trailing zeros so that n * _LN2_HI is exact.
+_LN2_HI = 0.693145751953125
+_LN2_LO = 1.42860682030941723212e-6
+
+
 def exp_unscaled(x):
     """exp(x) = (hi + lo) * s1 * s2, with hi + lo in [0.7, 1.5) and s1, s2 powers of two.
 
@@ -277,23 +282,38 @@ _NEG_INF = -math.inf
 
 
 @scalar
-def silu(x):
-    """x * sigmoid(x) (also called swish); silu(-inf) = -0.0, its limit.
+def _x_sigmoid(x, t, t_lo):
+    """x * sigmoid(t + t_lo), with sigmoid(t + d) = s + s (1 - s) d; -inf gives -0.0.
 
-    Where exp(x) is subnormal, 1 + exp(x) rounds to 1 and silu(x) = x exp(x),
-    which may well be normal: it is formed before the final scaling, so that
-    it keeps its bits.
+    Where exp(t) is subnormal, 1 + exp(t) rounds to 1 and the result is
+    x exp(t), which may well be normal: it is formed before the final
+    scaling, so that it keeps its bits.
     """
     T = type(x)
     if x == T(_NEG_INF):
         return T(-0.0)
-    p_hi, p_lo, s1, s2 = exp_unscaled(-abs(x))
+    p_hi, p_lo, s1, s2 = exp_unscaled(-abs(t))
     e_hi, e_lo = (p_hi * s1) * s2, (p_lo * s1) * s2
-    if x < 0 and e_hi < smallest_normal(x):
-        # Below exp's clamp the product must still vanish: keep |x| bounded.
+    if t < 0 and e_hi < smallest_normal(x):
+        # Below exp's clamp the product must vanish, and t's low part no longer matters.
         x_tail = x if x > T(-800.0) else T(-800.0)
-        return ((x_tail * p_hi) * s1) * s2
-    return x * _sigmoid_pair_from(x, e_hi, e_lo)[0]
+        t_lo = t_lo if t > T(-800.0) else T(0.0)
+        return ((x_tail * fma(p_hi, t_lo, p_hi)) * s1) * s2
+    return x * _sigmoid_pair_corrected(t, t_lo, e_hi, e_lo)[0]
+
+
+@scalar
+def _sigmoid_pair_corrected(t, t_lo, e_hi, e_lo):
+    """(s, 1 - s) for s = sigmoid(t + t_lo), given exp(-|t|) = e_hi + e_lo."""
+    s, one_minus_s = _sigmoid_pair_from(t, e_hi, e_lo)
+    ds = (s * one_minus_s) * t_lo
+    return s + ds, one_minus_s - ds
+
+
+@scalar
+def silu(x):
+    """x * sigmoid(x) (also called swish); silu(-inf) = -0.0, its limit."""
+    return _x_sigmoid(x, x, type(x)(0.0))
 
 
 def _atanh_series(s2):
@@ -317,10 +337,6 @@ def _atanh_series_overload(s2):
         return p
 
     return series
-
-
-_LN2_HI = 0.693145751953125  # ln 2 with trailing zeros, so k * _LN2_HI is exact
-_LN2_LO = 1.42860682030941723212e-6
 
 
 @scalar
@@ -469,33 +485,10 @@ def _gelu_tanh_arg(x):
 
 
 @scalar
-def _gelu_tanh_sigmoid(t, t_lo, e_hi, e_lo):
-    """(s, 1 - s) for s = sigmoid(t + t_lo), given exp(-|t|) = e_hi + e_lo:
-    sigmoid(t + d) = s + s (1 - s) d."""
-    s, one_minus_s = _sigmoid_pair_from(t, e_hi, e_lo)
-    ds = (s * one_minus_s) * t_lo
-    return s + ds, one_minus_s - ds
-
-
-@scalar
 def gelu_tanh(x):
-    """x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) = x sigmoid(2u); -inf gives -0.0.
-
-    As in silu, where exp(2u) is subnormal the product x exp(2u) is formed
-    before the final scaling.
-    """
-    T = type(x)
-    if x == T(_NEG_INF):
-        return T(-0.0)
+    """x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) = x sigmoid(2u); -inf gives -0.0."""
     t, t_lo = _gelu_tanh_arg(x)
-    p_hi, p_lo, s1, s2 = exp_unscaled(-abs(t))
-    e_hi, e_lo = (p_hi * s1) * s2, (p_lo * s1) * s2
-    if t < 0 and e_hi < smallest_normal(x):
-        # Below exp's clamp the product must vanish, and t's low part no longer matters.
-        x_tail = x if x > T(-800.0) else T(-800.0)
-        t_lo = t_lo if t > T(-800.0) else T(0.0)
-        return ((x_tail * fma(p_hi, t_lo, p_hi)) * s1) * s2
-    return x * _gelu_tanh_sigmoid(t, t_lo, e_hi, e_lo)[0]
+    return _x_sigmoid(x, t, t_lo)
 
 
 # Local derivatives, each as a function of the pre-activation z and the
@@ -570,6 +563,6 @@ def gelu_tanh_grad(z, a):
     T = type(z)
     t, t_lo = _gelu_tanh_arg(z)
     e_hi, e_lo = exp_parts(-abs(t))
-    s, one_minus_s = _gelu_tanh_sigmoid(t, t_lo, e_hi, e_lo)
+    s, one_minus_s = _sigmoid_pair_corrected(t, t_lo, e_hi, e_lo)
     du = T(_GELU_TANH_C) * (T(1.0) + T(3.0 * _GELU_TANH_K) * z * z)
     return s + _limit_zero(T(2.0) * z * s * one_minus_s * du)
