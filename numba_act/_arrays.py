@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 
-from numba_act import _parallel
+from numba_act import _foreign, _parallel
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 ACCEPTED = "float16, float32, float64, integer or bool"
@@ -185,6 +185,8 @@ def elementwise(kernels, arrays, out, names):
             return kernels.new(*arrays)
         if _ready_out(arrays, out):
             return kernels.into(*arrays, out)
+    if _foreign.any_foreign(arrays):
+        return _foreign.elementwise(kernels, arrays, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     target, written = _target(out, compute, shape)
     threads = _parallel.threads_for(target.size)
@@ -214,6 +216,8 @@ def rows(kernels, arrays, axis, out, names):
             return kernels.new(*arrays)
         if _ready_out(arrays, out):
             return kernels.into(*arrays, out)
+    if _foreign.any_foreign(arrays):
+        return _foreign.rows(kernels, arrays, axis, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     axis = normalize_axis(axis, len(shape))
     last = axis == inputs[0].ndim - 1

@@ -139,13 +139,30 @@ def _check_shapes_overload(*shapes):
     return compare
 
 
+_KERNELS = {}
+
+
 class Kernels:
-    """The compiled entry points of one array operation.
+    """The compiled entry points of one array operation, called ``name``.
 
     ``into(*inputs, out)`` writes into a C-contiguous ``out`` of the inputs'
     shape (inputs of any layout) and returns it; ``new(*inputs)`` allocates
     the result.  ``flat`` is the underlying 1-D loop, where there is one.
+    Pickled by name, so that task graphs (dask) can carry them to workers.
     """
 
-    def __init__(self, into, new, flat=None):
-        self.into, self.new, self.flat = into, new, flat
+    def __init__(self, into, new, flat=None, *, name):
+        self.into, self.new, self.flat, self.name = into, new, flat, name
+        _KERNELS[name] = self
+
+    def __reduce__(self):
+        return _kernels_named, (self.name,)
+
+    def __repr__(self):
+        return f"<numba_act kernels {self.name}>"
+
+
+def _kernels_named(name):
+    import numba_act  # noqa: F401  (builds every Kernels of the package)
+
+    return _KERNELS[name]

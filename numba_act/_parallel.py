@@ -8,9 +8,12 @@ threads call in at once (the default workqueue layer is not thread-safe).
 The number of threads is ``numba.get_num_threads()``, so
 ``numba.set_num_threads`` applies.  Calls below ``MIN_SIZE`` elements never
 touch a thread: at that size a single thread finishes before a handoff to a
-second one pays for itself.
+second one pays for itself, and calls made inside :func:`serial` (the
+blocks of a dask graph, which dask already spreads over threads) never do.
 """
 
+import contextlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -21,6 +24,7 @@ MIN_SIZE = 1 << 18
 _ALIGN = 64  # chunk boundaries stay on whole cache lines
 
 _pool = None
+_local = threading.local()
 
 
 def _executor():
@@ -32,7 +36,7 @@ def _executor():
 
 def threads_for(size):
     """How many threads a call of ``size`` elements should use (1 for small ones)."""
-    if size < MIN_SIZE:
+    if size < MIN_SIZE or getattr(_local, "serial", False):
         return 1
     return max(1, min(numba.get_num_threads(), size // (MIN_SIZE // 2)))
 
@@ -53,3 +57,14 @@ def split(kernel, arrays, n, threads, align=_ALIGN):
     finally:
         for future in futures:
             future.result()
+
+
+@contextlib.contextmanager
+def serial():
+    """Within this block, calls from the current thread run on that thread alone."""
+    before = getattr(_local, "serial", False)
+    _local.serial = True
+    try:
+        yield
+    finally:
+        _local.serial = before

@@ -306,6 +306,42 @@ def targets(budget=0.3):
     return out
 
 
+DASK_SHAPE, DASK_CHUNKS = (8192, 8192), (512, 2048)
+
+
+def dask_throughput(shape=DASK_SHAPE, chunks=DASK_CHUNKS, budget=1.0):
+    """ns per element of numba_act and of dask's own formulas on one dask array.
+
+    float32, in memory (so that nothing upstream is timed), chunked on both
+    axes so that softmax rows span several chunks; each result is stored into
+    a preallocated NumPy array with dask's default (threaded) scheduler.
+    """
+    import dask.array as da
+
+    import numba_act
+
+    values = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x = da.from_array(values, chunks=chunks)
+    target = np.empty_like(values)
+
+    def dask_softmax(x):
+        e = da.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    cases = {
+        "sigmoid": (numba_act.sigmoid, lambda x: 1 / (1 + da.exp(-x))),
+        "softmax (last axis over 4 chunks)": (numba_act.softmax, dask_softmax),
+    }
+    out = {}
+    for label, (ours, theirs) in cases.items():
+        times = [
+            _best_time(lambda fn=fn: da.store(fn(x), target, lock=False), budget, repeats=3) / values.size * 1e9
+            for fn in (ours, theirs)
+        ]
+        out[label] = times
+    return out
+
+
 def plot(rows, path):
     """A PNG of ns/element per implementation for the main cases (one thread)."""
     import matplotlib
@@ -362,7 +398,16 @@ def main(argv=None):
     parser.add_argument("--threads", choices=("one", "all", "both"), default="both")
     parser.add_argument("--plot", default="numba_act_bench.png", help="where to write the PNG (empty: none)")
     parser.add_argument("--no-targets", action="store_true", help="skip the performance-target ratios")
+    parser.add_argument(
+        "--dask", action="store_true", help="only the dask throughput table (needs the dask extra); threads: dask's"
+    )
     args = parser.parse_args(argv)
+    if args.dask:
+        print(machine())
+        print(f"dask array, float32 {DASK_SHAPE} in {DASK_CHUNKS} chunks, stored into NumPy; ns per element")
+        for label, (ours, theirs) in dask_throughput().items():
+            print(f"  {label:<36} numba_act {ours:6.2f}   dask formula {theirs:6.2f}   ({theirs / ours:.1f}x)")
+        return
 
     # jax reads its thread count once, at import: pin it to one before anything imports it.
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")

@@ -80,7 +80,7 @@ def _kernels(name, flat_template, into_template, new_template, **bindings):
     flat_kernel = specialize(flat_template, f"{name}_flat", **bindings)
     into_kernel = specialize(into_template, f"{name}_into", flat=flat_kernel)
     new_kernel = specialize(new_template, f"{name}_new", into=into_kernel)
-    return Kernels(into_kernel, new_kernel, flat_kernel)
+    return Kernels(into_kernel, new_kernel, flat_kernel, name=name)
 
 
 def forward(name, scalar_kernel):

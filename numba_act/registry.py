@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from numba_act import _arrays, _parallel, elementwise, reference, rowwise, scalar
+from numba_act import _arrays, _foreign, _parallel, elementwise, reference, rowwise, scalar
 
 EPS = reference.EPS
 
@@ -116,8 +116,9 @@ def _check_unused_z(z, a):
     """The row-wise backward passes need only a; a z that is given must still match it."""
     if z is None or (type(z) is np.ndarray and type(a) is np.ndarray and z.shape == a.shape):
         return
-    z, a = _arrays.as_array(z, "z"), _arrays.as_array(a, "a")
-    if z.shape != a.shape:
+    if not _foreign.any_foreign((z, a)):
+        z, a = _arrays.as_array(z, "z"), _arrays.as_array(a, "a")
+    if getattr(z, "shape", None) != getattr(a, "shape", None):
         raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
 
 
@@ -130,6 +131,8 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
         return _arrays.rows(forward_kernels, (x,), axis, out, ("x",))
 
     def derivative(z, a, out=None):
+        if _foreign.any_foreign((z, a)):
+            return _foreign.ones(a, out)
         a = _arrays.as_array(a, "a")
         compute, result = _arrays.dtype_rule(a.dtype, "a")
         _check_unused_z(z, a)

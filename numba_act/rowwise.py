@@ -281,7 +281,7 @@ def _new2(a, g):
 def _over_last_axis(name, kernel_2d, into_template, new_template):
     """Kernels applying a row kernel along the last axis of any shape."""
     into_kernel = specialize(into_template, f"{name}_into", row_kernel=kernel_2d)
-    return Kernels(into_kernel, specialize(new_template, f"{name}_new", into=into_kernel))
+    return Kernels(into_kernel, specialize(new_template, f"{name}_new", into=into_kernel), name=name)
 
 
 SOFTMAX = _over_last_axis("softmax", softmax_rows, _into1, _new1)

@@ -1,0 +1,207 @@
+"""dask arrays through the public functions: lazy, chunk-preserving, exact.
+
+Every block runs the NumPy path, so results must equal it bit for bit,
+including the softmax family along an axis that spans several chunks.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from conftest import ELEMENTWISE, ROWWISE, entry_params
+
+import numba_act
+
+da = pytest.importorskip("dask.array")
+
+
+def _logits(shape=(60, 45), chunks=(25, 20), dtype=np.float32, seed=0):
+    values = np.random.default_rng(seed).normal(0, 4, shape).astype(dtype)
+    return values, da.from_array(values, chunks=chunks)
+
+
+def _lazy_counter():
+    """A dask array whose blocks count how often they are computed."""
+    calls = []
+
+    def block(b):
+        calls.append(b.shape)
+        return b
+
+    values, x = _logits()
+    return values, x.map_blocks(block, dtype=x.dtype, meta=np.empty((0, 0), x.dtype)), calls
+
+
+@pytest.mark.parametrize("entry", entry_params(ELEMENTWISE))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_elementwise_forward_derivative_vjp_are_lazy_and_equal_numpy(entry, dtype):
+    values, x = _logits(dtype=dtype)
+    g_values, g = _logits(dtype=dtype, seed=1)
+    a_values = entry.forward(values)
+    a = entry.forward(x)
+    cases = [
+        (a, a_values),
+        (entry.derivative(x, a), entry.derivative(values, a_values)),
+        (entry.vjp(x, a, g), entry.vjp(values, a_values, g_values)),
+        (numba_act.activation_backward(x, a, entry.name, g), entry.vjp(values, a_values, g_values)),
+    ]
+    for lazy, expected in cases:
+        assert isinstance(lazy, da.Array)
+        assert lazy.chunks == x.chunks and lazy.dtype == dtype
+        computed = lazy.compute()
+        assert computed.dtype == dtype
+        np.testing.assert_array_equal(computed, expected)
+
+
+@pytest.mark.parametrize("entry", entry_params(ROWWISE))
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rowwise_across_chunks_is_exact(entry, axis, dtype):
+    values, x = _logits(dtype=dtype)
+    g_values, g = _logits(dtype=dtype, seed=1, chunks=(7, 45))  # other chunks than x
+    assert x.numblocks[axis] > 1
+    a = entry.forward(x, axis)
+    assert isinstance(a, da.Array) and a.dtype == dtype
+    a_values = entry.forward(values, axis)
+    np.testing.assert_array_equal(a.compute(), a_values)
+    vjp = numba_act.activation_backward(None, a, entry.name, g, axis=axis)
+    np.testing.assert_array_equal(vjp.compute(), entry.vjp(None, a_values, g_values, axis))
+    ones = entry.derivative(x, a)
+    assert isinstance(ones, da.Array)
+    np.testing.assert_array_equal(ones.compute(), np.ones_like(values))
+
+
+def test_softmax_rows_sum_to_one_on_a_three_dimensional_array():
+    values, x = _logits(shape=(6, 40, 5), chunks=(2, 9, 3))
+    probs = numba_act.softmax(x, axis=1).compute()
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(probs, numba_act.softmax(values, axis=1))
+
+
+def test_calls_build_graphs_and_compute_nothing():
+    values, x, calls = _lazy_counter()
+    results = [
+        numba_act.sigmoid(x),
+        numba_act.softmax(x, axis=0),
+        numba_act.activation_forward(x, "log_softmax"),
+        numba_act.activation_backward(x, x, "silu", x),
+        numba_act.gelu(x, approximate="tanh"),
+    ]
+    assert calls == []
+    np.testing.assert_array_equal(results[0].compute(), numba_act.sigmoid(values))
+    assert calls
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [(np.float16, np.float16), (np.int32, np.float64), (np.bool_, np.float64)],
+)
+def test_dtype_rules_hold(dtype, expected):
+    values = (np.arange(24).reshape(4, 6) % 3).astype(dtype)
+    x = da.from_array(values, chunks=(2, 3))
+    for lazy, eager in [
+        (numba_act.tanh(x), numba_act.tanh(values)),
+        (numba_act.softmax(x), numba_act.softmax(values)),
+    ]:
+        assert lazy.dtype == expected
+        computed = lazy.compute()
+        assert computed.dtype == expected
+        np.testing.assert_array_equal(computed, eager)
+
+
+def test_zero_dimensional():
+    x = da.from_array(np.array(3.0))
+    assert float(numba_act.sigmoid(x).compute()) == numba_act.sigmoid(3.0)
+    assert float(numba_act.softmax(x).compute()) == 1.0
+
+
+def test_mixed_dask_and_numpy_inputs():
+    values, x = _logits()
+    a_values = numba_act.sigmoid(values)
+    got = numba_act.activation_backward(x, a_values, "sigmoid", values)
+    assert isinstance(got, da.Array)
+    np.testing.assert_array_equal(got.compute(), numba_act.activation_backward(values, a_values, "sigmoid", values))
+
+
+def test_bad_input_fails_at_call_time_with_the_numpy_errors():
+    values, x = _logits()
+    with pytest.raises(TypeError, match="out= is not supported for dask input"):
+        numba_act.sigmoid(x, out=np.empty_like(values))
+    with pytest.raises(TypeError, match="out= is not supported for dask input"):
+        numba_act.softmax(x, out=np.empty_like(values))
+    with pytest.raises(TypeError, match="accepts float16, float32"):
+        numba_act.relu(x.astype(np.complex64))
+    with pytest.raises(ValueError, match="grad has shape"):
+        numba_act.activation_backward(x, x, "tanh", x[:, :3])
+    with pytest.raises(np.exceptions.AxisError):
+        numba_act.log_softmax(x, axis=2)
+    with pytest.raises(ValueError, match="unknown activation"):
+        numba_act.activation_forward(x, "swish2")
+
+
+def test_distributed_local_cluster():
+    distributed = pytest.importorskip("dask.distributed")
+    values, x = _logits(shape=(80, 50), chunks=(30, 20))
+    g_values, g = _logits(shape=(80, 50), chunks=(30, 20), seed=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, protocol="tcp", host="127.0.0.1"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        probs, silu, vjp = client.compute(
+            [
+                numba_act.softmax(x, axis=0),
+                numba_act.silu(x),
+                numba_act.activation_backward(None, numba_act.log_softmax(x), "log_softmax", g),
+            ],
+            sync=True,
+        )
+    np.testing.assert_array_equal(probs, numba_act.softmax(values, axis=0))
+    np.testing.assert_array_equal(silu, numba_act.silu(values))
+    expected_vjp = numba_act.REGISTRY["log_softmax"].vjp(None, numba_act.log_softmax(values), g_values)
+    np.testing.assert_array_equal(vjp, expected_vjp)
+
+
+def _run(code):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_importing_and_using_numba_act_imports_neither_dask_nor_xarray():
+    out = _run(
+        """
+        import sys
+        import numpy as np
+        import numba_act
+        numba_act.softmax(np.ones((2, 3)))
+        numba_act.sigmoid([1.0, 2.0])
+        print(sorted(m for m in ("dask", "xarray", "distributed") if m in sys.modules))
+        """
+    )
+    assert out.strip() == "[]"
+
+
+def test_four_gigabytes_lazily_in_bounded_memory():
+    # 2**30 float32 values (4 GiB) that never exist at once: sigmoid over a
+    # symmetric range sums to n / 2, since sigmoid(x) + sigmoid(-x) = 1.
+    out = _run(
+        """
+        import resource
+        import numpy as np
+        import dask.array as da
+        import numba_act
+        n = 2**30
+        x = da.linspace(-20, 20, n, chunks=2**24, dtype=np.float32)
+        total = numba_act.sigmoid(x).sum(dtype=np.float64).compute()
+        print(total / n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+        """
+    )
+    mean, peak_gib = map(float, out.split())
+    assert abs(mean - 0.5) < 1e-6
+    assert peak_gib < 1.5, f"peak resident memory {peak_gib:.2f} GiB for a 4 GiB array"
