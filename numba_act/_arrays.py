@@ -175,6 +175,10 @@ def _finish(result, out, result_dtype, shape, written=False):
     return result[()] if shape == () else result
 
 
+def _fortran(arrays):
+    return arrays[0].ndim > 1 and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
+
+
 def elementwise(kernels, arrays, out, names):
     """Apply the elementwise ``kernels`` to same-shaped ``arrays``.
 
@@ -188,6 +192,11 @@ def elementwise(kernels, arrays, out, names):
     if _foreign.any_foreign(arrays):
         return _foreign.elementwise(kernels, arrays, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
+    if out is None and _fortran(inputs):
+        # In memory order, as the kernels' own new() does (see
+        # elementwise.memory_order): the transposes are C-contiguous.
+        result = elementwise(kernels, [a.T for a in inputs], None, names).T
+        return result if result.dtype == result_dtype else result.astype(result_dtype)
     target, written = _target(out, compute, shape)
     threads = _parallel.threads_for(target.size)
     if threads > 1:

@@ -7,7 +7,8 @@ For each scalar kernel there are three compiled functions
   plain index loop over the inlined scalar kernel, so LLVM vectorizes it.
 - ``into(*inputs, out)``: inputs of any layout and the shape of the
   C-contiguous ``out``; non-contiguous inputs are copied first.
-- ``new(*inputs)``: allocates and returns the result.
+- ``new(*inputs)``: allocates and returns the result, in the inputs' memory
+  order (Fortran-ordered inputs give a Fortran-ordered result, uncopied).
 
 The Python door calls ``new`` or ``into`` with the user's arrays as they
 are, so that a call costs one dispatch; code inside ``@njit`` calls the same
@@ -16,6 +17,8 @@ bound in (see :func:`numba_act._jit.specialize`).
 """
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from numba_act._jit import Kernels, check_shapes, specialize, wide_vectors
 
@@ -64,16 +67,56 @@ def _into3(z, a, g, out):
     return out
 
 
+def _fortran(arrays):
+    return all(isinstance(a, types.Array) and a.layout == "F" for a in arrays)
+
+
+def memory_order(*arrays):
+    """(*views, out): the inputs and a new output to hand to ``into``, in the inputs' memory order.
+
+    Elementwise results do not depend on the order elements are visited in,
+    so Fortran-ordered inputs are not gathered into C order (a transposing
+    copy, several times slower than the kernel): their transposes, which are
+    C-contiguous, go to the kernel with an output of the transposed shape,
+    and :func:`restore_order` gives back a Fortran-ordered result, as NumPy's
+    ufuncs do.  Any other layout gives a C-ordered result.
+    """
+    raise NotImplementedError("compiled code only")
+
+
+def restore_order(out, *arrays):
+    """``out`` of :func:`memory_order` (for the same ``arrays``) in the inputs' shape."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(memory_order, jit_options={"nogil": True})
+def _memory_order_overload(*arrays):
+    if not _fortran(arrays):
+        return lambda *arrays: arrays + (np.empty(arrays[0].shape, arrays[0].dtype),)
+    if len(arrays) == 1:
+        return lambda *arrays: (arrays[0].T, np.empty(arrays[0].shape[::-1], arrays[0].dtype))
+    if len(arrays) == 2:
+        return lambda *arrays: (arrays[0].T, arrays[1].T, np.empty(arrays[0].shape[::-1], arrays[0].dtype))
+    return lambda *arrays: (arrays[0].T, arrays[1].T, arrays[2].T, np.empty(arrays[0].shape[::-1], arrays[0].dtype))
+
+
+@overload(restore_order, jit_options={"nogil": True})
+def _restore_order_overload(out, *arrays):
+    if _fortran(arrays):
+        return lambda out, *arrays: out.T
+    return lambda out, *arrays: out
+
+
 def _new1(x):
-    return into(x, np.empty(x.shape, x.dtype))
+    return restore_order(into(*memory_order(x)), x)
 
 
 def _new2(z, a):
-    return into(z, a, np.empty(z.shape, z.dtype))
+    return restore_order(into(*memory_order(z, a)), z, a)
 
 
 def _new3(z, a, g):
-    return into(z, a, g, np.empty(z.shape, z.dtype))
+    return restore_order(into(*memory_order(z, a, g)), z, a, g)
 
 
 def _kernels(name, flat_template, into_template, new_template, **bindings):

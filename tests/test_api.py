@@ -10,7 +10,7 @@ import pytest
 from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, assert_unchanged, plain_copy, snapshot
 
 import numba_act
-from numba_act import REGISTRY, reference
+from numba_act import REGISTRY, _parallel, reference
 
 # Every public function of one array argument: the registry's names, plus
 # the seed's two derivative helpers.
@@ -207,6 +207,22 @@ def test_layout_gives_the_plain_result(name, layout, dtype):
 @pytest.mark.parametrize("layout", DIRECT_LAYOUTS)
 def test_strided_layout_gives_the_plain_result(name, dtype, layout):
     _check_layout(name, LAYOUTS[layout](_base(dtype)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("size", ["small", "split"])
+def test_fortran_input_gives_a_fortran_result_without_a_copy_in(dtype, size):
+    # Elementwise results follow the input's memory order, as NumPy's ufuncs do.
+    rows = 7 if size == "small" else _parallel.MIN_SIZE // 50
+    x = np.asfortranarray(np.random.default_rng(0).normal(0, 3, (rows, 100)).astype(dtype))
+    entry = ELEMENTWISE[0]
+    a = entry.forward(x)
+    results = [a, entry.derivative(x, a), entry.vjp(x, a, x)]
+    plain = [entry.forward(plain_copy(x))]
+    plain += [entry.derivative(plain_copy(x), plain[0]), entry.vjp(plain_copy(x), plain[0], plain_copy(x))]
+    for got, expected in zip(results, plain, strict=True):
+        assert got.flags.f_contiguous and got.dtype == dtype
+        np.testing.assert_array_equal(got, expected, strict=True)
 
 
 @unary
