@@ -383,67 +383,175 @@ def _limit_zero(t):
     return t if t == t else type(t)(0.0)
 
 
-_SQRT1_2 = 0.7071067811865476  # 1/sqrt(2) rounded to float64
-_SQRT1_2_LO = -4.833646656726457e-17  # 1/sqrt(2) - _SQRT1_2
-_TWO_OVER_SQRT_PI = 1.1283791670955126
+_INV_SQRT_2PI = 0.3989422804014327  # 1/sqrt(2 pi), the normal density at 0
+_INV_SQRT_2PI_LO = -2.49232720227773e-17  # 1/sqrt(2 pi) - _INV_SQRT_2PI
+
+# Phi(-a) = exp(-a**2/2) g(t) / (a + M) for a >= 0, with t = alpha - K / (a + M),
+# alpha = 1 + 2M / A_MAX and K = M (1 + alpha): the map sends a = 0 to t = -1
+# and a = A_MAX to t = 1.  exp(a**2/2) Phi(-a) is entire and falls like 1/a,
+# and 1/(a + M) takes that decay out, so g is smooth and lies in [0.4, 2.5].
+# Its only singularity, at a = inf, maps to t = alpha, outside [-1, 1], so
+# the coefficients of its Chebyshev interpolant in powers of t shrink and
+# Horner's rule is stable.  Fitted with mpmath, highest power first: each
+# coefficient was rounded to float64 before the lower ones were fitted again
+# to what was left, and those of t and 1 keep a low part, so the polynomial
+# as stored is within 1.3e-17 of g, relatively (float64, degree 24), and
+# 5e-10 (for float32 results, degree 11).  Past A_MAX every result
+# underflows.  M and A_MAX make alpha and K exact.
+_PHI_F64 = (5.0, 40.0)  # M, A_MAX: alpha = 1.25, K = 11.25
+_PHI_G_F64 = (
+    -1.0186122277353592e-12,
+    -2.4587817313770563e-11,
+    -7.684887440077642e-12,
+    3.212014017458249e-10,
+    2.8982770055264796e-10,
+    -2.639882255601264e-09,
+    -3.8008752811536505e-09,
+    1.996497823604288e-08,
+    3.7395351201457e-08,
+    -1.660643881749417e-07,
+    -3.142189685328783e-07,
+    1.6318511438335534e-06,
+    1.9814460701823343e-06,
+    -1.8309592118525784e-05,
+    4.026922219183022e-06,
+    0.00019836152035552894,
+    -0.0005313521415439669,
+    -0.0008922360020769791,
+    0.011238259242258554,
+    -0.04643984847085298,
+    0.12948165075059523,
+    -0.27811948195867997,
+    0.48437498414282826,
+    -0.7004649271683128,
+    0.8496957717177205,
+)
+_PHI_G_LO_F64 = (-5.0532353818184816e-17, -4.222841738722534e-17)  # of the t and 1 coefficients
+_PHI_F32 = (4.0, 16.0)  # alpha = 1.5, K = 10
+_PHI_G_F32 = (
+    1.3239851642257566e-06,
+    -5.1826939564224645e-06,
+    -2.0774683926517394e-05,
+    8.232412067827429e-05,
+    0.00023138273474955834,
+    -0.0014313466732295455,
+    -0.0006880130579129542,
+    0.026794334372002633,
+    -0.12145190179750712,
+    0.32899507878887924,
+    -0.6296958752923,
+    0.8939409337085201,
+)
+_PHI_G_LO_F32 = (0.0, 0.0)
 
 
 @scalar
-def _erfc_parts(x):
-    """(E, C) with Phi(x) = (E - C) / 2 = erfc(-x/sqrt(2)) / 2, for float64 x.
-
-    -x/sqrt(2) is carried as hi + lo: erfc amplifies the rounding of its
-    argument by 2z in relative terms, so the low part is fed back through
-    erfc'(z) = -2/sqrt(pi) exp(-z**2) as the small correction C.
-    """
-    z_hi = -x * _SQRT1_2
-    z_lo = fma(-x, _SQRT1_2, -z_hi) - x * _SQRT1_2_LO
-    if z_lo != z_lo:  # x = +-inf: z_hi is exact
-        z_lo = 0.0
-    return math.erfc(z_hi), z_lo * _TWO_OVER_SQRT_PI * exp(-z_hi * z_hi)
-
-
-_GELU_TAIL = -37.0  # below this, gelu(x) nears the subnormal range of float64
-_INV_SQRT_2PI = 0.3989422804014327
+def _phi_g_f64(t):
+    """g(t) for float64 results down to the t**2 term: (g(t) - c0 - c1 t) / t**2."""
+    c = _PHI_G_F64
+    q = fma(fma(fma(c[0], t, c[1]), t, c[2]), t, c[3])
+    q = fma(fma(fma(fma(q, t, c[4]), t, c[5]), t, c[6]), t, c[7])
+    q = fma(fma(fma(fma(q, t, c[8]), t, c[9]), t, c[10]), t, c[11])
+    q = fma(fma(fma(fma(q, t, c[12]), t, c[13]), t, c[14]), t, c[15])
+    q = fma(fma(fma(fma(q, t, c[16]), t, c[17]), t, c[18]), t, c[19])
+    return fma(fma(fma(q, t, c[20]), t, c[21]), t, c[22])
 
 
 @scalar
-def _gelu_tail(x):
-    """gelu(x) for x < _GELU_TAIL in float64: x Phi(x) = -phi(x) S(x), with the
-    asymptotic series S = 1 - 1/x**2 + 3/x**4 - ..., and exp(-x**2/2) kept
-    unscaled until the last product so that a subnormal result rounds once.
+def _phi_g_f32(t):
+    """g(t) for float32 results down to the t**2 term: (g(t) - c0 - c1 t) / t**2."""
+    c = _PHI_G_F32
+    q = fma(fma(fma(c[0], t, c[1]), t, c[2]), t, c[3])
+    q = fma(fma(fma(fma(q, t, c[4]), t, c[5]), t, c[6]), t, c[7])
+    return fma(fma(q, t, c[8]), t, c[9])
+
+
+@scalar
+def _horner_step(q, q_lo, t, c, c_lo):
+    """(c + c_lo) + (q + q_lo) t, as an unevaluated sum with one rounding error left."""
+    p = q * t
+    p_lo = fma(q, t, -p) + q_lo * t
+    s = c + p
+    part = s - c
+    return s, ((c - (s - part)) + (p - part)) + (p_lo + c_lo)
+
+
+def _normal_tail(x):
+    """The parts of Phi(-|x|) in float64, for float32 or float64 x (``@njit`` code only).
+
+    Returns (xc, h, h_lo, p_hi, p_lo, s1, s2): xc is x clamped to
+    [-A_MAX, A_MAX], a = |xc|, h + h_lo = exp(a**2/2) Phi(-a), within about
+    half an ulp of h for float64 x, and exp(-a**2/2) = (p_hi + p_lo) s1 s2
+    as :func:`exp_unscaled` gives it, so that a caller scales last and a
+    subnormal result rounds once.  a**2 is carried as w + w_lo, since
+    exp(-a**2/2) amplifies its rounding by a**2/2.  NaN gives NaN.
     """
-    w_hi = x * x
-    w_lo = fma(x, x, -w_hi)
-    p_hi, p_lo, s1, s2 = exp_unscaled(-0.5 * w_hi)
-    v = 1.0 / w_hi
-    series = 1.0
-    term = 1.0
-    for k in range(1, 9):  # (2k-1)!! / x**2k: the terms shrink by (2k+1)/x**2 < 0.02
-        term *= -(2 * k - 1) * v
-        series += term
-    # exp(-(w_hi + w_lo)/2) = exp(-w_hi/2)(1 - w_lo/2); past |x| = 40 the
-    # result is 0 and w_lo is no longer small.
-    correction = -0.5 * w_lo if w_hi < 1600.0 else 0.0
-    density = fma(p_hi, correction, p_hi) * _INV_SQRT_2PI
-    return ((-density * series) * s1) * s2
+    raise TypeError("_normal_tail is only callable from @njit code")
+
+
+@overload(_normal_tail, inline="always", jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _normal_tail_overload(x):
+    if x == types.float32:
+        (m, a_max), coeffs, (c1_lo, c0_lo), poly = _PHI_F32, _PHI_G_F32, _PHI_G_LO_F32, _phi_g_f32
+    elif x == types.float64:
+        (m, a_max), coeffs, (c1_lo, c0_lo), poly = _PHI_F64, _PHI_G_F64, _PHI_G_LO_F64, _phi_g_f64
+    else:
+        return None
+    c1, c0 = coeffs[-2:]
+    alpha = 1.0 + 2.0 * m / a_max
+    k = m * (1.0 + alpha)
+    inv_k = 1.0 / k
+
+    def tail(x):
+        xc = np.float64(x)
+        # Comparisons with NaN are false, so a NaN passes both clamps.
+        xc = -a_max if xc < -a_max else xc
+        xc = a_max if xc > a_max else xc
+        a = abs(xc)
+        w = a * a
+        w_lo = fma(a, a, -w)
+        p_hi, p_lo, s1, s2 = exp_unscaled(-0.5 * w)
+        p_lo = fma(p_hi, -0.5 * w_lo, p_lo)  # exp(-(w + w_lo)/2) = p (1 - w_lo/2)
+        d = a + m
+        d_lo = (max(a, m) - d) + min(a, m)  # the exact rounding error of a + M
+        r = 1.0 / d
+        r_lo = (fma(-r, d, 1.0) - r * d_lo) * r  # 1/(a + M) = r + r_lo
+        kr = k * r
+        kr_lo = fma(k, r, -kr) + k * r_lo  # K/(a + M) = kr + kr_lo
+        # Exact below a = 13 (Sterbenz), where g is most sensitive to t:
+        # g(t) changes by 1.3 dt near a = 0.  The low part of t is -kr_lo.
+        t = alpha - kr
+        # The last two steps to twice working precision: near t = +-1 the
+        # rounding of every partial sum would reach g undamped.
+        q, q_lo = _horner_step(poly(t), 0.0, t, c1, c1_lo)
+        g, g_lo = _horner_step(q, q_lo, t, c0, c0_lo)
+        h = g * r
+        # t's low part -kr_lo moves H by -(d H' + H) d kr_lo / K (from g = d H,
+        # t = alpha - K/d with d = a + M, and H' = a H - 1/sqrt(2 pi)); the
+        # term is tiny, so h stands in for H in it.
+        slope = d * fma(fma(a, h, -_INV_SQRT_2PI), d, h)
+        h_lo = fma(g, r, -h) + ((g * r_lo + g_lo * r) - slope * (kr_lo * inv_k))
+        return xc, h, h_lo, p_hi, p_lo, s1, s2
+
+    return tail
 
 
 @scalar
 def gelu(x):
-    """x * Phi(x), the exact (erf) form; gelu(-inf) = -0.0, its limit.
+    """x * Phi(x), the exact (erf) form; gelu(-inf) = -0.0, gelu(inf) = inf.
 
-    Evaluated in float64 also for float32 input, then rounded once: erfc is
-    a library call either way, and float32's erfc loses its tail.
+    b = x Phi(-|x|) is formed to about an ulp, before the final scaling
+    (see :func:`_normal_tail`); gelu(x) = b for x < 0 and x - b otherwise
+    (Phi(x) = 1 - Phi(-x)), where b < x/2 so its error does not grow.
+    -0.0 gives 0.0.  Evaluated in float64 also for float32 input, with a
+    shorter polynomial, then rounded once: in float32 the same accuracy
+    would take twice-working-precision steps all the way through.
     """
-    T = type(x)
-    if x == T(_NEG_INF):
-        return T(-0.0)
-    if x < _GELU_TAIL:
-        return T(_gelu_tail(np.float64(x)))
-    half = 0.5 * np.float64(x)
-    e, c = _erfc_parts(np.float64(x))
-    return T(fma(half, e, -_limit_zero(half * c)))
+    xc, h, h_lo, p_hi, p_lo, s1, s2 = _normal_tail(x)
+    m = xc * h
+    m_lo = fma(xc, h, -m) + xc * h_lo
+    b = (fma(m, p_hi, fma(m_lo, p_hi, m * p_lo)) * s1) * s2
+    return type(x)(x - b if x > 0 else b)
 
 
 # sqrt(2/pi) and 0.044715 (the float64 value, as torch and jax use it) in
@@ -550,11 +658,21 @@ def softplus_grad(z, a):
 
 @scalar
 def gelu_grad(z, a):
-    """Phi(z) + z phi(z), phi the standard normal density; in float64 like gelu."""
-    zd = np.float64(z)
-    e, c = _erfc_parts(zd)
-    density = _INV_SQRT_2PI * exp(-0.5 * zd * zd)
-    return type(z)(0.5 * (e - c) + _limit_zero(zd * density))
+    """Phi(z) + z phi(z), phi the standard normal density; in float64 like gelu.
+
+    With u = |z|: Phi(-u) - u phi(u) = exp(-u**2/2) (h - u / sqrt(2 pi)) for
+    z < 0, and 1 minus that for z >= 0; +-inf give the limits 1 and 0.
+    """
+    zc, h, h_lo, p_hi, p_lo, s1, s2 = _normal_tail(z)
+    u = abs(zc)
+    # v + v_lo = h + h_lo - u/sqrt(2 pi): for large u the last term is most of it.
+    uc = u * _INV_SQRT_2PI
+    uc_lo = fma(u, _INV_SQRT_2PI, -uc) + u * _INV_SQRT_2PI_LO
+    v = h - uc
+    part = v - h
+    v_lo = ((h - (v - part)) - (uc + part)) + (h_lo - uc_lo)
+    d = (fma(v, p_hi, fma(v_lo, p_hi, v * p_lo)) * s1) * s2
+    return type(z)(d if z < 0 else 1.0 - d)
 
 
 @scalar
