@@ -61,11 +61,35 @@ def check_out(out, shape, dtype, inputs):
         raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
     if not out.flags.writeable:
         raise ValueError("out is read-only")
+    check_overlap(out, inputs)
+
+
+def check_overlap(out, inputs):
+    """ValueError if ``out`` shares memory with one of the ``inputs`` without being that very array."""
     for arr in inputs:
-        if arr is not out and np.may_share_memory(arr, out) and not _same_view(arr, out):
+        if arr is not out and _partly_overlaps(arr, out):
             raise ValueError(
                 "out partly overlaps an input; pass the input itself as out for in-place work, or a separate array"
             )
+
+
+# The most candidate solutions np.shares_memory may try before it gives up (and
+# the arrays count as overlapping): plenty for views of ordinary strides.
+_OVERLAP_MAX_WORK = 10_000
+
+
+def _partly_overlaps(a, b):
+    """True when ``a`` and ``b`` share an element but are not the same view.
+
+    Interleaved views that share bounds but no element (x[::2] and x[1::2])
+    do not overlap.
+    """
+    if not np.may_share_memory(a, b) or _same_view(a, b):
+        return False
+    try:
+        return np.shares_memory(a, b, max_work=_OVERLAP_MAX_WORK)
+    except np.exceptions.TooHardError:
+        return True
 
 
 def _same_view(a, b):
@@ -79,6 +103,8 @@ def _same_view(a, b):
 
 def normalize_axis(axis, ndim):
     """``axis`` as an index in range(ndim); 0-d input is treated as 1-d."""
+    if isinstance(axis, (bool, np.bool_)):  # as NumPy: True is not an axis
+        raise TypeError(f"axis must be an integer, not {type(axis).__name__}")
     try:
         index = operator.index(axis)
     except TypeError:

@@ -15,6 +15,7 @@ from numba import literally, njit, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
+from numba_act import _arrays
 from numba_act.registry import (
     ACTIVATIONS,
     EPS,
@@ -41,17 +42,19 @@ def gelu(x, approximate="none", out=None):
     """gelu(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt(2))), elementwise.
 
     ``approximate="tanh"`` selects x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))
-    (the ``gelu_tanh`` activation), as in ``torch.nn.functional.gelu``.
-    NaN propagates; same dtype and ``out`` rules as :func:`sigmoid`.
+    (the ``gelu_tanh`` activation), as in ``torch.nn.functional.gelu``
+    (True and False stand for "tanh" and "none"; anything else raises
+    ValueError).  NaN propagates; same dtype and ``out`` rules as :func:`sigmoid`.
     """
     return REGISTRY[_gelu_name(approximate)].forward(x, out)
 
 
 def _gelu_name(approximate):
-    if approximate == "none" or approximate is False:
-        return "gelu"
-    if approximate == "tanh" or approximate is True:
-        return "gelu_tanh"
+    if isinstance(approximate, (str, bool)):
+        if approximate == "none" or approximate is False:
+            return "gelu"
+        if approximate == "tanh" or approximate is True:
+            return "gelu_tanh"
     raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
 
 
@@ -60,7 +63,8 @@ def sigmoid_derivative_from_activation(a, out=None):
 
     NaN propagates; same dtype and ``out`` rules as :func:`sigmoid`.
     """
-    return REGISTRY["sigmoid"].derivative(a, a, out)
+    # REGISTRY["sigmoid"].derivative(a, a, out), with errors that name the argument a
+    return _arrays.elementwise(REGISTRY["sigmoid"].kernels[1], (a, a), out, ("a", "a"))
 
 
 def relu_derivative_from_pre_activation(z, out=None):

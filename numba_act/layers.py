@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numba_act import _arrays
 from numba_act.registry import NAMES, REGISTRY, lookup
 
 BACKENDS = ("numba", "numpy")
@@ -103,9 +104,13 @@ class ActivationLayer(BaseActivation):
         """Apply the activation to ``X_input`` and cache it with the result.
 
         Returns ``output``, which is overwritten by the next ``forward`` call
-        with an input of the same shape and dtype.
+        with an input of the same shape and dtype.  Input the activation
+        functions reject raises as they do (TypeError for None, str and
+        dtypes other than float, integer or bool; ValueError for a ragged
+        nested list), and leaves the layer as it was.
         """
-        x = np.asarray(X_input)
+        x = _arrays.as_array(X_input, "X_input")
+        _arrays.dtype_rule(x.dtype, "X_input")
         entry = self._entry
         if self.backend == "numpy":
             out = entry.reference(x if x.dtype.kind == "f" else x.astype(np.float64))
@@ -132,12 +137,15 @@ class ActivationLayer(BaseActivation):
         The exact vector-Jacobian product: elementwise g * f'(z), softmax
         a * (g - sum(a * g)), log_softmax g - exp(a) * sum(g), the sums over
         the last axis.  The returned array is overwritten by the next
-        ``backward`` call with the same shapes and dtypes.
+        ``backward`` call with the same shapes and dtypes.  A ``grad_next``
+        of another shape raises ValueError; one of a rejected type or dtype,
+        TypeError.
         """
         z, a = self._input, self.output
         if z is None:
             raise RuntimeError(f"{self.layer_name}.backward called before forward")
-        g = np.asarray(grad_next)
+        g = _arrays.as_array(grad_next, "grad_next")
+        _arrays.dtype_rule(g.dtype, "grad_next")
         if g.shape != z.shape:
             raise ValueError(f"grad_next has shape {g.shape}, expected {z.shape} (the shape of the last input)")
         entry = self._entry

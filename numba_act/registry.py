@@ -112,13 +112,25 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
     )
 
 
-def _check_unused_z(z, a):
-    """The row-wise backward passes need only a; a z that is given must still match it."""
-    if z is None or (type(z) is np.ndarray and type(a) is np.ndarray and z.shape == a.shape):
+def _check_unused_z(z, a, out):
+    """The row-wise backward passes need only a; a z that is given must still be
+    an accepted input (TypeError otherwise) of a's shape, which ``out`` does not
+    partly overlap (ValueError)."""
+    if z is None:
         return
-    if not _foreign.any_foreign((z, a)):
-        z, a = _arrays.as_array(z, "z"), _arrays.as_array(a, "a")
-    if getattr(z, "shape", None) != getattr(a, "shape", None):
+    if _foreign.any_foreign((z, a)):  # dask or xarray: never converted here
+        if getattr(z, "shape", None) != getattr(a, "shape", None):
+            raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
+        return
+    z = _arrays.as_array(z, "z")
+    _arrays.dtype_rule(z.dtype, "z")
+    if type(out) is np.ndarray:
+        _arrays.check_overlap(out, (z,))
+    if type(a) is np.ndarray and z.shape == a.shape:
+        return
+    a = _arrays.as_array(a, "a")
+    _arrays.dtype_rule(a.dtype, "a")  # a wrong dtype is the error to report, rather than its shape
+    if z.shape != a.shape:
         raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
 
 
@@ -135,7 +147,7 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
             return _foreign.ones(a, out)
         a = _arrays.as_array(a, "a")
         compute, result = _arrays.dtype_rule(a.dtype, "a")
-        _check_unused_z(z, a)
+        _check_unused_z(z, a, out)
         if out is None:
             return np.ones(a.shape, result)
         _arrays.check_out(out, a.shape, result, (a,))
@@ -143,7 +155,7 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
         return out
 
     def vjp(z, a, grad, axis=-1, out=None):
-        _check_unused_z(z, a)
+        _check_unused_z(z, a, out)
         return _arrays.rows(vjp_kernels, (a, grad), axis, out, ("a", "grad"))
 
     return Activation(

@@ -587,7 +587,8 @@ def _gelu_tanh_arg(x):
     h = x * v_hi
     h_lo = fma(x, v_hi, -h) + x * v_lo
     t_hi = c_hi * h
-    t_lo = _limit_zero(fma(c_hi, h, -t_hi) + (c_hi * h_lo + c_lo * h))  # 0 once x**2 overflows
+    # t_hi - t_hi is 0, or NaN once t_hi overflows: t_lo is then 0, not inf - inf.
+    t_lo = _limit_zero(((t_hi - t_hi) + fma(c_hi, h, -t_hi)) + (c_hi * h_lo + c_lo * h))
     t = t_hi + t_lo
     return t, _limit_zero((t_hi - t) + t_lo)
 

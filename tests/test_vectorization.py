@@ -23,11 +23,6 @@ pytestmark = pytest.mark.skipif(
     reason="vector width checked on x86 CPUs with AVX2 or better",
 )
 
-# Kernels whose loop calls a scalar library function and so cannot
-# vectorize (none now: gelu's erfc is written out); listed so that the list
-# can only shrink.
-SCALAR_LIBRARY_CALLS = set()
-
 
 def _vector_ir(dispatcher, *args):
     fresh = numba.njit(error_model="numpy", nogil=True)(dispatcher.py_func)
@@ -41,7 +36,7 @@ def _vector_ops(ir, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", [n for n, e in REGISTRY.items() if not e.rowwise and n not in SCALAR_LIBRARY_CALLS])
+@pytest.mark.parametrize("name", [n for n, e in REGISTRY.items() if not e.rowwise])
 @pytest.mark.parametrize("kind", ["forward", "derivative", "vjp"])
 def test_elementwise_loops_are_vectorized(name, kind, dtype):
     kernels = dict(zip(("forward", "derivative", "vjp"), REGISTRY[name].kernels, strict=True))[kind]
@@ -59,8 +54,3 @@ def test_softmax_exp_pass_is_vectorized(loop, dtype):
     args = (x, dtype(0), np.empty_like(x)) if loop == "_exp_shifted" else (x, np.empty_like(x))
     widths = {int(w) for w in _vector_ops(_vector_ir(dispatcher, *args), dtype)}
     assert widths and max(widths) * np.dtype(dtype).itemsize >= 32, widths
-
-
-@pytest.mark.parametrize("name", sorted(SCALAR_LIBRARY_CALLS))
-def test_listed_scalar_kernels_are_still_registered(name):
-    assert name in REGISTRY
