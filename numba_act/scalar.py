@@ -9,7 +9,7 @@ on scalars inside ``@njit``.
 
 ``exp`` is written out rather than taken from libm: without SVML, Numba's
 ``np.exp`` is a scalar library call that LLVM cannot vectorize.  It returns
-the result as an unevaluated sum ``hi + lo`` so that sigmoid, tanh, expm1
+the result as an unevaluated sum ``hi + lo`` so that sigmoid, expm1
 and softmax can keep the bits a plain ``exp`` would round away.
 """
 
@@ -109,27 +109,58 @@ def _expm1_poly_f64(r):
     return fma(fma(fma(fma(p, r, T(c[7])), r, T(c[8])), r, T(c[9])), r, T(c[10]))
 
 
-def _exp_unscaled_impl(T, Int, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
-    """exp_unscaled for float type T with same-width integer type Int."""
+def _exp_reduce(x):
+    """(p, n) with e**x = 2**n (1 + p), p = expm1(r) for |r| <= ln(2)/2 and n an
+    integer of x's width, for x within exp's clamps (``@njit`` code only)."""
+    raise TypeError("_exp_reduce is only callable from @njit code")
+
+
+def _exp_reduce_impl(T, Int, shifter, ln2_hi, ln2_lo, poly):
+    """_exp_reduce for float type T with same-width integer type Int."""
     log2e = T(1.4426950408889634)
-    one = T(1.0)
     shifter_bits = np.array(shifter).view(Int)[()]
+
+    def impl(x):
+        # Adding the shifter rounds x/ln2 to an integer n, which lands in the
+        # low mantissa bits of t: no float-to-int conversion needed.
+        t = fma(x, log2e, shifter)
+        n = t - shifter
+        r = fma(-n, ln2_lo, fma(-n, ln2_hi, x))  # the first step is exact
+        p = fma(r * r, poly(r), r)  # expm1(r)
+        return p, Int(T(t).view(Int) - shifter_bits)
+
+    return impl
+
+
+@overload(_exp_reduce, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_reduce_overload(x):
+    if x == types.float32:
+        f = np.float32
+        return _exp_reduce_impl(f, np.int32, f(12582912.0), f(0.693359375), f(-2.12194440e-4), _expm1_poly_f32)
+    if x == types.float64:
+        f = np.float64
+        return _exp_reduce_impl(f, np.int64, f(6755399441055744.0), f(_LN2_HI), f(_LN2_LO), _expm1_poly_f64)
+    return None
+
+
+# For each float type: the integer type of its width, its exponent bias and mantissa bits.
+_LAYOUT = {types.float32: (np.float32, np.int32, 127, 23), types.float64: (np.float64, np.int64, 1023, 52)}
+
+
+def _exp_unscaled_impl(T, Int, lo, hi, bias, mbits):
+    """exp_unscaled for float type T with same-width integer type Int."""
+    one = T(1.0)
+    bias, mbits = Int(bias), Int(mbits)
 
     def impl(x):
         # Comparisons with NaN are false, so a NaN passes both clamps and
         # flows through every step below into both parts.
         xc = lo if x < lo else x
         xc = hi if xc > hi else xc
-        # Adding the shifter rounds x/ln2 to an integer n, which lands in the
-        # low mantissa bits of t: no float-to-int conversion needed.
-        t = fma(xc, log2e, shifter)
-        n = t - shifter
-        r = fma(-n, ln2_lo, fma(-n, ln2_hi, xc))  # the first step is exact
-        p = fma(r * r, poly(r), r)  # expm1(r)
+        p, ni = _exp_reduce(xc)
         e_hi = one + p
         e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
         # 2**n in two normal factors
-        ni = Int(T(t).view(Int) - shifter_bits)
         n1 = Int(ni >> 1)
         s1 = Int((n1 + bias) << mbits).view(T)
         s2 = Int((ni - n1 + bias) << mbits).view(T)
@@ -140,35 +171,34 @@ def _exp_unscaled_impl(T, Int, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, pol
 
 @overload(exp_unscaled, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
 def _exp_unscaled_overload(x):
-    if x == types.float32:
-        f, i = np.float32, np.int32
-        return _exp_unscaled_impl(
-            f,
-            i,
-            f(12582912.0),
-            f(0.693359375),
-            f(-2.12194440e-4),
-            f(-120.0),
-            f(89.0),
-            i(127),
-            i(23),
-            _expm1_poly_f32,
-        )
-    if x == types.float64:
-        f, i = np.float64, np.int64
-        return _exp_unscaled_impl(
-            f,
-            i,
-            f(6755399441055744.0),
-            f(0.693145751953125),
-            f(1.42860682030941723212e-6),
-            f(-770.0),
-            f(710.0),
-            i(1023),
-            i(52),
-            _expm1_poly_f64,
-        )
-    return None
+    if x not in _LAYOUT:
+        return None
+    T, Int, bias, mbits = _LAYOUT[x]
+    lo, hi = (-120.0, 89.0) if T is np.float32 else (-770.0, 710.0)
+    return _exp_unscaled_impl(T, Int, T(lo), T(hi), bias, mbits)
+
+
+def exp_positive(y, limit):
+    """(p, s) with e**min(y, limit) = s (1 + p), s a power of two (``@njit``
+    code only).  For y >= 0 and a limit at which s is still finite: exp
+    without the low part and the two-factor scaling of :func:`exp_unscaled`,
+    for callers that need neither.  NaN gives NaN in p.
+    """
+    raise TypeError("exp_positive is only callable from @njit code")
+
+
+@overload(exp_positive, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_positive_overload(y, limit):
+    if y not in _LAYOUT or limit != y:
+        return None
+    T, Int, bias, mbits = _LAYOUT[y]
+    bias, mbits = Int(bias), Int(mbits)
+
+    def impl(y, limit):
+        p, ni = _exp_reduce(limit if y > limit else y)  # NaN passes the clamp
+        return p, Int((ni + bias) << mbits).view(T)
+
+    return impl
 
 
 @scalar
@@ -253,21 +283,78 @@ def leaky_relu(x):
     return x * type(x)(LEAKY_RELU_SLOPE) if x < 0 else x
 
 
+# (tanh(x) - x) / x**3 as polynomials in w = x**2 on |x| <= _TANH_SERIES_BOUND,
+# highest power first: least-squares fits of tanh's relative error at Chebyshev
+# nodes, each coefficient rounded before the next is fitted.  They leave a
+# relative error below 2**-29 (float32) and 2**-60 (float64) in tanh.
+_TANH_F32 = (
+    0.0017285103676840663,
+    -0.007642825599759817,
+    0.021442750468850136,
+    -0.05388997122645378,
+    0.13332657516002655,
+    -0.3333331346511841,
+)
+_TANH_F64 = (
+    -1.9482223530561022e-05,
+    8.32960249764263e-05,
+    -0.00023336716608935676,
+    0.0005884387766262006,
+    -0.0014555414495931898,
+    0.0035920918133519448,
+    -0.008863232580109766,
+    0.02186948838458437,
+    -0.05396825396371866,
+    0.13333333333326558,
+    -0.333333333333333,
+)
+# Below the bound the series; above it 1 - 2/(1 + e**2|x|), whose rounding
+# errors shrink with 1 - tanh(x): the bounds are where that leaves about
+# 1 ulp, and float64 takes the shorter series its accuracy allows.
+_TANH_SERIES_BOUND = {types.float32: 0.75, types.float64: 0.55}
+# 2|x| past which tanh rounds to 1 in both types (|x| > 19.06 in float64).
+_TANH_EXP_LIMIT = 40.0
+
+
+def _tanh_series(x):
+    """(x < bound, x + x**3 P(x**2)) for x >= 0: tanh(x) near 0 (``@njit`` code only)."""
+    raise TypeError("_tanh_series is only callable from @njit code")
+
+
+@overload(_tanh_series, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _tanh_series_overload(x):
+    if x not in _TANH_SERIES_BOUND:
+        return None
+    T = np.float32 if x == types.float32 else np.float64
+    coeffs = tuple(T(c) for c in (_TANH_F32 if x == types.float32 else _TANH_F64))
+    bound = T(_TANH_SERIES_BOUND[x])
+
+    def series(x):
+        w = x * x
+        p = coeffs[0]
+        for c in coeffs[1:]:
+            p = fma(p, w, c)
+        return x < bound, fma(x * w, p, x)
+
+    return series
+
+
 @scalar
 def tanh(x):
-    """(1 - e) / (1 + e) with e = exp(-2|x|), sign restored; odd, -0 stays -0."""
+    """x + x**3 P(x**2) for small |x|, else 1 - 2 / (1 + e**(2|x|)); sign restored.
+
+    Odd, -0 stays -0, +-inf gives +-1 and NaN propagates.  Both branches are
+    computed and one is selected, so the loop stays branch-free.
+    """
     T = type(x)
     one = T(1.0)
-    e_hi, e_lo = exp_parts(T(-2.0) * abs(x))
-    n_hi = one - e_hi
-    n_lo = ((one - n_hi) - e_hi) - e_lo
-    d_hi = one + e_hi
-    d_lo = ((one - d_hi) + e_hi) + e_lo
-    q = n_hi / d_hi
-    residual = (fma(-q, d_hi, n_hi) + n_lo) - q * d_lo
-    # 1 / (1 + e) = (1 + q) / 2
-    q = q + residual * ((one + q) * T(0.5))
-    return math.copysign(q, x)
+    ax = abs(x)
+    p, s = exp_positive(T(2.0) * ax, T(_TANH_EXP_LIMIT))
+    # 1 + e**(2|x|) = (1 + s) + s p rounded once: 1 + s is exact in float32
+    # up to s = 2**23, and beyond it 2 / d no longer reaches tanh's last bit.
+    far = one - T(2.0) / fma(s, p, s + one)
+    near_zero, near = _tanh_series(ax)
+    return math.copysign(near if near_zero else far, x)
 
 
 @scalar
