@@ -178,24 +178,31 @@ def _exp_unscaled_overload(x):
     return _exp_unscaled_impl(T, Int, T(lo), T(hi), bias, mbits)
 
 
-def exp_positive(y, limit):
-    """(p, s) with e**min(y, limit) = s (1 + p), s a power of two (``@njit``
-    code only).  For y >= 0 and a limit at which s is still finite: exp
-    without the low part and the two-factor scaling of :func:`exp_unscaled`,
-    for callers that need neither.  NaN gives NaN in p.
+def exp_split(y, lo, hi):
+    """(p, s) with e**y = s (1 + p), s a power of two, for y clamped to [lo, hi]
+    (``@njit`` code only).  exp without the low part and the two-factor
+    scaling of :func:`exp_unscaled`, for callers that need neither: lo and hi
+    (constants; None for no clamp on that side) must keep s normal.  NaN
+    gives NaN in p.
     """
-    raise TypeError("exp_positive is only callable from @njit code")
+    raise TypeError("exp_split is only callable from @njit code")
 
 
-@overload(exp_positive, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
-def _exp_positive_overload(y, limit):
-    if y not in _LAYOUT or limit != y:
+@overload(exp_split, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_split_overload(y, lo, hi):
+    if y not in _LAYOUT or any(b not in (y, types.none) for b in (lo, hi)):
         return None
     T, Int, bias, mbits = _LAYOUT[y]
     bias, mbits = Int(bias), Int(mbits)
+    clamp_lo, clamp_hi = lo != types.none, hi != types.none
 
-    def impl(y, limit):
-        p, ni = _exp_reduce(limit if y > limit else y)  # NaN passes the clamp
+    def impl(y, lo, hi):
+        # Comparisons with NaN are false, so a NaN passes the clamps.
+        if clamp_lo:
+            y = lo if y < lo else y
+        if clamp_hi:
+            y = hi if y > hi else y
+        p, ni = _exp_reduce(y)
         return p, Int((ni + bias) << mbits).view(T)
 
     return impl
@@ -349,7 +356,7 @@ def tanh(x):
     T = type(x)
     one = T(1.0)
     ax = abs(x)
-    p, s = exp_positive(T(2.0) * ax, T(_TANH_EXP_LIMIT))
+    p, s = exp_split(T(2.0) * ax, None, T(_TANH_EXP_LIMIT))
     # 1 + e**(2|x|) = (1 + s) + s p rounded once: 1 + s is exact in float32
     # up to s = 2**23, and beyond it 2 / d no longer reaches tanh's last bit.
     far = one - T(2.0) / fma(s, p, s + one)
@@ -536,7 +543,6 @@ def gelu(x):
 # sqrt(2/pi) and 0.044715 (the float64 value, as torch and jax use it) in
 # hi + lo pairs: in the far negative tail the sigmoid amplifies the rounding
 # of its argument t = 2u by |t|, so t is formed to twice working precision.
-_GELU_TANH_C = 0.7978845608028654  # sqrt(2/pi)
 _GELU_TANH_2C = 1.5957691216057308  # 2 sqrt(2/pi)
 _GELU_TANH_2C_LO = -9.96930880911092e-17
 _GELU_TANH_K = 0.044715
@@ -615,24 +621,45 @@ def tanh_grad(z, a):
 
 @scalar
 def elu_grad(z, a):
-    """1 where z > 0, else a + alpha (= alpha e**z)."""
-    T = type(z)
-    if z > 0:
-        return T(1.0)
-    return a + T(ELU_ALPHA)
+    """1 where a > 0 (z > 0), else a + alpha (= alpha e**z); NaN stays NaN.
+
+    Read from a alone, so the VJP loop never loads z.
+    """
+    return type(a)(1.0) if a > 0 else a + type(a)(ELU_ALPHA)
+
+
+_SILU_FLOOR = -800.0  # below it exp_unscaled's scale factors make silu' vanish
 
 
 @scalar
 def silu_grad(z, a):
-    """s + z s (1 - s) with s = sigmoid(z); 1 - s is computed as sigmoid(-z)."""
-    s, one_minus_s = _sigmoid_pair(z)
-    return s + _limit_zero(z * s * one_minus_s)
+    """s + z s (1 - s), s = sigmoid(z), from e = e**-|z| and r = 1 / (1 + e).
+
+    s (1 - s) = e r**2 on both sides of 0, so z >= 0 gives r + z e r**2 and
+    z < 0 gives e r (1 + z r), formed before exp's last scaling so that a
+    subnormal result rounds once.  0 at -inf, 1 at inf.
+    """
+    T = type(z)
+    one = T(1.0)
+    e_hi, e_lo, s1, s2 = exp_unscaled(-abs(z))
+    e = (e_hi * s1) * s2
+    r = one / (one + e)
+    if z < 0:
+        z_tail = z if z > T(_SILU_FLOOR) else T(_SILU_FLOOR)  # no -inf * 0
+        return (((e_hi * r) * fma(z_tail, r, one)) * s1) * s2
+    return r + _limit_zero(z * e * r * r)
 
 
 @scalar
 def softplus_grad(z, a):
-    """sigmoid(z)."""
-    return sigmoid(z)
+    """sigmoid(z) = 1 - e**-a, read from a = softplus(z) alone.
+
+    1 - e**-a = (1 - s) - s p rounded once, with e**-a = s (1 + p); the
+    rounding of a passes to the result damped by (1 - s') a / s' <= 1.
+    """
+    one = type(a)(1.0)
+    p, s = exp_split(-a, type(a)(-40.0), None)  # e**-40 is below half an ulp of 1
+    return fma(-s, p, one - s)
 
 
 @scalar
@@ -646,10 +673,25 @@ def gelu_grad(z, a):
 
 @scalar
 def gelu_tanh_grad(z, a):
-    """d/dz [z sigmoid(2u)] = s + 2 z s (1 - s) u', u' = sqrt(2/pi)(1 + 3k z**2)."""
+    """d/dz [z sigmoid(t)] = s + z s (1 - s) t', t = 2 sqrt(2/pi) (z + k z**3), k = 0.044715.
+
+    With e = e**-|t| and r = 1 / (1 + e), s (1 - s) = e r**2: t >= 0 gives
+    r + z t' e r**2, t < 0 gives e r (1 + z t' r).  0 at -inf, 1 at inf.
+
+    t is formed in working precision, without the low part that the forward
+    pass carries: its rounding moves s by about |t| ulp relative, which in
+    the negative tail, where the derivative is small, costs relative accuracy
+    but stays within an eps absolute.  Carrying it would double the cost.
+    """
     T = type(z)
-    t, t_lo = _gelu_tanh_arg(z)
-    e_hi, e_lo = exp_parts(-abs(t))
-    s, one_minus_s = _sigmoid_pair_corrected(t, t_lo, e_hi, e_lo)
-    du = T(_GELU_TANH_C) * (T(1.0) + T(3.0 * _GELU_TANH_K) * z * z)
-    return s + _limit_zero(T(2.0) * z * s * one_minus_s * du)
+    one = T(1.0)
+    w = z * z
+    t = (T(_GELU_TANH_2C) * z) * fma(T(_GELU_TANH_K), w, one)
+    dt = T(_GELU_TANH_2C) * fma(T(3.0 * _GELU_TANH_K), w, one)
+    e_hi, e_lo, s1, s2 = exp_unscaled(-abs(t))
+    e = (e_hi * s1) * s2
+    r = one / (one + e)
+    zdt = z * dt
+    if t < 0:
+        return _limit_zero((e * r) * fma(zdt, r, one))
+    return r + _limit_zero(zdt * e * r * r)
