@@ -572,7 +572,9 @@ def _gelu_tanh_arg(x):
     h = x * v_hi
     h_lo = fma(x, v_hi, -h) + x * v_lo
     t_hi = c_hi * h
-    t_lo = _limit_zero(fma(c_hi, h, -t_hi) + (c_hi * h_lo + c_lo * h))  # 0 once x**2 overflows
+    t_lo = fma(c_hi, h, -t_hi) + (c_hi * h_lo + c_lo * h)
+    # 0 once t overflows: inf - inf (x**2 overflowed) or -inf (only c h did)
+    t_lo = t_lo if abs(t_hi) < T(math.inf) else T(0.0)
     t = t_hi + t_lo
     return t, _limit_zero((t_hi - t) + t_lo)
 
