@@ -241,7 +241,7 @@ REGISTRY = {
             scalar.elu,
             scalar.elu_grad,
             "x if x > 0 else exp(x) - 1",
-            "1 where z > 0, else a + 1",
+            "1 where a > 0 (that is, z > 0), else a + 1",
             _NAN_RULE + "alpha = 1; elu(-inf) = -1.",
         ),
         _elementwise(
@@ -273,7 +273,7 @@ REGISTRY = {
             scalar.softplus,
             scalar.softplus_grad,
             "log(1 + exp(x))",
-            "sigmoid(z)",
+            "sigmoid(z), computed as 1 - exp(-a)",
             _NAN_RULE + "computed as max(x, 0) + log1p(exp(-|x|)), so it never overflows.",
         ),
         _rowwise(

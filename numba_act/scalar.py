@@ -9,7 +9,7 @@ on scalars inside ``@njit``.
 
 ``exp`` is written out rather than taken from libm: without SVML, Numba's
 ``np.exp`` is a scalar library call that LLVM cannot vectorize.  It returns
-the result as an unevaluated sum ``hi + lo`` so that sigmoid, tanh, expm1
+the result as an unevaluated sum ``hi + lo`` so that sigmoid, expm1
 and softmax can keep the bits a plain ``exp`` would round away.
 """
 
@@ -109,27 +109,58 @@ def _expm1_poly_f64(r):
     return fma(fma(fma(fma(p, r, T(c[7])), r, T(c[8])), r, T(c[9])), r, T(c[10]))
 
 
-def _exp_unscaled_impl(T, Int, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, poly):
-    """exp_unscaled for float type T with same-width integer type Int."""
+def _exp_reduce(x):
+    """(p, n) with e**x = 2**n (1 + p), p = expm1(r) for |r| <= ln(2)/2 and n an
+    integer of x's width, for x within exp's clamps (``@njit`` code only)."""
+    raise TypeError("_exp_reduce is only callable from @njit code")
+
+
+def _exp_reduce_impl(T, Int, shifter, ln2_hi, ln2_lo, poly):
+    """_exp_reduce for float type T with same-width integer type Int."""
     log2e = T(1.4426950408889634)
-    one = T(1.0)
     shifter_bits = np.array(shifter).view(Int)[()]
+
+    def impl(x):
+        # Adding the shifter rounds x/ln2 to an integer n, which lands in the
+        # low mantissa bits of t: no float-to-int conversion needed.
+        t = fma(x, log2e, shifter)
+        n = t - shifter
+        r = fma(-n, ln2_lo, fma(-n, ln2_hi, x))  # the first step is exact
+        p = fma(r * r, poly(r), r)  # expm1(r)
+        return p, Int(T(t).view(Int) - shifter_bits)
+
+    return impl
+
+
+@overload(_exp_reduce, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_reduce_overload(x):
+    if x == types.float32:
+        f = np.float32
+        return _exp_reduce_impl(f, np.int32, f(12582912.0), f(0.693359375), f(-2.12194440e-4), _expm1_poly_f32)
+    if x == types.float64:
+        f = np.float64
+        return _exp_reduce_impl(f, np.int64, f(6755399441055744.0), f(_LN2_HI), f(_LN2_LO), _expm1_poly_f64)
+    return None
+
+
+# For each float type: the integer type of its width, its exponent bias and mantissa bits.
+_LAYOUT = {types.float32: (np.float32, np.int32, 127, 23), types.float64: (np.float64, np.int64, 1023, 52)}
+
+
+def _exp_unscaled_impl(T, Int, lo, hi, bias, mbits):
+    """exp_unscaled for float type T with same-width integer type Int."""
+    one = T(1.0)
+    bias, mbits = Int(bias), Int(mbits)
 
     def impl(x):
         # Comparisons with NaN are false, so a NaN passes both clamps and
         # flows through every step below into both parts.
         xc = lo if x < lo else x
         xc = hi if xc > hi else xc
-        # Adding the shifter rounds x/ln2 to an integer n, which lands in the
-        # low mantissa bits of t: no float-to-int conversion needed.
-        t = fma(xc, log2e, shifter)
-        n = t - shifter
-        r = fma(-n, ln2_lo, fma(-n, ln2_hi, xc))  # the first step is exact
-        p = fma(r * r, poly(r), r)  # expm1(r)
+        p, ni = _exp_reduce(xc)
         e_hi = one + p
         e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
         # 2**n in two normal factors
-        ni = Int(T(t).view(Int) - shifter_bits)
         n1 = Int(ni >> 1)
         s1 = Int((n1 + bias) << mbits).view(T)
         s2 = Int((ni - n1 + bias) << mbits).view(T)
@@ -140,35 +171,41 @@ def _exp_unscaled_impl(T, Int, shifter, ln2_hi, ln2_lo, lo, hi, bias, mbits, pol
 
 @overload(exp_unscaled, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
 def _exp_unscaled_overload(x):
-    if x == types.float32:
-        f, i = np.float32, np.int32
-        return _exp_unscaled_impl(
-            f,
-            i,
-            f(12582912.0),
-            f(0.693359375),
-            f(-2.12194440e-4),
-            f(-120.0),
-            f(89.0),
-            i(127),
-            i(23),
-            _expm1_poly_f32,
-        )
-    if x == types.float64:
-        f, i = np.float64, np.int64
-        return _exp_unscaled_impl(
-            f,
-            i,
-            f(6755399441055744.0),
-            f(0.693145751953125),
-            f(1.42860682030941723212e-6),
-            f(-770.0),
-            f(710.0),
-            i(1023),
-            i(52),
-            _expm1_poly_f64,
-        )
-    return None
+    if x not in _LAYOUT:
+        return None
+    T, Int, bias, mbits = _LAYOUT[x]
+    lo, hi = (-120.0, 89.0) if T is np.float32 else (-770.0, 710.0)
+    return _exp_unscaled_impl(T, Int, T(lo), T(hi), bias, mbits)
+
+
+def exp_split(y, lo, hi):
+    """(p, s) with e**y = s (1 + p), s a power of two, for y clamped to [lo, hi]
+    (``@njit`` code only).  exp without the low part and the two-factor
+    scaling of :func:`exp_unscaled`, for callers that need neither: lo and hi
+    (constants; None for no clamp on that side) must keep s normal.  NaN
+    gives NaN in p.
+    """
+    raise TypeError("exp_split is only callable from @njit code")
+
+
+@overload(exp_split, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_split_overload(y, lo, hi):
+    if y not in _LAYOUT or any(b not in (y, types.none) for b in (lo, hi)):
+        return None
+    T, Int, bias, mbits = _LAYOUT[y]
+    bias, mbits = Int(bias), Int(mbits)
+    clamp_lo, clamp_hi = lo != types.none, hi != types.none
+
+    def impl(y, lo, hi):
+        # Comparisons with NaN are false, so a NaN passes the clamps.
+        if clamp_lo:
+            y = lo if y < lo else y
+        if clamp_hi:
+            y = hi if y > hi else y
+        p, ni = _exp_reduce(y)
+        return p, Int((ni + bias) << mbits).view(T)
+
+    return impl
 
 
 @scalar
@@ -253,21 +290,78 @@ def leaky_relu(x):
     return x * type(x)(LEAKY_RELU_SLOPE) if x < 0 else x
 
 
+# (tanh(x) - x) / x**3 as polynomials in w = x**2 on |x| <= _TANH_SERIES_BOUND,
+# highest power first: least-squares fits of tanh's relative error at Chebyshev
+# nodes, each coefficient rounded before the next is fitted.  They leave a
+# relative error below 2**-29 (float32) and 2**-60 (float64) in tanh.
+_TANH_F32 = (
+    0.0017285103676840663,
+    -0.007642825599759817,
+    0.021442750468850136,
+    -0.05388997122645378,
+    0.13332657516002655,
+    -0.3333331346511841,
+)
+_TANH_F64 = (
+    -1.9482223530561022e-05,
+    8.32960249764263e-05,
+    -0.00023336716608935676,
+    0.0005884387766262006,
+    -0.0014555414495931898,
+    0.0035920918133519448,
+    -0.008863232580109766,
+    0.02186948838458437,
+    -0.05396825396371866,
+    0.13333333333326558,
+    -0.333333333333333,
+)
+# Below the bound the series; above it 1 - 2/(1 + e**2|x|), whose rounding
+# errors shrink with 1 - tanh(x): the bounds are where that leaves about
+# 1 ulp, and float64 takes the shorter series its accuracy allows.
+_TANH_SERIES_BOUND = {types.float32: 0.75, types.float64: 0.55}
+# 2|x| past which tanh rounds to 1 in both types (|x| > 19.06 in float64).
+_TANH_EXP_LIMIT = 40.0
+
+
+def _tanh_series(x):
+    """(x < bound, x + x**3 P(x**2)) for x >= 0: tanh(x) near 0 (``@njit`` code only)."""
+    raise TypeError("_tanh_series is only callable from @njit code")
+
+
+@overload(_tanh_series, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _tanh_series_overload(x):
+    if x not in _TANH_SERIES_BOUND:
+        return None
+    T = np.float32 if x == types.float32 else np.float64
+    coeffs = tuple(T(c) for c in (_TANH_F32 if x == types.float32 else _TANH_F64))
+    bound = T(_TANH_SERIES_BOUND[x])
+
+    def series(x):
+        w = x * x
+        p = coeffs[0]
+        for c in coeffs[1:]:
+            p = fma(p, w, c)
+        return x < bound, fma(x * w, p, x)
+
+    return series
+
+
 @scalar
 def tanh(x):
-    """(1 - e) / (1 + e) with e = exp(-2|x|), sign restored; odd, -0 stays -0."""
+    """x + x**3 P(x**2) for small |x|, else 1 - 2 / (1 + e**(2|x|)); sign restored.
+
+    Odd, -0 stays -0, +-inf gives +-1 and NaN propagates.  Both branches are
+    computed and one is selected, so the loop stays branch-free.
+    """
     T = type(x)
     one = T(1.0)
-    e_hi, e_lo = exp_parts(T(-2.0) * abs(x))
-    n_hi = one - e_hi
-    n_lo = ((one - n_hi) - e_hi) - e_lo
-    d_hi = one + e_hi
-    d_lo = ((one - d_hi) + e_hi) + e_lo
-    q = n_hi / d_hi
-    residual = (fma(-q, d_hi, n_hi) + n_lo) - q * d_lo
-    # 1 / (1 + e) = (1 + q) / 2
-    q = q + residual * ((one + q) * T(0.5))
-    return math.copysign(q, x)
+    ax = abs(x)
+    p, s = exp_split(T(2.0) * ax, None, T(_TANH_EXP_LIMIT))
+    # 1 + e**(2|x|) = (1 + s) + s p rounded once: 1 + s is exact in float32
+    # up to s = 2**23, and beyond it 2 / d no longer reaches tanh's last bit.
+    far = one - T(2.0) / fma(s, p, s + one)
+    near_zero, near = _tanh_series(ax)
+    return math.copysign(near if near_zero else far, x)
 
 
 @scalar
@@ -298,8 +392,16 @@ def _x_sigmoid(x, t, t_lo):
         # Below exp's clamp the product must vanish, and t's low part no longer matters.
         x_tail = x if x > T(-800.0) else T(-800.0)
         t_lo = t_lo if t > T(-800.0) else T(0.0)
-        return ((x_tail * fma(p_hi, t_lo, p_hi)) * s1) * s2
-    return x * _sigmoid_pair_corrected(t, t_lo, e_hi, e_lo)[0]
+        return (fma(x_tail, p_hi, x_tail * fma(p_hi, t_lo, p_lo)) * s1) * s2
+    # s = sigmoid(t + t_lo) as an unevaluated s_hi + s_lo, so that x s rounds once.
+    q, c = _ratio_of_one_plus(e_hi, e_lo)  # the smaller of s and 1 - s
+    if t < 0:
+        s_hi, s_lo = q, c
+    else:
+        s_hi = T(1.0) - q
+        s_lo = ((T(1.0) - s_hi) - q) - c
+    ds = (s_hi * (T(1.0) - s_hi)) * t_lo
+    return fma(x, s_hi, _limit_zero(x * (s_lo + ds)))
 
 
 @scalar
@@ -557,7 +659,6 @@ def gelu(x):
 # sqrt(2/pi) and 0.044715 (the float64 value, as torch and jax use it) in
 # hi + lo pairs: in the far negative tail the sigmoid amplifies the rounding
 # of its argument t = 2u by |t|, so t is formed to twice working precision.
-_GELU_TANH_C = 0.7978845608028654  # sqrt(2/pi)
 _GELU_TANH_2C = 1.5957691216057308  # 2 sqrt(2/pi)
 _GELU_TANH_2C_LO = -9.96930880911092e-17
 _GELU_TANH_K = 0.044715
@@ -587,8 +688,9 @@ def _gelu_tanh_arg(x):
     h = x * v_hi
     h_lo = fma(x, v_hi, -h) + x * v_lo
     t_hi = c_hi * h
-    # t_hi - t_hi is 0, or NaN once t_hi overflows: t_lo is then 0, not inf - inf.
-    t_lo = _limit_zero(((t_hi - t_hi) + fma(c_hi, h, -t_hi)) + (c_hi * h_lo + c_lo * h))
+    t_lo = fma(c_hi, h, -t_hi) + (c_hi * h_lo + c_lo * h)
+    # 0 once t overflows: inf - inf (x**2 overflowed) or -inf (only c h did)
+    t_lo = t_lo if abs(t_hi) < T(math.inf) else T(0.0)
     t = t_hi + t_lo
     return t, _limit_zero((t_hi - t) + t_lo)
 
@@ -637,24 +739,45 @@ def tanh_grad(z, a):
 
 @scalar
 def elu_grad(z, a):
-    """1 where z > 0, else a + alpha (= alpha e**z)."""
-    T = type(z)
-    if z > 0:
-        return T(1.0)
-    return a + T(ELU_ALPHA)
+    """1 where a > 0 (z > 0), else a + alpha (= alpha e**z); NaN stays NaN.
+
+    Read from a alone, so the VJP loop never loads z.
+    """
+    return type(a)(1.0) if a > 0 else a + type(a)(ELU_ALPHA)
+
+
+_SILU_FLOOR = -800.0  # below it exp_unscaled's scale factors make silu' vanish
 
 
 @scalar
 def silu_grad(z, a):
-    """s + z s (1 - s) with s = sigmoid(z); 1 - s is computed as sigmoid(-z)."""
-    s, one_minus_s = _sigmoid_pair(z)
-    return s + _limit_zero(z * s * one_minus_s)
+    """s + z s (1 - s), s = sigmoid(z), from e = e**-|z| and r = 1 / (1 + e).
+
+    s (1 - s) = e r**2 on both sides of 0, so z >= 0 gives r + z e r**2 and
+    z < 0 gives e r (1 + z r), formed before exp's last scaling so that a
+    subnormal result rounds once.  0 at -inf, 1 at inf.
+    """
+    T = type(z)
+    one = T(1.0)
+    e_hi, e_lo, s1, s2 = exp_unscaled(-abs(z))
+    e = (e_hi * s1) * s2
+    r = one / (one + e)
+    if z < 0:
+        z_tail = z if z > T(_SILU_FLOOR) else T(_SILU_FLOOR)  # no -inf * 0
+        return (((e_hi * r) * fma(z_tail, r, one)) * s1) * s2
+    return r + _limit_zero(z * e * r * r)
 
 
 @scalar
 def softplus_grad(z, a):
-    """sigmoid(z)."""
-    return sigmoid(z)
+    """sigmoid(z) = 1 - e**-a, read from a = softplus(z) alone.
+
+    1 - e**-a = (1 - s) - s p rounded once, with e**-a = s (1 + p); the
+    rounding of a passes to the result damped by (1 - s') a / s' <= 1.
+    """
+    one = type(a)(1.0)
+    p, s = exp_split(-a, type(a)(-40.0), None)  # e**-40 is below half an ulp of 1
+    return fma(-s, p, one - s)
 
 
 @scalar
@@ -678,10 +801,31 @@ def gelu_grad(z, a):
 
 @scalar
 def gelu_tanh_grad(z, a):
-    """d/dz [z sigmoid(2u)] = s + 2 z s (1 - s) u', u' = sqrt(2/pi)(1 + 3k z**2)."""
+    """d/dz [z sigmoid(t)] = s + z s (1 - s) t', t = 2 sqrt(2/pi) (z + k z**3), k = 0.044715.
+
+    With e = e**-|t| and r = 1 / (1 + e), s (1 - s) = e r**2: t >= 0 gives
+    r + z t' e r**2, t < 0 gives e r (1 + z t' r).  0 at -inf, 1 at inf.
+
+    t is carried as t + t_lo, as in the forward pass, and e corrected by
+    the low part: in the negative tail, where the derivative is small, the
+    rounding of t alone would move it by about |t| ulp relative.
+    """
     T = type(z)
+    one = T(1.0)
     t, t_lo = _gelu_tanh_arg(z)
-    e_hi, e_lo = exp_parts(-abs(t))
-    s, one_minus_s = _sigmoid_pair_corrected(t, t_lo, e_hi, e_lo)
-    du = T(_GELU_TANH_C) * (T(1.0) + T(3.0 * _GELU_TANH_K) * z * z)
-    return s + _limit_zero(T(2.0) * z * s * one_minus_s * du)
+    # Past z = -40 the result is 0 in both types; the clamp keeps z t' (about
+    # z**3) finite against exp's clamped, unscaled u below.  t has z's sign,
+    # so z >= 0 is untouched, and a NaN z makes r NaN.
+    zc = z if z > T(-40.0) else T(-40.0)
+    zdt = zc * (T(_GELU_TANH_2C) * fma(T(3.0 * _GELU_TANH_K), zc * zc, one))  # z t'
+    e_hi, e_lo, s1, s2 = exp_unscaled(-abs(t))
+    # e**-|t + t_lo| = e (1 -+ t_lo), kept unscaled until the last product so
+    # that a small derivative does not inherit a subnormal e's lost bits.
+    # Past |t| = 800, exp's input is clamped and t_lo is no longer small.
+    lo = T(0.0) if abs(t) > T(800.0) else (t_lo if t < 0 else -t_lo)
+    u = fma(e_hi, lo, e_hi + e_lo)
+    e = (u * s1) * s2
+    r = one / (one + e)
+    if t < 0:
+        return (((u * r) * fma(zdt, r, one)) * s1) * s2
+    return r + _limit_zero(zdt * e * r * r)

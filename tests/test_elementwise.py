@@ -282,3 +282,14 @@ def test_tanh_is_odd_and_keeps_negative_zero(dtype):
     assert zero[1] == 0 and not np.signbit(zero[1])
     assert np.signbit(tanh(dtype(-0.0)))
     np.testing.assert_array_equal(tanh(np.array([-np.inf, np.inf], dtype)), np.array([-1.0, 1.0], dtype))
+
+
+# --------------------------------------------------------- gelu_tanh rules
+
+
+def test_gelu_tanh_where_only_its_inner_argument_overflows():
+    # 2 sqrt(2/pi) (x + 0.044715 x**3) overflows float32 while x**3 does not:
+    # the result is still x, not inf - inf.
+    x = np.array([1.8e13, 1.9218288e13, 2.0e13, -1.9218288e13], np.float32)
+    got = REGISTRY["gelu_tanh"].forward(x)
+    np.testing.assert_array_equal(got, np.array([1.8e13, 1.9218288e13, 2.0e13, -0.0], np.float32))
