@@ -110,11 +110,22 @@ def _block_rest(e, x, m):
 
 
 @kernel(inline="always")
+def _two_sum(s, c, v):
+    """(s + v, c + its exact rounding error): Knuth's two-sum, compensated in c."""
+    t = s + v
+    v_part = t - s
+    s_part = t - v_part
+    return t, c + ((s - s_part) + (v - v_part))
+
+
+@kernel(inline="always")
 def _sum(v):
-    s = 0.0
+    # Compensated across blocks: plain running sums of millions of terms
+    # drift by several ulp.
+    s = c = 0.0
     for start in range(0, v.size, _BLOCK):
-        s += _block_sum(v[start : start + _BLOCK])
-    return s
+        s, c = _two_sum(s, c, _block_sum(v[start : start + _BLOCK]))
+    return s + c
 
 
 @kernel(inline="always")
@@ -126,15 +137,14 @@ def _sum_exp(e, x, m):
     maximum makes its own terms NaN, and the whole row NaN, as in the NumPy
     formula.
     """
-    rest = 0.0
-    count = 0.0
+    rest = compensation = count = 0.0
     for start in range(0, e.size, _BLOCK):
         part, n = _block_rest(e[start : start + _BLOCK], x[start : start + _BLOCK], m)
-        rest += part
+        rest, compensation = _two_sum(rest, compensation, part)  # as in _sum
         count += n
     if m == np.inf:
-        rest = np.nan
-    return rest, count
+        return np.nan, count
+    return rest + compensation, count
 
 
 # Rows shorter than this would leave a vector loop to its scalar remainder;

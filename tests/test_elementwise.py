@@ -98,6 +98,23 @@ def test_forward_within_a_few_ulp(entry, dtype):
     assert_ulp_close(got[normal], expected[normal], dtype, FORWARD_ULP[np.dtype(dtype)], x[normal])
 
 
+# Inputs once found over the bound by wider sweeps than the tests' samples.
+FOUND_OVER_THE_BOUND = [
+    ("gelu_tanh", np.float32, -7.143646717071533),  # 2.06 ulp: x * sigmoid(t) rounded twice
+    ("silu", np.float32, -89.05999755859375),  # 1.53 ulp: exp's low part dropped in the tail
+]
+
+
+@pytest.mark.parametrize(("name", "dtype", "value"), FOUND_OVER_THE_BOUND)
+def test_forward_where_a_sweep_once_found_it_over_the_bound(name, dtype, value):
+    # Neighbours too: the same rounding path runs through a whole region.
+    x = np.array([np.nextafter(dtype(value), dtype(-np.inf) if k < 0 else dtype(np.inf)) for k in (-1, 1)], dtype)
+    x = np.concatenate([x, np.linspace(value * 0.9, value * 1.1, 2001).astype(dtype), [dtype(value)]])
+    entry = REGISTRY[name]
+    got = entry.forward(x)
+    assert_ulp_close(got, reference_forward(entry, x, dtype), dtype, 1.7, x)
+
+
 @elementwise
 def test_forward_within_a_few_ulp_where_the_result_is_subnormal(entry, dtype):
     # Kept apart from the test above: results below the smallest normal number
