@@ -327,8 +327,8 @@ def test_partly_overlapping_out_raises(name, views):
 @unary
 def test_large_arrays_split_over_threads_give_the_same_result(name):
     # Large calls are split over threads: the pieces must not show.
-    x = np.random.default_rng(0).normal(scale=5, size=((1 << 16) + 3, 5))
-    assert x.size >= 1 << 18
+    x = np.random.default_rng(0).normal(scale=5, size=(_parallel.MIN_SIZE // 5 + 3, 5))
+    assert x.size >= _parallel.MIN_SIZE
     expected = np.concatenate([_call(name, part) for part in np.array_split(x, 40)])
     np.testing.assert_array_equal(_call(name, x), expected)
     out = np.full_like(x, 7)

@@ -7,7 +7,7 @@ import pytest
 from conftest import ELEMENTWISE, assert_unchanged, entry_params, snapshot
 
 import numba_act
-from numba_act import NAMES, REGISTRY, activation_backward, activation_forward
+from numba_act import NAMES, REGISTRY, _parallel, activation_backward, activation_forward
 
 every_entry = pytest.mark.parametrize("entry", entry_params(REGISTRY.values()))
 
@@ -139,9 +139,9 @@ def test_str_subclass_name_works():
 def test_large_backward_gives_the_same_result_as_in_pieces(entry):
     # Large calls are split over threads: the pieces must not show.
     rng = np.random.default_rng(6)
-    z = rng.normal(scale=4, size=((1 << 16) + 3, 5))
+    z = rng.normal(scale=4, size=(_parallel.MIN_SIZE // 5 + 3, 5))
     g = rng.normal(size=z.shape)
-    assert z.size >= 1 << 18
+    assert z.size >= _parallel.MIN_SIZE
     a = activation_forward(z, entry.name)
     parts = list(zip(np.array_split(z, 40), np.array_split(a, 40), np.array_split(g, 40), strict=True))
     for grad in (None, g):
