@@ -83,17 +83,18 @@ def scalar(fn):
     return _njit(fn, fastmath=set(EXACT), inline="always", **_OPTIONS)
 
 
-def specialize(template, name, **bindings):
+def specialize(template, name, inline=False, **bindings):
     """Compile a copy of ``template`` called ``name``, with ``bindings`` as globals.
 
     The template refers to its per-activation parts (the scalar kernel, the
-    loop to call) by global names that the module leaves unset.
+    loop to call) by global names that the module leaves unset.  ``inline``
+    inlines it into its compiled callers.
     """
     fn = pytypes.FunctionType(template.__code__, {**template.__globals__, **bindings}, name, template.__defaults__)
     fn.__qualname__ = name
     fn.__module__ = template.__module__
     fn.__doc__ = template.__doc__
-    return kernel(fn)
+    return kernel(fn, inline="always") if inline else kernel(fn)
 
 
 @intrinsic

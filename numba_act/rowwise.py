@@ -165,20 +165,22 @@ def _rows_of_exp(x, out):
     n_rows, n = x.shape
     if n == 0:
         return
-    if n < _SHORT_ROW:
-        maxima = np.empty(n_rows, x.dtype)
+    short = n < _SHORT_ROW
+    maxima = np.empty(n_rows if short else 0, x.dtype)
+    if short:
         for r in range(n_rows):
             maxima[r] = _max(x[r])
             out[r, :] = maxima[r]
         _exp_minus_out(x.reshape(-1), out.reshape(-1))
-        for r in range(n_rows):
-            finish(x[r], maxima[r], out[r])
-    else:
-        # One row at a time, so that it stays in cache across the passes.
-        for r in range(n_rows):
+    # One finish call site: each is inlined, and compiled, once.
+    for r in range(n_rows):
+        if short:
+            m = maxima[r]
+        else:
+            # One row at a time, so that it stays in cache across the passes.
             m = _max(x[r])
             _exp_shifted(x[r], m, out[r])
-            finish(x[r], m, out[r])
+        finish(x[r], m, out[r])
 
 
 @kernel(inline="always")
@@ -401,7 +403,7 @@ def _new2(a, g):
 
 def _over_last_axis(name, kernel_2d, into_template, new_template):
     """Kernels applying a row kernel along the last axis of any shape."""
-    into_kernel = specialize(into_template, f"{name}_into", row_kernel=kernel_2d)
+    into_kernel = specialize(into_template, f"{name}_into", inline=True, row_kernel=kernel_2d)
     return Kernels(into_kernel, specialize(new_template, f"{name}_new", into=into_kernel), name=name)
 
 
