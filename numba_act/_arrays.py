@@ -37,6 +37,12 @@ def dtype_rule(dtype, name="x"):
     raise TypeError(f"{name} has dtype {dtype}; numba_act accepts {ACCEPTED} input")
 
 
+def result_dtype_of(dtypes, names):
+    """The dtype a call returns for inputs of ``dtypes``: each one's result dtype, promoted."""
+    results = [dtype_rule(np.dtype(d), n)[1] for d, n in zip(dtypes, names, strict=True)]
+    return results[0] if len(results) == 1 else np.result_type(*results)
+
+
 def as_array(x, name="x"):
     """``x`` as an ndarray, with a clear error for what cannot be one."""
     if type(x) is np.ndarray:
@@ -171,12 +177,11 @@ def _prepare(arrays, out, names):
     Returns (inputs, shape, result dtype, compute dtype).
     """
     arrays = [as_array(a, n) for a, n in zip(arrays, names, strict=True)]
-    results = [dtype_rule(a.dtype, n)[1] for a, n in zip(arrays, names, strict=True)]
+    result_dtype = result_dtype_of([a.dtype for a in arrays], names)  # a wrong dtype is reported first
     shape = arrays[0].shape
     for arr, name in zip(arrays[1:], names[1:], strict=True):
         if arr.shape != shape:
             raise ValueError(f"{name} has shape {arr.shape}, expected {shape} (the shape of {names[0]})")
-    result_dtype = results[0] if len(results) == 1 else np.result_type(*results)
     compute = F32 if result_dtype == F16 else result_dtype
     if out is not None:
         check_out(out, shape, result_dtype, arrays)

@@ -3,9 +3,9 @@
 A ``dask.array.Array`` gives a lazy dask array of the same shape, chunks and
 dtype rules: every block goes through the NumPy path when the graph runs.
 The softmax family needs whole rows, so where the reduced axis spans
-several chunks it is first rechunked into one (the other axes are split
-instead, to keep chunks near dask's configured size); the result is exact,
-never a per-chunk softmax.  An xarray ``DataArray`` or ``Dataset`` gives the
+several chunks it is first rechunked into one (the other axes are cut down
+so that no block outgrows the input's largest); the result is exact, never
+a per-chunk softmax.  An xarray ``DataArray`` or ``Dataset`` gives the
 same type back, with its dimensions and coordinates, through
 ``xarray.apply_ufunc``; a dask-backed one stays lazy.  ``out=`` cannot be
 honoured for either (results are new lazy or labelled objects) and raises
@@ -60,24 +60,16 @@ def _one_thread(fn, *blocks):
         return fn(*blocks)
 
 
-def _result_dtype(arrays, names):
-    results = [_arrays.dtype_rule(np.dtype(a.dtype), n)[1] for a, n in zip(arrays, names, strict=True)]
-    return results[0] if len(results) == 1 else np.result_type(*results)
-
-
 def _as_dask(arrays, names):
     """Every input as a dask array, after the dtype and shape checks that can run now."""
     import dask.array as da
 
-    shape = arrays[0].shape
-    converted = []
-    for a, name in zip(arrays, names, strict=True):
-        if kind(a) != "dask":
-            a = _arrays.as_array(a, name)
+    converted = [a if kind(a) == "dask" else _arrays.as_array(a, n) for a, n in zip(arrays, names, strict=True)]
+    result = _arrays.result_dtype_of([a.dtype for a in converted], names)  # as the NumPy path: dtype first
+    shape = converted[0].shape
+    for a, name in zip(converted[1:], names[1:], strict=True):
         if a.shape != shape:
             raise ValueError(f"{name} has shape {a.shape}, expected {shape} (the shape of {names[0]})")
-        converted.append(a)
-    result = _result_dtype(converted, names)
     like = next(a for a in converted if kind(a) == "dask")
     return [a if kind(a) == "dask" else da.from_array(a, chunks=like.chunks) for a in converted], result
 
