@@ -121,29 +121,26 @@ def normalize_axis(axis, ndim):
     return index % ndim
 
 
-def native_float(dtype):
-    """True for native float32 or float64.
+def small_plain(arrays):
+    """True when every array is a native float32/float64 ndarray of one dtype
+    and shape, ndim >= 1, too small to split over threads: one compiled call
+    does it all.
 
-    Identity first, as NumPy shares one object per builtin dtype, but arrays
-    returned from compiled code carry equal copies of it.
+    Written flat, without helper calls: it runs on every call, where each
+    Python-level call costs about as much as the checks themselves.  dtypes
+    are compared by identity first, as NumPy shares one object per builtin
+    dtype, but arrays returned from compiled code carry equal copies of it.
     """
-    return dtype is F32 or dtype is F64 or dtype == F32 or dtype == F64
-
-
-def _same(a, b):
-    return a is b or a == b
-
-
-def _plain(arrays):
-    """True when every array is a native float32/float64 ndarray of one dtype and shape, ndim >= 1."""
     x = arrays[0]
     if type(x) is not np.ndarray:
         return False
     dtype, shape = x.dtype, x.shape
-    if not shape or not native_float(dtype):
+    if not (dtype is F32 or dtype is F64 or dtype == F32 or dtype == F64) or not shape:
         return False
-    for a in arrays[1:]:
-        if type(a) is not np.ndarray or not _same(a.dtype, dtype) or a.shape != shape:
+    if x.size >= _parallel.MIN_SIZE:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.shape != shape or not (a.dtype is dtype or a.dtype == dtype):
             return False
     return True
 
@@ -156,7 +153,7 @@ def _ready_out(arrays, out):
     raises.
     """
     x = arrays[0]
-    if type(out) is not np.ndarray or not _same(out.dtype, x.dtype) or out.shape != x.shape:
+    if type(out) is not np.ndarray or out.shape != x.shape or not (out.dtype is x.dtype or out.dtype == x.dtype):
         return False
     flags = out.flags
     if not (flags.c_contiguous and flags.writeable):
@@ -219,7 +216,7 @@ def elementwise(kernels, arrays, out, names):
 
     The result dtype is the promotion of the inputs' result dtypes.
     """
-    if _plain(arrays) and arrays[0].size < _parallel.MIN_SIZE:
+    if small_plain(arrays):
         if out is None:
             return kernels.new(*arrays)
         if _ready_out(arrays, out):
@@ -267,12 +264,7 @@ def rows(kernels, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if (
-        _plain(arrays)
-        and type(axis) is int
-        and axis in (-1, arrays[0].ndim - 1)
-        and arrays[0].size < _parallel.MIN_SIZE
-    ):
+    if type(axis) is int and small_plain(arrays) and axis in (-1, arrays[0].ndim - 1):
         if out is None:
             return kernels.new(*arrays)
         if _ready_out(arrays, out):

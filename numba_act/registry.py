@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from numba_act import _arrays, _foreign, _parallel, elementwise, reference, rowwise, scalar
+from numba_act import _arrays, _foreign, elementwise, reference, rowwise, scalar
 
 EPS = reference.EPS
 
@@ -62,11 +62,6 @@ _DTYPES_DOC = """
     modified otherwise."""
 
 
-def _is_plain(x):
-    """A native float32/float64 array, ndim >= 1, too small to split: one compiled call does it all."""
-    return type(x) is np.ndarray and x.ndim and _arrays.native_float(x.dtype) and x.size < _parallel.MIN_SIZE
-
-
 def _reference_vjp(reference_derivative):
     return lambda z, a, g: g * reference_derivative(z, a)
 
@@ -77,7 +72,7 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
     new = forward_kernels.new
 
     def forward(x, out=None):
-        if out is None and _is_plain(x):
+        if out is None and _arrays.small_plain((x,)):
             return new(x)
         return _arrays.elementwise(forward_kernels, (x,), out, ("x",))
 
@@ -138,7 +133,7 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
     new = forward_kernels.new
 
     def forward(x, axis=-1, out=None):
-        if out is None and type(axis) is int and axis == -1 and _is_plain(x):
+        if out is None and axis == -1 and type(axis) is int and _arrays.small_plain((x,)):
             return new(x)
         return _arrays.rows(forward_kernels, (x,), axis, out, ("x",))
 
