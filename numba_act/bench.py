@@ -15,6 +15,7 @@ same run; a table is printed and a PNG plot written (needs matplotlib).
 """
 
 import argparse
+import functools
 import os
 import platform
 import sys
@@ -352,35 +353,46 @@ def _two_stage_softmax(x):
     block.  The alternative to numba_act's rechunking, timed beside it.
     """
     import dask.array as da
-    import numba
 
-    from numba_act.rowwise import _exp_of_difference  # exp(x - m), the rounding of x - m kept
-
-    @numba.njit(nogil=True, error_model="numpy")
-    def stats(x):
-        out = np.empty((x.shape[0], 2))
-        for r in range(x.shape[0]):
-            m = x[r].max()
-            s = 0.0
-            for i in range(x.shape[1]):
-                s += np.float64(_exp_of_difference(x[r, i], m))
-            out[r, 0], out[r, 1] = m, s
-        return out
-
-    @numba.njit(nogil=True, error_model="numpy")
-    def scale(x, m, inverse):
-        out = np.empty_like(x)
-        for r in range(x.shape[0]):
-            mr, f = x.dtype.type(m[r, 0]), inverse[r, 0]
-            for i in range(x.shape[1]):
-                out[r, i] = np.float64(_exp_of_difference(x[r, i], mr)) * f
-        return out
-
+    stats, scale = _two_stage_kernels()
     parts = x.map_blocks(stats, chunks=(x.chunks[0], (2,) * x.numblocks[1]), dtype=np.float64)
     m, s = parts[:, 0::2], parts[:, 1::2]
     row_max = m.max(axis=1, keepdims=True)
     total = (s * da.exp(m - row_max)).sum(axis=1, keepdims=True)
     return da.map_blocks(scale, x, row_max, 1.0 / total, dtype=x.dtype)
+
+
+@functools.cache
+def _two_stage_kernels():
+    """The compiled blocks of :func:`_two_stage_softmax`, made once."""
+    import numba
+
+    # numba_act's own row pieces: the vectorized max, exp(x - m) with the
+    # rounding of x - m kept, and the compensated float64 sum.
+    from numba_act.rowwise import _exp_shifted, _max, _sum
+
+    @numba.njit(nogil=True, error_model="numpy")
+    def stats(x):
+        x = np.ascontiguousarray(x)
+        out, e = np.empty((x.shape[0], 2)), np.empty(x.shape[1], x.dtype)
+        for r in range(x.shape[0]):
+            m = _max(x[r])
+            _exp_shifted(x[r], m, e)
+            out[r, 0], out[r, 1] = m, _sum(e)
+        return out
+
+    @numba.njit(nogil=True, error_model="numpy")
+    def scale(x, m, inverse):
+        x = np.ascontiguousarray(x)
+        out = np.empty_like(x)
+        for r in range(x.shape[0]):
+            _exp_shifted(x[r], x.dtype.type(m[r, 0]), out[r])
+            f = inverse[r, 0]
+            for i in range(x.shape[1]):
+                out[r, i] = np.float64(out[r, i]) * f
+        return out
+
+    return stats, scale
 
 
 def plot(rows, path):
