@@ -1,7 +1,7 @@
 """Compilation and the on-disk cache (numba_act._jit), each case in fresh
 Python processes: importing compiles nothing, a second process loads what a
-first one compiled instead of compiling it again, and a read-only install
-works.  No timings: compilation is observed through Numba's compile events
+first one compiled instead of compiling it again, a read-only install
+works, and a cache written by another version is not used.  No timings: compilation is observed through Numba's compile events
 and dispatcher statistics.
 """
 
@@ -196,3 +196,34 @@ def test_read_only_install_without_a_writable_cache_dir(tmp_path):
         assert report["results"] == _expected_read_only_results()
     finally:
         _make_writable(site)
+
+
+def test_a_cache_from_another_version_is_not_used(tmp_path):
+    """Cached kernels are keyed on a hash of the package's sources: after the
+    math changes in one module, kernels in other modules that inline it are
+    compiled again rather than loaded stale."""
+    package = tmp_path / "site" / "numba_act"
+    shutil.copytree(PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    code = textwrap.dedent(
+        """
+        import numpy as np, numba_act
+        print(numba_act.relu(np.array([2.0, -1.0]))[0])
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"), "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run():
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert run() == "2.0"
+    scalar = package / "scalar.py"
+    source = scalar.read_text()
+    relu_line = "    return type(x)(0.0) if x <= 0 else x\n"
+    changed = source.replace(relu_line, relu_line.replace("else x", "else x + x"))
+    assert changed != source
+    scalar.write_text(changed)
+    assert run() == "4.0"
