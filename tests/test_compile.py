@@ -1,8 +1,9 @@
 """Compilation and the on-disk cache (numba_act._jit), each case in fresh
 Python processes: importing compiles nothing, a second process loads what a
 first one compiled instead of compiling it again, a read-only install
-works, and a cache written by another version is not used.  No timings: compilation is observed through Numba's compile events
-and dispatcher statistics.
+works, and a cache written by another version is not used.  No timings:
+compilation is observed through Numba's compile events and dispatcher
+statistics.
 """
 
 import json
