@@ -143,6 +143,21 @@ def _exp_reduce_overload(x):
     return None
 
 
+def _exp_reduce_short(x):
+    """_exp_reduce for float64 x with the float32 polynomial: e**x = 2**n (1 + p)
+    within 2**-27 relatively, for float32 results computed in float64 (``@njit``
+    code only)."""
+    raise TypeError("_exp_reduce_short is only callable from @njit code")
+
+
+@overload(_exp_reduce_short, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_reduce_short_overload(x):
+    if x == types.float64:
+        f = np.float64
+        return _exp_reduce_impl(f, np.int64, f(6755399441055744.0), f(_LN2_HI), f(_LN2_LO), _expm1_poly_f32)
+    return None
+
+
 # For each float type: the integer type of its width, its exponent bias and mantissa bits.
 _LAYOUT = {types.float32: (np.float32, np.int32, 127, 23), types.float64: (np.float64, np.int64, 1023, 52)}
 
@@ -542,7 +557,6 @@ _PHI_G_F32 = (
     -0.6296958752923,
     0.8939409337085201,
 )
-_PHI_G_LO_F32 = (0.0, 0.0)
 
 
 @scalar
@@ -577,11 +591,11 @@ def _horner_step(q, q_lo, t, c, c_lo):
 
 
 def _normal_tail(x):
-    """The parts of Phi(-|x|) in float64, for float32 or float64 x (``@njit`` code only).
+    """The parts of Phi(-|x|) for float64 x (``@njit`` code only).
 
     Returns (xc, h, h_lo, p_hi, p_lo, s1, s2): xc is x clamped to
     [-A_MAX, A_MAX], a = |xc|, h + h_lo = exp(a**2/2) Phi(-a), within about
-    half an ulp of h for float64 x, and exp(-a**2/2) = (p_hi + p_lo) s1 s2
+    half an ulp of h, and exp(-a**2/2) = (p_hi + p_lo) s1 s2
     as :func:`exp_unscaled` gives it, so that a caller scales last and a
     subnormal result rounds once.  a**2 is carried as w + w_lo, since
     exp(-a**2/2) amplifies its rounding by a**2/2.  NaN gives NaN.
@@ -591,12 +605,9 @@ def _normal_tail(x):
 
 @overload(_normal_tail, inline="always", jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
 def _normal_tail_overload(x):
-    if x == types.float32:
-        (m, a_max), coeffs, (c1_lo, c0_lo), poly = _PHI_F32, _PHI_G_F32, _PHI_G_LO_F32, _phi_g_f32
-    elif x == types.float64:
-        (m, a_max), coeffs, (c1_lo, c0_lo), poly = _PHI_F64, _PHI_G_F64, _PHI_G_LO_F64, _phi_g_f64
-    else:
+    if x != types.float64:
         return None
+    (m, a_max), coeffs, (c1_lo, c0_lo), poly = _PHI_F64, _PHI_G_F64, _PHI_G_LO_F64, _phi_g_f64
     c1, c0 = coeffs[-2:]
     alpha = 1.0 + 2.0 * m / a_max
     k = m * (1.0 + alpha)
@@ -637,21 +648,70 @@ def _normal_tail_overload(x):
 
 
 @scalar
-def gelu(x):
-    """x * Phi(x), the exact (erf) form; gelu(-inf) = -0.0, gelu(inf) = inf.
+def _normal_tail_short(x):
+    """(xc, a, h, e) in float64 for float32 x, each within about 1e-9 relatively,
+    which is all that float32 results need: xc is x clamped to [-A_MAX, A_MAX],
+    a = |xc|, h = exp(a**2/2) Phi(-a) and e = exp(-a**2/2).
 
-    b = x Phi(-|x|) is formed to about an ulp, before the final scaling
-    (see :func:`_normal_tail`); gelu(x) = b for x < 0 and x - b otherwise
-    (Phi(x) = 1 - Phi(-x)), where b < x/2 so its error does not grow.
-    -0.0 gives 0.0.  Evaluated in float64 also for float32 input, with a
-    shorter polynomial, then rounded once: in float32 the same accuracy
-    would take twice-working-precision steps all the way through.
+    The float32 counterpart of :func:`_normal_tail`, with no low parts: a**2
+    is exact (a has 24 bits), and e stays normal in float64 down to A_MAX,
+    past which every float32 result underflows.  NaN gives NaN.
     """
+    m, a_max = _PHI_F32
+    alpha = 1.0 + 2.0 * m / a_max
+    k = m * (1.0 + alpha)
+    c = _PHI_G_F32
+    xc = np.float64(x)
+    # Comparisons with NaN are false, so a NaN passes both clamps.
+    xc = -a_max if xc < -a_max else xc
+    xc = a_max if xc > a_max else xc
+    a = abs(xc)
+    p, n = _exp_reduce_short(-0.5 * (a * a))
+    s = np.int64((n + np.int64(1023)) << np.int64(52)).view(np.float64)
+    r = 1.0 / (a + m)
+    t = alpha - k * r
+    g = fma(fma(_phi_g_f32(t), t, c[10]), t, c[11])
+    return xc, a, g * r, fma(s, p, s)
+
+
+def _gelu(x):
+    """gelu for float32 or float64 x (``@njit`` code only); see :func:`gelu`."""
+    raise TypeError("_gelu is only callable from @njit code")
+
+
+def _gelu_f32(x):
+    xc, a, h, e = _normal_tail_short(x)
+    b = fma(xc * h, e, 0.0)  # + 0.0: -0.0 gives 0.0
+    return np.float32(x - b if x > 0 else b)
+
+
+def _gelu_f64(x):
     xc, h, h_lo, p_hi, p_lo, s1, s2 = _normal_tail(x)
     m = xc * h
     m_lo = fma(xc, h, -m) + xc * h_lo
     b = (fma(m, p_hi, fma(m_lo, p_hi, m * p_lo)) * s1) * s2
-    return type(x)(x - b if x > 0 else b)
+    return x - b if x > 0 else b
+
+
+@overload(_gelu, inline="always", jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _gelu_overload(x):
+    return {types.float32: _gelu_f32, types.float64: _gelu_f64}.get(x)
+
+
+@scalar
+def gelu(x):
+    """x * Phi(x), the exact (erf) form; gelu(-inf) = -0.0, gelu(inf) = inf.
+
+    b = x Phi(-|x|), then gelu(x) = b for x < 0 and x - b otherwise
+    (Phi(x) = 1 - Phi(-x)), where b < x/2 so its error does not grow.
+    -0.0 gives 0.0.  Both types compute in float64: float64 input carries
+    low parts through :func:`_normal_tail` and scales last, so that a
+    subnormal b rounds once; float32 input takes the short path of
+    :func:`_normal_tail_short`, whose errors lie far below a float32 ulp,
+    and rounds once at the end.  In float32 the same accuracy would take
+    twice-working-precision steps all the way through.
+    """
+    return _gelu(x)
 
 
 # sqrt(2/pi) and 0.044715 (the float64 value, as torch and jax use it) in
@@ -778,13 +838,18 @@ def softplus_grad(z, a):
     return fma(-s, p, one - s)
 
 
-@scalar
-def gelu_grad(z, a):
-    """Phi(z) + z phi(z), phi the standard normal density; in float64 like gelu.
+def _gelu_grad(z):
+    """gelu's derivative for float32 or float64 z (``@njit`` code only); see :func:`gelu_grad`."""
+    raise TypeError("_gelu_grad is only callable from @njit code")
 
-    With u = |z|: Phi(-u) - u phi(u) = exp(-u**2/2) (h - u / sqrt(2 pi)) for
-    z < 0, and 1 minus that for z >= 0; +-inf give the limits 1 and 0.
-    """
+
+def _gelu_grad_f32(z):
+    zc, u, h, e = _normal_tail_short(z)
+    d = e * (h - u * _INV_SQRT_2PI)
+    return np.float32(d if z < 0 else 1.0 - d)
+
+
+def _gelu_grad_f64(z):
     zc, h, h_lo, p_hi, p_lo, s1, s2 = _normal_tail(z)
     u = abs(zc)
     # v + v_lo = h + h_lo - u/sqrt(2 pi): for large u the last term is most of it.
@@ -794,7 +859,22 @@ def gelu_grad(z, a):
     part = v - h
     v_lo = ((h - (v - part)) - (uc + part)) + (h_lo - uc_lo)
     d = (fma(v, p_hi, fma(v_lo, p_hi, v * p_lo)) * s1) * s2
-    return type(z)(d if z < 0 else 1.0 - d)
+    return d if z < 0 else 1.0 - d
+
+
+@overload(_gelu_grad, inline="always", jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _gelu_grad_overload(z):
+    return {types.float32: _gelu_grad_f32, types.float64: _gelu_grad_f64}.get(z)
+
+
+@scalar
+def gelu_grad(z, a):
+    """Phi(z) + z phi(z), phi the standard normal density; in float64 like gelu.
+
+    With u = |z|: Phi(-u) - u phi(u) = exp(-u**2/2) (h - u / sqrt(2 pi)) for
+    z < 0, and 1 minus that for z >= 0; +-inf give the limits 1 and 0.
+    """
+    return _gelu_grad(z)
 
 
 @scalar
