@@ -220,6 +220,9 @@ def elementwise(kernels, arrays, out, names):
         if out is None:
             return kernels.new(*arrays)
         if _ready_out(arrays, out):
+            if any(a is out for a in arrays):
+                _run(kernels, arrays, out, 1)
+                return out
             return kernels.into(*arrays, out)
     if _foreign.any_foreign(arrays):
         return _foreign.elementwise(kernels, arrays, out, names)
@@ -230,13 +233,24 @@ def elementwise(kernels, arrays, out, names):
         result = elementwise(kernels, [a.T for a in inputs], None, names).T
         return result if result.dtype == result_dtype else result.astype(result_dtype)
     target, written = _target(out, compute, shape)
-    threads = _parallel.threads_for(target.size)
-    if threads > 1:
-        flats = [np.ascontiguousarray(a).reshape(-1) for a in inputs] + [target.reshape(-1)]
-        _parallel.split(kernels.flat, flats, target.size, threads)
-    else:
-        kernels.into(*inputs, target)
+    _run(kernels, inputs, target, _parallel.threads_for(target.size))
     return _finish(target, out, result_dtype, shape, written)
+
+
+def _run(kernels, inputs, target, threads):
+    """Fill the C-contiguous ``target`` from ``inputs`` on ``threads`` threads.
+
+    A target that is one of the inputs goes to ``kernels.blocks`` (see
+    :mod:`numba_act.elementwise`); partial overlaps were refused before, and
+    an input that only shares bounds with the target (x[::2], x[1::2])
+    comes to no harm there either.
+    """
+    in_place = any(np.may_share_memory(a, target) for a in inputs)
+    if threads == 1 and not in_place:
+        kernels.into(*inputs, target)
+        return
+    flats = [np.ascontiguousarray(a).reshape(-1) for a in inputs] + [target.reshape(-1)]
+    _parallel.split(kernels.blocks if in_place else kernels.flat, flats, target.size, threads)
 
 
 def _moved_copy(a, order):

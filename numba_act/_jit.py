@@ -148,12 +148,13 @@ class Kernels:
 
     ``into(*inputs, out)`` writes into a C-contiguous ``out`` of the inputs'
     shape (inputs of any layout) and returns it; ``new(*inputs)`` allocates
-    the result.  ``flat`` is the underlying 1-D loop, where there is one.
-    Pickled by name, so that task graphs (dask) can carry them to workers.
+    the result.  ``flat`` is the underlying 1-D loop, where there is one, and
+    ``blocks`` runs it for an ``out`` that is one of the inputs.  Pickled by
+    name, so that task graphs (dask) can carry them to workers.
     """
 
-    def __init__(self, into, new, flat=None, *, name):
-        self.into, self.new, self.flat, self.name = into, new, flat, name
+    def __init__(self, into, new, flat=None, *, name, blocks=None):
+        self.into, self.new, self.flat, self.blocks, self.name = into, new, flat, blocks, name
         _KERNELS[name] = self
 
     def __reduce__(self):
