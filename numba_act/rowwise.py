@@ -18,7 +18,7 @@ from numba import types
 from numba.extending import overload
 
 from numba_act import scalar
-from numba_act._jit import REDUCE, Kernels, check_shapes, kernel, specialize, wide_vectors
+from numba_act._jit import REDUCE, Kernels, check_shapes, copy, kernel, specialize, wide_vectors
 
 _BLOCK = 512  # float64 sums are pairwise over blocks of this many terms
 
@@ -353,14 +353,6 @@ def _log_softmax_vjp_row(g, o):
         o[i] = np.float64(g[i]) - np.float64(o[i]) * s
 
 
-@kernel(inline="always")
-def _copy(source, target):
-    # A loop rather than slice assignment, whose shape-mismatch error message
-    # alone takes Numba about 1.7 s to compile.
-    for i in range(source.size):
-        target[i] = source[i]
-
-
 # The row kernels read their inputs again after writing out, so an out that
 # is also an input (in-place work) gets a scratch array, copied back at the end.
 
@@ -372,7 +364,7 @@ def _into1(x, out):
         target = np.empty_like(out) if x.ctypes.data == out.ctypes.data else out
         row_kernel(np.ascontiguousarray(x).reshape(x.size // n, n), target.reshape(x.size // n, n))
         if target is not out:
-            _copy(target.reshape(-1), out.reshape(-1))
+            copy(target.reshape(-1), out.reshape(-1))
     return out
 
 
@@ -389,7 +381,7 @@ def _into2(a, g, out):
             target.reshape(rows, n),
         )
         if target is not out:
-            _copy(target.reshape(-1), out.reshape(-1))
+            copy(target.reshape(-1), out.reshape(-1))
     return out
 
 

@@ -143,21 +143,6 @@ def _exp_reduce_overload(x):
     return None
 
 
-def _exp_reduce_short(x):
-    """_exp_reduce for float64 x with the float32 polynomial: e**x = 2**n (1 + p)
-    within 2**-27 relatively, for float32 results computed in float64 (``@njit``
-    code only)."""
-    raise TypeError("_exp_reduce_short is only callable from @njit code")
-
-
-@overload(_exp_reduce_short, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
-def _exp_reduce_short_overload(x):
-    if x == types.float64:
-        f = np.float64
-        return _exp_reduce_impl(f, np.int64, f(6755399441055744.0), f(_LN2_HI), f(_LN2_LO), _expm1_poly_f32)
-    return None
-
-
 # For each float type: the integer type of its width, its exponent bias and mantissa bits.
 _LAYOUT = {types.float32: (np.float32, np.int32, 127, 23), types.float64: (np.float64, np.int64, 1023, 52)}
 
@@ -203,24 +188,53 @@ def exp_split(y, lo, hi):
     raise TypeError("exp_split is only callable from @njit code")
 
 
-@overload(exp_split, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
-def _exp_split_overload(y, lo, hi):
-    if y not in _LAYOUT or any(b not in (y, types.none) for b in (lo, hi)):
-        return None
-    T, Int, bias, mbits = _LAYOUT[y]
-    bias, mbits = Int(bias), Int(mbits)
-    clamp_lo, clamp_hi = lo != types.none, hi != types.none
+def exp_split_short(y, lo, hi):
+    """:func:`exp_split` for float64 y with the float32 polynomial: e**y within
+    2**-27 relatively, for float32 results computed in float64 (``@njit``
+    code only)."""
+    raise TypeError("exp_split_short is only callable from @njit code")
 
-    def impl(y, lo, hi):
-        # Comparisons with NaN are false, so a NaN passes the clamps.
-        if clamp_lo:
-            y = lo if y < lo else y
-        if clamp_hi:
-            y = hi if y > hi else y
-        p, ni = _exp_reduce(y)
-        return p, Int((ni + bias) << mbits).view(T)
 
-    return impl
+def _exp_reduce_short(x):
+    """_exp_reduce for float64 x with the float32 polynomial (``@njit`` code only)."""
+    raise TypeError("_exp_reduce_short is only callable from @njit code")
+
+
+@overload(_exp_reduce_short, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_reduce_short_overload(x):
+    if x == types.float64:
+        f = np.float64
+        return _exp_reduce_impl(f, np.int64, f(6755399441055744.0), f(_LN2_HI), f(_LN2_LO), _expm1_poly_f32)
+    return None
+
+
+def _exp_split_for(reduce, accepted):
+    """The overload of an exp_split on ``accepted`` float types, by way of ``reduce``."""
+
+    def exp_split_overload(y, lo, hi):
+        if y not in accepted or any(b not in (y, types.none) for b in (lo, hi)):
+            return None
+        T, Int, bias, mbits = _LAYOUT[y]
+        bias, mbits = Int(bias), Int(mbits)
+        clamp_lo, clamp_hi = lo != types.none, hi != types.none
+
+        def impl(y, lo, hi):
+            # Comparisons with NaN are false, so a NaN passes the clamps.
+            if clamp_lo:
+                y = lo if y < lo else y
+            if clamp_hi:
+                y = hi if y > hi else y
+            p, ni = reduce(y)
+            return p, Int((ni + bias) << mbits).view(T)
+
+        return impl
+
+    return exp_split_overload
+
+
+_SPLIT_OPTIONS = {"fastmath": set(EXACT), "error_model": "numpy"}
+overload(exp_split, jit_options=_SPLIT_OPTIONS)(_exp_split_for(_exp_reduce, tuple(_LAYOUT)))
+overload(exp_split_short, jit_options=_SPLIT_OPTIONS)(_exp_split_for(_exp_reduce_short, (types.float64,)))
 
 
 @scalar
@@ -666,8 +680,7 @@ def _normal_tail_short(x):
     xc = -a_max if xc < -a_max else xc
     xc = a_max if xc > a_max else xc
     a = abs(xc)
-    p, n = _exp_reduce_short(-0.5 * (a * a))
-    s = np.int64((n + np.int64(1023)) << np.int64(52)).view(np.float64)
+    p, s = exp_split_short(-0.5 * (a * a), None, None)
     r = 1.0 / (a + m)
     t = alpha - k * r
     g = fma(fma(_phi_g_f32(t), t, c[10]), t, c[11])
