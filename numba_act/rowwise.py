@@ -23,37 +23,40 @@ from numba_act._jit import REDUCE, Kernels, check_shapes, copy, kernel, speciali
 _BLOCK = 512  # float64 sums are pairwise over blocks of this many terms
 
 
-@kernel(inline="always")
 def _max(row):
-    """max(row), ignoring NaN (a NaN reaches the result through the sum).
+    """max(row) of a non-empty row: a NaN in the row may or may not be the
+    result, and reaches the row's result through the sum either way.
 
-    Eight running maxima, so that LLVM's SLP vectorizer packs them into one
-    vector; a single running maximum is a serial chain it cannot vectorize.
+    Taken over integer keys that order as the floats do (the sign bit
+    kept, the other bits flipped for negative numbers), because LLVM
+    vectorizes an integer maximum as a reduction but a float one only under
+    fast-math flags that would break the NaN rules: 2.7x faster than eight
+    float running maxima for float32 rows, 1.6x for float64.  The keys
+    order -0.0 below 0.0 and put a NaN with the sign bit clear above +inf,
+    one with it set below -inf.
     """
-    n = row.size
-    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
-    i = 0
-    while i + 8 <= n:
-        v0, v1, v2, v3 = row[i], row[i + 1], row[i + 2], row[i + 3]
-        v4, v5, v6, v7 = row[i + 4], row[i + 5], row[i + 6], row[i + 7]
-        m0 = v0 if v0 > m0 else m0
-        m1 = v1 if v1 > m1 else m1
-        m2 = v2 if v2 > m2 else m2
-        m3 = v3 if v3 > m3 else m3
-        m4 = v4 if v4 > m4 else m4
-        m5 = v5 if v5 > m5 else m5
-        m6 = v6 if v6 > m6 else m6
-        m7 = v7 if v7 > m7 else m7
-        i += 8
-    for j in range(i, n):
-        m0 = row[j] if row[j] > m0 else m0
-    m0 = m1 if m1 > m0 else m0
-    m2 = m3 if m3 > m2 else m2
-    m4 = m5 if m5 > m4 else m4
-    m6 = m7 if m7 > m6 else m6
-    m0 = m2 if m2 > m0 else m0
-    m4 = m6 if m6 > m4 else m4
-    return m4 if m4 > m0 else m0
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_max, jit_options={"nogil": True, "error_model": "numpy"})
+def _max_overload(row):
+    if row.dtype not in (types.float32, types.float64):
+        return None
+    T, Int = (np.float32, np.int32) if row.dtype == types.float32 else (np.float64, np.int64)
+    top = Int(8 * np.dtype(T).itemsize - 1)
+    low_bits = Int(np.iinfo(Int).max)  # all bits but the sign
+
+    def impl(row):
+        wide_vectors()
+        k = T(row[0]).view(Int)
+        k = Int(k ^ ((k >> top) & low_bits))
+        for i in range(1, row.size):
+            b = T(row[i]).view(Int)
+            b = Int(b ^ ((b >> top) & low_bits))
+            k = b if b > k else k
+        return Int(k ^ ((k >> top) & low_bits)).view(T)  # the same map turns a key back
+
+    return impl
 
 
 @kernel(inline="always")
@@ -192,14 +195,34 @@ def _softmax_finish(row, m, o):
         o[i] = np.float64(o[i]) * factor
 
 
+def _log_softmax_element(x, m, log_sum):
+    """x - m - log_sum, for the row maximum m and log_sum in float64, rounded once."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_log_softmax_element, inline="always", jit_options={"nogil": True})
+def _log_softmax_element_overload(x, m, log_sum):
+    if x == types.float32:
+        # The difference of two float32 values is exact in float64 unless
+        # their exponents lie more than 29 apart, and even then its rounding
+        # (2**-53 of |x - m|) is no larger than that of log_sum: no two-sum
+        # needed, 1.4x faster than with one for (256, 1000) float32 rows.
+        return lambda x, m, log_sum: (np.float64(x) - np.float64(m)) - log_sum
+
+    def element(x, m, log_sum):
+        d, lo = _shifted(x, m)
+        return (d - log_sum) + lo
+
+    return element
+
+
 @kernel(inline="always")
 def _log_softmax_finish(row, m, o):
     rest, count = _sum_exp(o, row, m)
     log_sum = np.log1p(rest + (count - 1.0))  # the log of the whole sum
     wide_vectors()
     for i in range(o.size):
-        d, lo = _shifted(row[i], m)
-        o[i] = (np.float64(d) - log_sum) + np.float64(lo)
+        o[i] = _log_softmax_element(row[i], m, log_sum)
 
 
 _three_pass_softmax_rows = specialize(_rows_of_exp, "three_pass_softmax_rows", finish=_softmax_finish)

@@ -177,6 +177,21 @@ def test_special_row_is_nan(entry, dtype, special):
 
 
 @rowwise
+@pytest.mark.parametrize("n", [3, row_kernels._SHORT_ROW + 37, row_kernels._ONLINE_ROW + 100])
+@pytest.mark.parametrize("sign", [1.0, -1.0], ids=["nan", "nan_with_sign_bit"])
+def test_a_nan_anywhere_in_a_row_of_any_length_makes_it_nan(entry, dtype, n, sign):
+    # The row maximum orders a NaN above +inf or below -inf by its sign bit:
+    # either way the NaN must reach the whole row.
+    x = _logits(dtype, 3, n, 2.0, seed=n)
+    nan = np.copysign(np.nan, sign).astype(dtype)
+    x[1, n // 2] = nan
+    assert np.signbit(x[1, n // 2]) == (sign < 0)
+    got = entry.forward(x)
+    assert np.isnan(got[1]).all()
+    assert not np.isnan(got[[0, 2]]).any()
+
+
+@rowwise
 def test_minus_inf_logits_get_zero_probability(entry, dtype):
     x = np.array([[-np.inf, 0.0, -np.inf, 0.0]], dtype)
     got = entry.forward(x)
