@@ -233,7 +233,7 @@ def elementwise(kernels, arrays, out, names):
         result = elementwise(kernels, [a.T for a in inputs], None, names).T
         return result if result.dtype == result_dtype else result.astype(result_dtype)
     target, written = _target(out, compute, shape)
-    _run(kernels, inputs, target, _parallel.threads_for(target.size))
+    _run(kernels, inputs, target, _parallel.threads_for(target.size, kernels.min_parallel))
     return _finish(target, out, result_dtype, shape, written)
 
 
@@ -295,7 +295,7 @@ def rows(kernels, arrays, axis, out, names):
         inputs = [_moved_copy(a, order) for a in inputs]
     target, written = _target(out if last else None, compute, inputs[0].shape)
     n = target.shape[-1]
-    threads = _parallel.threads_for(target.size) if n else 1
+    threads = _parallel.threads_for(target.size, kernels.min_parallel) if n else 1
     if threads > 1:
         blocks = [np.ascontiguousarray(a).reshape(-1, n) for a in inputs] + [target.reshape(-1, n)]
         _parallel.split(kernels.into, blocks, blocks[0].shape[0], threads, align=1)

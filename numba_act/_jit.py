@@ -29,6 +29,8 @@ import numba
 from numba import types
 from numba.extending import intrinsic, overload
 
+from numba_act import _parallel
+
 
 def _source_hash():
     digest = hashlib.sha256()
@@ -160,12 +162,15 @@ class Kernels:
     ``into(*inputs, out)`` writes into a C-contiguous ``out`` of the inputs'
     shape (inputs of any layout) and returns it; ``new(*inputs)`` allocates
     the result.  ``flat`` is the underlying 1-D loop, where there is one, and
-    ``blocks`` runs it for an ``out`` that is one of the inputs.  Pickled by
-    name, so that task graphs (dask) can carry them to workers.
+    ``blocks`` runs it for an ``out`` that is one of the inputs.
+    ``min_parallel`` is the size from which a call is split over threads
+    (see :mod:`numba_act._parallel`).  Pickled by name, so that task graphs
+    (dask) can carry them to workers.
     """
 
-    def __init__(self, into, new, flat=None, *, name, blocks=None):
+    def __init__(self, into, new, flat=None, *, name, blocks=None, min_parallel=_parallel.MIN_SIZE):
         self.into, self.new, self.flat, self.blocks, self.name = into, new, flat, blocks, name
+        self.min_parallel = min_parallel
         _KERNELS[name] = self
 
     def __reduce__(self):

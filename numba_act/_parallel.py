@@ -6,10 +6,11 @@ no second compiled variant of every kernel, and no abort when several Python
 threads call in at once (the default workqueue layer is not thread-safe).
 
 The number of threads is ``numba.get_num_threads()``, so
-``numba.set_num_threads`` applies.  Calls below ``MIN_SIZE`` elements never
-touch a thread: at that size a single thread finishes before a handoff to a
-second one pays for itself, and calls made inside :func:`serial` (the
-blocks of a dask graph, which dask already spreads over threads) never do.
+``numba.set_num_threads`` applies.  Calls below ``MIN_SIZE`` elements
+(``MIN_SIZE_MEMORY_BOUND`` for memory-bound kernels) never touch a thread:
+at that size a single thread finishes before a handoff to a second one pays
+for itself, and calls made inside :func:`serial` (the blocks of a dask
+graph, which dask already spreads over threads) never do.
 """
 
 import contextlib
@@ -20,9 +21,14 @@ import numba
 
 # Elements per call from which the work is split.  Measured on 2 cores with
 # float32 sigmoid (about 0.7 ns per element): handing a chunk to a pool
-# thread and collecting it costs 50-80 us here, so two threads ran at 0.88x
+# thread and collecting it costs 50-90 us here, so two threads ran at 0.88x
 # one thread on 2**18 elements, 1.2x on 2**19 and 1.37x on 1e6.
 MIN_SIZE = 1 << 19
+# The same for memory-bound kernels, a few arithmetic operations per element
+# (relu, the backward passes computed from a): float32 relu and the relu and
+# sigmoid VJPs ran at 0.5-0.6x on 2**19 elements, 0.8x on 1e6 and 0.96-1.4x
+# on 2e6.
+MIN_SIZE_MEMORY_BOUND = 1 << 21
 _ALIGN = 64  # chunk boundaries stay on whole cache lines
 
 _pool = None
@@ -36,11 +42,11 @@ def _executor():
     return _pool
 
 
-def threads_for(size):
-    """How many threads a call of ``size`` elements should use (1 for small ones)."""
-    if size < MIN_SIZE or getattr(_local, "serial", False):
+def threads_for(size, min_size=MIN_SIZE):
+    """How many threads a call of ``size`` elements should use: 1 below ``min_size``."""
+    if size < min_size or getattr(_local, "serial", False):
         return 1
-    return max(1, min(numba.get_num_threads(), size // (MIN_SIZE // 2)))
+    return max(1, min(numba.get_num_threads(), size // (min_size // 2)))
 
 
 def split(kernel, arrays, n, threads, align=_ALIGN):

@@ -26,6 +26,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from numba_act import _parallel
 from numba_act._jit import Kernels, check_shapes, copy, specialize, wide_vectors
 
 # Bound per activation by specialize(); unset in the templates themselves.
@@ -156,25 +157,32 @@ def _new3(z, a, g):
     return restore_order(into(*memory_order(z, a, g)), z, a, g)
 
 
-def _kernels(name, templates, **bindings):
+def _kernels(name, templates, memory_bound, **bindings):
     flat_template, into_template, new_template, blocks_template = templates
     flat_kernel = specialize(flat_template, f"{name}_flat", **bindings)
     into_kernel = specialize(into_template, f"{name}_into", flat=flat_kernel)
     new_kernel = specialize(new_template, f"{name}_new", into=into_kernel)
     blocks_kernel = specialize(blocks_template, f"{name}_blocks", flat=flat_kernel)
-    return Kernels(into_kernel, new_kernel, flat_kernel, name=name, blocks=blocks_kernel)
+    min_parallel = _parallel.MIN_SIZE_MEMORY_BOUND if memory_bound else _parallel.MIN_SIZE
+    return Kernels(into_kernel, new_kernel, flat_kernel, name=name, blocks=blocks_kernel, min_parallel=min_parallel)
 
 
-def forward(name, scalar_kernel):
+# memory_bound: the scalar kernel is a few arithmetic operations, so that the
+# loop runs at memory speed and is split over threads only on larger calls.
+
+
+def forward(name, scalar_kernel, memory_bound=False):
     """Kernels for out[i] = f(x[i])."""
-    return _kernels(name, (_forward_flat, _into1, _new1, _blocks1), f=scalar_kernel)
+    return _kernels(name, (_forward_flat, _into1, _new1, _blocks1), memory_bound, f=scalar_kernel)
 
 
-def derivative(name, scalar_derivative):
+def derivative(name, scalar_derivative, memory_bound=False):
     """Kernels for out[i] = df(z[i], a[i]), the local derivative."""
-    return _kernels(f"{name}_derivative", (_derivative_flat, _into2, _new2, _blocks2), df=scalar_derivative)
+    templates = (_derivative_flat, _into2, _new2, _blocks2)
+    return _kernels(f"{name}_derivative", templates, memory_bound, df=scalar_derivative)
 
 
-def vjp(name, scalar_derivative):
+def vjp(name, scalar_derivative, memory_bound=False):
     """Kernels for out[i] = g[i] * df(z[i], a[i]), the vector-Jacobian product."""
-    return _kernels(f"{name}_vjp", (_vjp_flat, _into3, _new3, _blocks3), df=scalar_derivative)
+    templates = (_vjp_flat, _into3, _new3, _blocks3)
+    return _kernels(f"{name}_vjp", templates, memory_bound, df=scalar_derivative)

@@ -66,8 +66,15 @@ def _reference_vjp(reference_derivative):
     return lambda z, a, g: g * reference_derivative(z, a)
 
 
-def _elementwise(name, f, df, formula, derivative_formula, edge_cases):
-    kernels = (elementwise.forward(name, f), elementwise.derivative(name, df), elementwise.vjp(name, df))
+def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bound=()):
+    """The entry of an elementwise activation; ``memory_bound`` names the passes
+    ("forward", "backward") whose kernels are a few arithmetic operations."""
+    light = "backward" in memory_bound
+    kernels = (
+        elementwise.forward(name, f, "forward" in memory_bound),
+        elementwise.derivative(name, df, light),
+        elementwise.vjp(name, df, light),
+    )
     forward_kernels, derivative_kernels, vjp_kernels = kernels
     new = forward_kernels.new
 
@@ -196,6 +203,7 @@ REGISTRY = {
             "a * (1 - a)",
             _NAN_RULE + "stable for every input with no overflow warning: sigmoid(-inf) = 0, "
             "sigmoid(inf) = 1, results lie in [0, 1] and are monotone.",
+            memory_bound=("backward",),
         ),
         _elementwise(
             "relu",
@@ -204,6 +212,7 @@ REGISTRY = {
             "max(x, 0)",
             "1 where z > 0, else 0 (0 at z == 0)",
             _NAN_RULE + "relu(nan) is nan; relu(-0.0) is 0.0.",
+            memory_bound=("forward", "backward"),
         ),
         _rowwise(
             "softmax",
@@ -222,6 +231,7 @@ REGISTRY = {
             "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
             "1 - a**2",
             _NAN_RULE + "tanh(+-inf) = +-1; odd, so tanh(-0.0) = -0.0.",
+            memory_bound=("backward",),
         ),
         _elementwise(
             "leaky_relu",
@@ -230,6 +240,7 @@ REGISTRY = {
             f"x if x >= 0 else {scalar.LEAKY_RELU_SLOPE} * x",
             f"1 where z > 0, else {scalar.LEAKY_RELU_SLOPE}",
             _NAN_RULE + "slope 0.01, as in torch.",
+            memory_bound=("forward", "backward"),
         ),
         _elementwise(
             "elu",
@@ -238,6 +249,7 @@ REGISTRY = {
             "x if x > 0 else exp(x) - 1",
             "1 where a > 0 (that is, z > 0), else a + 1",
             _NAN_RULE + "alpha = 1; elu(-inf) = -1.",
+            memory_bound=("backward",),
         ),
         _elementwise(
             "gelu",

@@ -5,6 +5,7 @@ input, and ``out=``.
 
 from collections.abc import Mapping
 
+import numba
 import numpy as np
 import pytest
 from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, assert_unchanged, plain_copy, snapshot
@@ -213,7 +214,7 @@ def test_strided_layout_gives_the_plain_result(name, dtype, layout):
 @pytest.mark.parametrize("size", ["small", "split"])
 def test_fortran_input_gives_a_fortran_result_without_a_copy_in(dtype, size):
     # Elementwise results follow the input's memory order, as NumPy's ufuncs do.
-    rows = 7 if size == "small" else _parallel.MIN_SIZE // 50
+    rows = 7 if size == "small" else _parallel.MIN_SIZE_MEMORY_BOUND // 50
     x = np.asfortranarray(np.random.default_rng(0).normal(0, 3, (rows, 100)).astype(dtype))
     entry = ELEMENTWISE[0]
     a = entry.forward(x)
@@ -327,11 +328,41 @@ def test_partly_overlapping_out_raises(name, views):
 @unary
 def test_large_arrays_split_over_threads_give_the_same_result(name):
     # Large calls are split over threads: the pieces must not show.
-    x = np.random.default_rng(0).normal(scale=5, size=(_parallel.MIN_SIZE // 5 + 3, 5))
-    assert x.size >= _parallel.MIN_SIZE
+    x = np.random.default_rng(0).normal(scale=5, size=(_parallel.MIN_SIZE_MEMORY_BOUND // 5 + 3, 5))
+    assert x.size >= max(_parallel.MIN_SIZE, _parallel.MIN_SIZE_MEMORY_BOUND)
     expected = np.concatenate([_call(name, part) for part in np.array_split(x, 40)])
     np.testing.assert_array_equal(_call(name, x), expected)
     out = np.full_like(x, 7)
     assert _call(name, x, out=out) is out
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(_call(name, np.asfortranarray(x)), expected)
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in REGISTRY.values()])
+def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch):
+    """Memory-bound kernels (relu, the backward passes computed from a) are
+    split from a larger size than those that take an exp; below its own
+    size, a call never touches a thread."""
+    splits = []
+    split = _parallel.split
+
+    def recorded(kernel, arrays, n, threads, **options):
+        splits.append(threads)
+        return split(kernel, arrays, n, threads, **options)
+
+    monkeypatch.setattr(_parallel, "split", recorded)
+    split_in = [2] if numba.get_num_threads() >= 2 else []
+    forward_kernels, _, vjp_kernels = entry.kernels
+    assert {forward_kernels.min_parallel, vjp_kernels.min_parallel} <= {
+        _parallel.MIN_SIZE,
+        _parallel.MIN_SIZE_MEMORY_BOUND,
+    }
+    for kernels in (forward_kernels, vjp_kernels):
+        for size, expected in ((kernels.min_parallel - 8, []), (kernels.min_parallel, split_in)):
+            x = np.linspace(-3, 3, size).reshape(-1, 8)
+            splits.clear()
+            if kernels is forward_kernels:
+                entry.forward(x)
+            else:
+                entry.vjp(x, x, x)
+            assert splits == expected, (kernels, size)

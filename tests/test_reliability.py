@@ -22,7 +22,7 @@ def _work(x, g):
     return results
 
 
-@pytest.mark.parametrize("size", [1000, _parallel.MIN_SIZE * 2], ids=["small", "split"])
+@pytest.mark.parametrize("size", [1000, _parallel.MIN_SIZE_MEMORY_BOUND], ids=["small", "split"])
 def test_eight_threads_get_the_serial_results(size):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((size // 100, 100)).astype(np.float32)
