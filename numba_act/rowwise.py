@@ -188,8 +188,9 @@ def _rows_of_exp(x, out):
 
 @kernel(inline="always")
 def _softmax_finish(row, m, o):
-    rest, count = _sum_exp(o, row, m)
-    factor = 1.0 / (rest + count)
+    # A plain sum of the exps: the terms at the maximum are exactly 1, and a
+    # +inf maximum makes its own terms, and so the sum, NaN.
+    factor = 1.0 / _sum(o)
     wide_vectors()
     for i in range(o.size):
         o[i] = np.float64(o[i]) * factor
