@@ -71,6 +71,22 @@ def _exact_softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [7, 300], ids=["short", "long"])
+def test_softmax_outputs_down_to_the_subnormals_keep_their_bits(dtype, n):
+    # The exps are stored times a power of two, so that those below the
+    # smallest normal number are not rounded twice, or flushed to zero.
+    low, high = (80.0, 106.0) if dtype == np.float32 else (700.0, 746.0)
+    x = np.zeros((2, n), dtype)
+    x[:, 1:] = -np.linspace(low, high, n - 1)
+    x[1] += dtype(3.25)
+    got = SOFTMAX.forward(x)
+    exact = _exact_softmax(x)
+    info = np.finfo(dtype)
+    assert (exact[:, 1] >= info.tiny).all() and (exact[:, -1] < np.longdouble(info.smallest_subnormal) / 2).all()
+    assert_ulp_close(got, exact, dtype, ROW_ULP_BY_DTYPE[np.dtype(dtype)])
+
+
 @pytest.mark.parametrize("kind", ["normal", "ascending", "wide ascending", "ramp"])
 def test_long_float64_rows_take_the_online_kernel_within_the_bound(kind):
     # Rows from row_kernels._ONLINE_ROW elements on go through the blocked online

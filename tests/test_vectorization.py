@@ -49,10 +49,20 @@ def test_elementwise_loops_are_vectorized(name, kind, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("loop", ["_exp_shifted", "_exp_minus_out"])
+@pytest.mark.parametrize("loop", ["_exp_shifted", "_prescaled_exp_shifted", "_prescaled_exp_minus_out"])
 def test_softmax_exp_pass_is_vectorized(loop, dtype):
     dispatcher = getattr(rowwise, loop)
     x = np.ones(64, dtype)
-    args = (x, dtype(0), np.empty_like(x)) if loop == "_exp_shifted" else (x, np.empty_like(x))
+    args = (x, np.empty_like(x)) if loop.endswith("minus_out") else (x, dtype(0), np.empty_like(x))
     bits = _vector_bits(_vector_ir(dispatcher, *args), dtype)
+    assert bits and max(bits) >= 256, bits
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_row_maximum_is_vectorized(dtype):
+    row_max = numba.njit(error_model="numpy")(lambda row: rowwise._max(row))
+    row_max(np.ones(64, dtype))
+    ir = row_max.inspect_llvm(row_max.signatures[0])
+    width = np.dtype(dtype).itemsize * 8
+    bits = {int(n) * width for n in re.findall(rf"<(\d+) x i{width}>", ir)}
     assert bits and max(bits) >= 256, bits
