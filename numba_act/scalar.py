@@ -25,6 +25,9 @@ from numba.extending import intrinsic, overload
 
 from numba_act._jit import EXACT, scalar
 
+# The compiler options of the math overloads, as the scalar kernels have them.
+_MATH_OPTIONS = {"fastmath": set(EXACT), "error_model": "numpy"}
+
 # Chebyshev fits of (expm1(r) - r) / r**2 on |r| <= ln(2)/2, highest power
 # first; they leave |error| < 2**-27 (float32) and < 2**-62 (float64) in expm1(r),
 # small beside the rounding of 1 + expm1(r) that the low part of exp keeps.
@@ -135,7 +138,7 @@ def _exp_reduce_impl(T, Int, shifter, ln2_hi, ln2_lo, poly):
     return impl
 
 
-@overload(_exp_reduce, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+@overload(_exp_reduce, jit_options=_MATH_OPTIONS)
 def _exp_reduce_overload(x):
     if x == types.float32:
         f = np.float32
@@ -150,19 +153,30 @@ def _exp_reduce_overload(x):
 _LAYOUT = {types.float32: (np.float32, np.int32, 127, 23), types.float64: (np.float64, np.int64, 1023, 52)}
 
 
-def _exp_unscaled_impl(T, Int, lo, hi, bias, mbits):
-    """exp_unscaled for float type T with same-width integer type Int."""
+# exp's input clamps: below lo, e**x is far below the smallest subnormal.
+_EXP_CLAMPS = {types.float32: (-120.0, 89.0), types.float64: (-770.0, 710.0)}
+
+
+def _exp_unscaled_impl(T, Int, lo, hi, bias, mbits, prescale=None):
+    """exp_unscaled for float type T with same-width integer type Int; with
+    ``prescale`` (K), exp_unscaled_nonpositive: no upper clamp, and s1, s2 =
+    2**(n + K), 2**-K."""
     one = T(1.0)
     bias, mbits = Int(bias), Int(mbits)
+    unscale = T(2.0 ** -(prescale or 0))
+    offset = Int(bias + (prescale or 0))
 
     def impl(x):
         # Comparisons with NaN are false, so a NaN passes both clamps and
         # flows through every step below into both parts.
         xc = lo if x < lo else x
-        xc = hi if xc > hi else xc
+        if prescale is None:
+            xc = hi if xc > hi else xc
         p, ni = _exp_reduce(xc)
         e_hi = one + p
         e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
+        if prescale is not None:
+            return e_hi, e_lo, Int((ni + offset) << mbits).view(T), unscale
         # 2**n in two normal factors
         n1 = Int(ni >> 1)
         s1 = Int((n1 + bias) << mbits).view(T)
@@ -172,17 +186,30 @@ def _exp_unscaled_impl(T, Int, lo, hi, bias, mbits):
     return impl
 
 
-@overload(exp_unscaled, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
-def _exp_unscaled_overload(x):
-    if x not in _LAYOUT:
-        return None
-    T, Int, bias, mbits = _LAYOUT[x]
-    lo, hi = _EXP_CLAMPS[x]
-    return _exp_unscaled_impl(T, Int, T(lo), T(hi), bias, mbits)
+def exp_unscaled_nonpositive(x):
+    """:func:`exp_unscaled` for x <= 0 (or NaN) only (``@njit`` code only):
+    s1 = 2**(n + K) and s2 = 2**-K (K of :func:`exp_prescaled`), four
+    integer operations and a clamp fewer.  -inf gives the value at the
+    clamp, which s2 scales to 0."""
+    raise TypeError("exp_unscaled_nonpositive is only callable from @njit code")
 
 
-# exp's input clamps: below lo, e**x is far below the smallest subnormal.
-_EXP_CLAMPS = {types.float32: (-120.0, 89.0), types.float64: (-770.0, 710.0)}
+def _exp_unscaled_for(nonpositive):
+    """The overload of exp_unscaled, or with ``nonpositive`` of exp_unscaled_nonpositive."""
+
+    def exp_unscaled_overload(x):
+        if x not in _LAYOUT:
+            return None
+        T, Int, bias, mbits = _LAYOUT[x]
+        lo, hi = _EXP_CLAMPS[x]
+        prescale = _prescale_exponent(x) if nonpositive else None
+        return _exp_unscaled_impl(T, Int, T(lo), T(hi), bias, mbits, prescale)
+
+    return exp_unscaled_overload
+
+
+overload(exp_unscaled, jit_options=_MATH_OPTIONS)(_exp_unscaled_for(False))
+overload(exp_unscaled_nonpositive, jit_options=_MATH_OPTIONS)(_exp_unscaled_for(True))
 
 
 def _prescale_exponent(x):
@@ -219,7 +246,7 @@ def _exp_prescale_overload(x):
     return None
 
 
-@overload(exp_prescaled, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+@overload(exp_prescaled, jit_options=_MATH_OPTIONS)
 def _exp_prescaled_overload(y, lo):
     if y not in _LAYOUT or lo != y:
         return None
@@ -259,7 +286,7 @@ def _exp_reduce_short(x):
     raise TypeError("_exp_reduce_short is only callable from @njit code")
 
 
-@overload(_exp_reduce_short, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+@overload(_exp_reduce_short, jit_options=_MATH_OPTIONS)
 def _exp_reduce_short_overload(x):
     if x == types.float64:
         f = np.float64
@@ -291,9 +318,8 @@ def _exp_split_for(reduce, accepted):
     return exp_split_overload
 
 
-_SPLIT_OPTIONS = {"fastmath": set(EXACT), "error_model": "numpy"}
-overload(exp_split, jit_options=_SPLIT_OPTIONS)(_exp_split_for(_exp_reduce, tuple(_LAYOUT)))
-overload(exp_split_short, jit_options=_SPLIT_OPTIONS)(_exp_split_for(_exp_reduce_short, (types.float64,)))
+overload(exp_split, jit_options=_MATH_OPTIONS)(_exp_split_for(_exp_reduce, tuple(_LAYOUT)))
+overload(exp_split_short, jit_options=_MATH_OPTIONS)(_exp_split_for(_exp_reduce_short, (types.float64,)))
 
 
 @scalar
@@ -303,35 +329,17 @@ def exp_parts(x):
     return (e_hi * s1) * s2, (e_lo * s1) * s2
 
 
+@scalar
 def exp_parts_nonpositive(y):
-    """:func:`exp_parts` for y <= 0 (or NaN) only (``@njit`` code only).
+    """:func:`exp_parts` for y <= 0 (or NaN) only.
 
-    e**y is at most 1 there, so the power of two comes from one product,
-    2**(n + K) 2**-K (K of :func:`exp_prescaled`), which is 2**n exactly
-    down to the smallest subnormal and 0 below it; hi and lo are each
-    rounded once.  No upper clamp.  -inf gives 0.
+    e**y is at most 1 there, so the power of two is one product, s1 s2 of
+    :func:`exp_unscaled_nonpositive`: 2**n exactly down to the smallest
+    subnormal, 0 below it; hi and lo are each rounded once.  -inf gives 0.
     """
-    raise TypeError("exp_parts_nonpositive is only callable from @njit code")
-
-
-@overload(exp_parts_nonpositive, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
-def _exp_parts_nonpositive_overload(y):
-    if y not in _LAYOUT:
-        return None
-    T, Int, bias, mbits = _LAYOUT[y]
-    k = _prescale_exponent(y)
-    exponent_offset, mbits = Int(bias + k), Int(mbits)
-    clamp, one, unscale = T(_EXP_CLAMPS[y][0]), T(1.0), T(2.0**-k)
-
-    def impl(y):
-        y = clamp if y < clamp else y  # NaN passes
-        p, ni = _exp_reduce(y)
-        e_hi = one + p
-        e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
-        scale = Int((ni + exponent_offset) << mbits).view(T) * unscale
-        return e_hi * scale, e_lo * scale
-
-    return impl
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(y)
+    scale = s1 * s2
+    return e_hi * scale, e_lo * scale
 
 
 @scalar
@@ -440,7 +448,7 @@ def _tanh_series(x):
     raise TypeError("_tanh_series is only callable from @njit code")
 
 
-@overload(_tanh_series, jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+@overload(_tanh_series, jit_options=_MATH_OPTIONS)
 def _tanh_series_overload(x):
     if x not in _TANH_SERIES_BOUND:
         return None
@@ -496,7 +504,7 @@ def _x_sigmoid(x, t, t_lo):
     scaling, so that it keeps its bits.
     """
     T = type(x)
-    p_hi, p_lo, s1, s2 = exp_unscaled(-abs(t))
+    p_hi, p_lo, s1, s2 = exp_unscaled_nonpositive(-abs(t))
     e_hi, e_lo = (p_hi * s1) * s2, (p_lo * s1) * s2
     if t < 0 and e_hi < smallest_normal(x):
         # Below exp's clamp the product must vanish (to -0.0 at x = -inf),
@@ -703,7 +711,7 @@ def _normal_tail(x):
     raise TypeError("_normal_tail is only callable from @njit code")
 
 
-@overload(_normal_tail, inline="always", jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+@overload(_normal_tail, inline="always", jit_options=_MATH_OPTIONS)
 def _normal_tail_overload(x):
     if x != types.float64:
         return None
@@ -721,7 +729,7 @@ def _normal_tail_overload(x):
         a = abs(xc)
         w = a * a
         w_lo = fma(a, a, -w)
-        p_hi, p_lo, s1, s2 = exp_unscaled(-0.5 * w)
+        p_hi, p_lo, s1, s2 = exp_unscaled_nonpositive(-0.5 * w)
         p_lo = fma(p_hi, -0.5 * w_lo, p_lo)  # exp(-(w + w_lo)/2) = p (1 - w_lo/2)
         d = a + m
         d_lo = (max(a, m) - d) + min(a, m)  # the exact rounding error of a + M
@@ -792,7 +800,7 @@ def _gelu_f64(x):
     return x - b if x > 0 else b
 
 
-@overload(_gelu, inline="always", jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+@overload(_gelu, inline="always", jit_options=_MATH_OPTIONS)
 def _gelu_overload(x):
     return {types.float32: _gelu_f32, types.float64: _gelu_f64}.get(x)
 
@@ -916,7 +924,7 @@ def silu_grad(z, a):
     """
     T = type(z)
     one = T(1.0)
-    e_hi, e_lo, s1, s2 = exp_unscaled(-abs(z))
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(-abs(z))
     e = (e_hi * s1) * s2
     r = one / (one + e)
     if z < 0:
@@ -961,7 +969,7 @@ def _gelu_grad_f64(z):
     return d if z < 0 else 1.0 - d
 
 
-@overload(_gelu_grad, inline="always", jit_options={"fastmath": set(EXACT), "error_model": "numpy"})
+@overload(_gelu_grad, inline="always", jit_options=_MATH_OPTIONS)
 def _gelu_grad_overload(z):
     return {types.float32: _gelu_grad_f32, types.float64: _gelu_grad_f64}.get(z)
 
@@ -995,7 +1003,7 @@ def gelu_tanh_grad(z, a):
     # so z >= 0 is untouched, and a NaN z makes r NaN.
     zc = z if z > T(-40.0) else T(-40.0)
     zdt = zc * (T(_GELU_TANH_2C) * fma(T(3.0 * _GELU_TANH_K), zc * zc, one))  # z t'
-    e_hi, e_lo, s1, s2 = exp_unscaled(-abs(t))
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(-abs(t))
     # e**-|t + t_lo| = e (1 -+ t_lo), kept unscaled until the last product so
     # that a small derivative does not inherit a subnormal e's lost bits.
     # Past |t| = 800, exp's input is clamped and t_lo is no longer small.
