@@ -88,7 +88,7 @@ def _exp_shifted(x, m, out):
 
 # The three-pass kernels store their exps times a power of two, 2**K of
 # scalar.exp_prescaled, which keeps them normal where exp(x - m) would be
-# subnormal: 1.2-1.3x faster than exp with two scaling steps and low parts.
+# subnormal: one scaling product for exp's two, about 1.2x faster.
 
 
 @kernel(inline="always")
@@ -370,9 +370,13 @@ def softmax_vjp_rows(a, g, out):
 @kernel(inline="always")
 def _softmax_vjp_row(a, g, o):
     wide_vectors()
-    s = _dot(a, g)
+    # The dot product is summed in float64; the rest is in a's type: float32
+    # rows ran 1.7x faster than in float64, and within 1.2 eps times the
+    # size of the terms instead of 0.5 (g - s and its product with a each
+    # round once more).
+    s = type(a[0])(_dot(a, g))
     for i in range(o.size):
-        o[i] = np.float64(a[i]) * (np.float64(g[i]) - s)
+        o[i] = a[i] * (g[i] - s)
 
 
 @kernel

@@ -219,20 +219,6 @@ def _prescale_exponent(x):
     return 1 - bias - math.floor(_EXP_CLAMPS[x][0] / math.log(2.0))
 
 
-def exp_prescaled(y, lo):
-    """e**(y + lo) * 2**K, for y <= 0 (or NaN) and |lo| <= ulp(y) / 2, with
-    K = 48 for float32 and 89 for float64 (``@njit`` code only).
-
-    The factor 2**K keeps the result normal wherever e**y alone would be
-    subnormal, with one power-of-two product where :func:`exp_unscaled`
-    needs two; a caller that only takes ratios of such values (softmax)
-    never undoes it.  Within about 0.65 ulp.  lo is the rounding error of y
-    (from a two-sum), fed back as e**y (1 + lo).  -inf gives the value at
-    exp's lower clamp, nearly 2**-126 times the value at 0; NaN gives NaN.
-    """
-    raise TypeError("exp_prescaled is only callable from @njit code")
-
-
 def exp_prescale(x):
     """2**K of :func:`exp_prescaled` for x's float type, as a float64 (``@njit`` code only)."""
     raise TypeError("exp_prescale is only callable from @njit code")
@@ -244,24 +230,6 @@ def _exp_prescale_overload(x):
         factor = 2.0 ** _prescale_exponent(x)
         return lambda x: factor
     return None
-
-
-@overload(exp_prescaled, jit_options=_MATH_OPTIONS)
-def _exp_prescaled_overload(y, lo):
-    if y not in _LAYOUT or lo != y:
-        return None
-    T, Int, bias, mbits = _LAYOUT[y]
-    exponent_offset = Int(bias + _prescale_exponent(y))
-    mbits = Int(mbits)
-    clamp, one = T(_EXP_CLAMPS[y][0]), T(1.0)
-
-    def impl(y, lo):
-        y = clamp if y < clamp else y  # NaN passes
-        p, ni = _exp_reduce(y)
-        q = fma(p, lo, p + lo)  # (1 + p) (1 + lo) - 1
-        return (one + q) * Int((ni + exponent_offset) << mbits).view(T)
-
-    return impl
 
 
 def exp_split(y, lo, hi):
@@ -340,6 +308,22 @@ def exp_parts_nonpositive(y):
     e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(y)
     scale = s1 * s2
     return e_hi * scale, e_lo * scale
+
+
+@scalar
+def exp_prescaled(y, lo):
+    """e**(y + lo) * 2**K, for y <= 0 (or NaN) and |lo| <= ulp(y) / 2, with
+    K = 48 for float32 and 89 for float64.
+
+    s1 of :func:`exp_unscaled_nonpositive` alone: the factor 2**K keeps the
+    result normal wherever e**y itself would be subnormal, and a caller
+    that only takes ratios of such values (softmax) never undoes it.  lo is
+    the rounding error of y (from a two-sum), fed back as e**y (1 + lo).
+    -inf gives the value at exp's lower clamp, about 2**-126 times the
+    value at 0; NaN gives NaN.
+    """
+    e_hi, e_lo, s1, _ = exp_unscaled_nonpositive(y)
+    return (e_hi + fma(e_hi, lo, e_lo)) * s1
 
 
 @scalar
