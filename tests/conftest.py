@@ -315,3 +315,23 @@ def snapshot(*values):
 def assert_unchanged(snapshots):
     for value, before in snapshots:
         np.testing.assert_array_equal(value, before, strict=True, err_msg="an input was modified")
+
+
+# Source of peak_bytes(), for the code that memory tests run in a fresh process.
+# On Linux a child's ru_maxrss carries its parent's peak across fork and exec,
+# so after a memory-hungry test the child reported pytest's own peak (1.6 GiB,
+# a failure, or a growth of 0, a pass that could not fail); VmHWM is the
+# child's own.
+PEAK_BYTES_SOURCE = """
+def peak_bytes():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource, sys
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+"""

@@ -11,7 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, ROWWISE, entry_params
+from conftest import ELEMENTWISE, PEAK_BYTES_SOURCE, ROWWISE, entry_params
 
 import numba_act
 
@@ -191,16 +191,18 @@ def test_four_gigabytes_lazily_in_bounded_memory():
     # 2**30 float32 values (4 GiB) that never exist at once: sigmoid over a
     # symmetric range sums to n / 2, since sigmoid(x) + sigmoid(-x) = 1.
     out = _run(
-        """
-        import resource
-        import numpy as np
-        import dask.array as da
-        import numba_act
-        n = 2**30
-        x = da.linspace(-20, 20, n, chunks=2**24, dtype=np.float32)
-        total = numba_act.sigmoid(x).sum(dtype=np.float64).compute()
-        print(total / n, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
-        """
+        PEAK_BYTES_SOURCE
+        + textwrap.dedent(
+            """
+            import numpy as np
+            import dask.array as da
+            import numba_act
+            n = 2**30
+            x = da.linspace(-20, 20, n, chunks=2**24, dtype=np.float32)
+            total = numba_act.sigmoid(x).sum(dtype=np.float64).compute()
+            print(total / n, peak_bytes() / 2**30)
+            """
+        )
     )
     mean, peak_gib = map(float, out.split())
     assert abs(mean - 0.5) < 1e-6

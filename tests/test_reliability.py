@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import PEAK_BYTES_SOURCE
 
 import numba_act
 from numba_act import _parallel
@@ -74,17 +75,17 @@ def test_two_processes_filling_one_empty_cache_at_once(tmp_path):
 )
 def test_a_large_call_allocates_only_its_output(call, shape, tmp_path):
     """Peak resident memory grows by the output (128 MiB here), not by temporaries."""
-    code = f"""
-        import resource, numpy as np, numba_act
+    code = PEAK_BYTES_SOURCE + textwrap.dedent(f"""
+        import numpy as np, numba_act
         small = np.ones((4, 4), np.float32)
         {call.replace("(x)", "(small)")}  # compile and warm up first
         x = np.ones({shape}, np.float32)
         x += 0  # touch every page
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        before = peak_bytes()
         y = {call}
-        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        print((after - before) * 1024 / y.nbytes)
-    """
+        after = peak_bytes()
+        print((after - before) / y.nbytes)
+    """)
     process = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path / "cache")})
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
