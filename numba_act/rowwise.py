@@ -71,11 +71,19 @@ def _shifted(x, m):
 
 
 @kernel(inline="always")
-def _exp_of_difference(x, m):
-    """exp(x - m), with the rounding of x - m fed back: exp(d + lo) = exp(d) (1 + lo)."""
-    d, lo = _shifted(x, m)
+def _exp_difference_pair(a, b):
+    """exp(a - b) for a <= b as an unevaluated pair (hi, lo), with the rounding
+    of a - b fed back: exp(d + lo) = exp(d) (1 + lo)."""
+    d, lo = _shifted(a, b)
     e_hi, e_lo = scalar.exp_parts_nonpositive(d)
-    return e_hi + scalar.fma(e_hi, lo, e_lo)
+    return e_hi, scalar.fma(e_hi, lo, e_lo)
+
+
+@kernel(inline="always")
+def _exp_of_difference(x, m):
+    """exp(x - m), rounded once."""
+    hi, lo = _exp_difference_pair(x, m)
+    return hi + lo
 
 
 @kernel
@@ -263,14 +271,6 @@ _three_pass_softmax_rows = specialize(_rows_of_exp, "three_pass_softmax_rows", f
 # within the same ulp bounds.
 _ONLINE_BLOCK = 2048
 _ONLINE_ROW = 32768
-
-
-@kernel(inline="always")
-def _exp_difference_pair(a, b):
-    """exp(a - b) as an unevaluated pair (hi, lo)."""
-    d, lo = _shifted(a, b)
-    e_hi, e_lo = scalar.exp_parts_nonpositive(d)
-    return e_hi, scalar.fma(e_hi, lo, e_lo)
 
 
 @kernel

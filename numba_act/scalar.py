@@ -689,9 +689,9 @@ def _normal_tail(x):
 
     Returns (xc, h, h_lo, p_hi, p_lo, s1, s2): xc is x clamped to
     [-A_MAX, A_MAX], a = |xc|, h + h_lo = exp(a**2/2) Phi(-a), within about
-    half an ulp of h, and exp(-a**2/2) = (p_hi + p_lo) s1 s2
-    as :func:`exp_unscaled` gives it, so that a caller scales last and a
-    subnormal result rounds once.  a**2 is carried as w + w_lo, since
+    half an ulp of h, and exp(-a**2/2) = (p_hi + p_lo) s1 s2 as
+    :func:`exp_unscaled_nonpositive` gives it, so that a caller scales last
+    and a subnormal result rounds once.  a**2 is carried as w + w_lo, since
     exp(-a**2/2) amplifies its rounding by a**2/2.  NaN gives NaN.
     """
     raise TypeError("_normal_tail is only callable from @njit code")

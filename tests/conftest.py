@@ -13,9 +13,11 @@ import mpmath
 import numpy as np
 import pytest
 
-from numba_act import REGISTRY
+from numba_act import REGISTRY, _parallel
 
 FLOATS = (np.float32, np.float64)
+# A size from which every kernel's calls are split over threads.
+SPLIT_SIZE = max(_parallel.MIN_SIZE, _parallel.MIN_SIZE_MEMORY_BOUND)
 ELEMENTWISE = [entry for entry in REGISTRY.values() if not entry.rowwise]
 ROWWISE = [entry for entry in REGISTRY.values() if entry.rowwise]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numba
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, assert_unchanged, plain_copy, snapshot
+from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, SPLIT_SIZE, assert_unchanged, plain_copy, snapshot
 
 import numba_act
 from numba_act import REGISTRY, _parallel, reference
@@ -214,7 +214,7 @@ def test_strided_layout_gives_the_plain_result(name, dtype, layout):
 @pytest.mark.parametrize("size", ["small", "split"])
 def test_fortran_input_gives_a_fortran_result_without_a_copy_in(dtype, size):
     # Elementwise results follow the input's memory order, as NumPy's ufuncs do.
-    rows = 7 if size == "small" else _parallel.MIN_SIZE_MEMORY_BOUND // 50
+    rows = 7 if size == "small" else SPLIT_SIZE // 50
     x = np.asfortranarray(np.random.default_rng(0).normal(0, 3, (rows, 100)).astype(dtype))
     entry = ELEMENTWISE[0]
     a = entry.forward(x)
@@ -328,8 +328,8 @@ def test_partly_overlapping_out_raises(name, views):
 @unary
 def test_large_arrays_split_over_threads_give_the_same_result(name):
     # Large calls are split over threads: the pieces must not show.
-    x = np.random.default_rng(0).normal(scale=5, size=(_parallel.MIN_SIZE_MEMORY_BOUND // 5 + 3, 5))
-    assert x.size >= max(_parallel.MIN_SIZE, _parallel.MIN_SIZE_MEMORY_BOUND)
+    x = np.random.default_rng(0).normal(scale=5, size=(SPLIT_SIZE // 5 + 3, 5))
+    assert x.size >= SPLIT_SIZE
     expected = np.concatenate([_call(name, part) for part in np.array_split(x, 40)])
     np.testing.assert_array_equal(_call(name, x), expected)
     out = np.full_like(x, 7)

@@ -4,10 +4,10 @@ and activation_backward for every name, and their errors.
 
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, assert_unchanged, entry_params, snapshot
+from conftest import ELEMENTWISE, SPLIT_SIZE, assert_unchanged, entry_params, snapshot
 
 import numba_act
-from numba_act import NAMES, REGISTRY, _parallel, activation_backward, activation_forward
+from numba_act import NAMES, REGISTRY, activation_backward, activation_forward
 
 every_entry = pytest.mark.parametrize("entry", entry_params(REGISTRY.values()))
 
@@ -139,9 +139,9 @@ def test_str_subclass_name_works():
 def test_large_backward_gives_the_same_result_as_in_pieces(entry):
     # Large calls are split over threads: the pieces must not show.
     rng = np.random.default_rng(6)
-    z = rng.normal(scale=4, size=(_parallel.MIN_SIZE_MEMORY_BOUND // 5 + 3, 5))
+    z = rng.normal(scale=4, size=(SPLIT_SIZE // 5 + 3, 5))
     g = rng.normal(size=z.shape)
-    assert z.size >= max(_parallel.MIN_SIZE, _parallel.MIN_SIZE_MEMORY_BOUND)
+    assert z.size >= SPLIT_SIZE
     a = activation_forward(z, entry.name)
     parts = list(zip(np.array_split(z, 40), np.array_split(a, 40), np.array_split(g, 40), strict=True))
     for grad in (None, g):

@@ -8,10 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import PEAK_BYTES_SOURCE
+from conftest import PEAK_BYTES_SOURCE, SPLIT_SIZE
 
 import numba_act
-from numba_act import _parallel
 
 
 def _work(x, g):
@@ -23,7 +22,7 @@ def _work(x, g):
     return results
 
 
-@pytest.mark.parametrize("size", [1000, _parallel.MIN_SIZE_MEMORY_BOUND], ids=["small", "split"])
+@pytest.mark.parametrize("size", [1000, SPLIT_SIZE], ids=["small", "split"])
 def test_eight_threads_get_the_serial_results(size):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((size // 100, 100)).astype(np.float32)
