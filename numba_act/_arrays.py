@@ -121,26 +121,36 @@ def normalize_axis(axis, ndim):
     return index % ndim
 
 
-def small_plain(arrays):
-    """True when every array is a native float32/float64 ndarray of one dtype
-    and shape, ndim >= 1, too small to split over threads: one compiled call
-    does it all.
+# Bound once: the checks below run on every call, where a module attribute
+# lookup costs about as much as a check.
+_ndarray = np.ndarray
+NATIVE = (F32, F64)
+_SPLIT_FROM = _parallel.MIN_SIZE
 
-    Written flat, without helper calls: it runs on every call, where each
-    Python-level call costs about as much as the checks themselves.  dtypes
-    are compared by identity first, as NumPy shares one object per builtin
-    dtype, but arrays returned from compiled code carry equal copies of it.
+
+def plain(x):
+    """True when ``x`` is a native float32/float64 ndarray, ndim >= 1, too
+    small to split over threads: one compiled call does it all.
+
+    ``in`` compares dtypes by identity first, as NumPy shares one object per
+    builtin dtype, and by value after: arrays returned from compiled code
+    carry equal copies of it.
+    """
+    return type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0 and x.size < _SPLIT_FROM
+
+
+def small_plain(arrays):
+    """:func:`plain` for every one of ``arrays``, which share one dtype and shape.
+
+    Written flat, without helper calls: a Python-level call costs about as
+    much as the checks themselves.
     """
     x = arrays[0]
-    if type(x) is not np.ndarray:
+    if not (type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0 and x.size < _SPLIT_FROM):
         return False
     dtype, shape = x.dtype, x.shape
-    if not (dtype is F32 or dtype is F64 or dtype == F32 or dtype == F64) or not shape:
-        return False
-    if x.size >= _parallel.MIN_SIZE:
-        return False
     for a in arrays[1:]:
-        if type(a) is not np.ndarray or a.shape != shape or not (a.dtype is dtype or a.dtype == dtype):
+        if type(a) is not _ndarray or not (a.dtype is dtype or a.dtype == dtype) or a.shape != shape:
             return False
     return True
 
