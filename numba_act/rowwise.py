@@ -201,8 +201,10 @@ def _rows_of_exp(x, out):
     maxima = np.empty(n_rows if short else 0, x.dtype)
     if short:
         for r in range(n_rows):
-            maxima[r] = _max(x[r])
-            out[r, :] = maxima[r]
+            m = maxima[r] = _max(x[r])
+            o = out[r]
+            for i in range(n):
+                o[i] = m
         _prescaled_exp_minus_out(x.reshape(-1), out.reshape(-1))
     # One finish call site: each is inlined, and compiled, once.
     for r in range(n_rows):
