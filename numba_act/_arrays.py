@@ -159,14 +159,13 @@ def _ready_out(arrays, out):
     """True when ``out`` (given) can take the kernel's result for plain ``arrays`` as is.
 
     That is: every check of :func:`check_out` passes and ``out`` is C-contiguous
-    in the inputs' dtype.  Anything else goes the long way, which converts or
+    and aligned, in the inputs' dtype.  Anything else goes the long way, which converts or
     raises.
     """
     x = arrays[0]
-    if type(out) is not np.ndarray or out.shape != x.shape or not (out.dtype is x.dtype or out.dtype == x.dtype):
+    if type(out) is not _ndarray or not (out.dtype is x.dtype or out.dtype == x.dtype) or out.shape != x.shape:
         return False
-    flags = out.flags
-    if not (flags.c_contiguous and flags.writeable):
+    if not out.flags.carray:  # C-contiguous, aligned and writeable, in one flag
         return False
     owner = out.base is None
     for a in arrays:
