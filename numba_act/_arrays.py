@@ -159,8 +159,8 @@ def _ready_out(arrays, out):
     """True when ``out`` (given) can take the kernel's result for plain ``arrays`` as is.
 
     That is: every check of :func:`check_out` passes and ``out`` is C-contiguous
-    and aligned, in the inputs' dtype.  Anything else goes the long way, which converts or
-    raises.
+    and aligned, in the inputs' dtype.  Anything else goes the long way, which
+    converts or raises.
     """
     x = arrays[0]
     if type(out) is not _ndarray or not (out.dtype is x.dtype or out.dtype == x.dtype) or out.shape != x.shape:
