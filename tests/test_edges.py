@@ -71,7 +71,8 @@ def _cuts(name, dtype):
             math.log(1 / (math.sqrt(2) - 1)),  # _log1p_unit halves 1 + exp(-|x|) above sqrt(2)
             14.56 if f32 else 33.27,  # log1p(exp(-x)) drops below half an ulp of x
         ],
-        "silu": [one_rounds, 800.0],  # _x_sigmoid clamps its tail at -800
+        # float64: _x_sigmoid clamps its tail at -800; float32 computes in float64, clamped at -120
+        "silu": [one_rounds, 120.0 if f32 else 800.0],
         "gelu": [
             37.0,  # _GELU_TAIL: the asymptotic series below -37
             40.0,  # the tail drops the low part of x**2 beyond |x| = 40
@@ -79,8 +80,9 @@ def _cuts(name, dtype):
             *((13.2, 14.1) if f32 else (37.5, 38.6)),  # gelu(-x) turns subnormal, then 0
         ],
         "gelu_tanh": [
-            # x where t = 2 sqrt(2/pi) (x + 0.044715 x**3) reaches the exp limits and the -800 clamp
-            *((10.06, 10.0, 10.68, 11.27) if f32 else (21.16, 21.15, 21.52, 21.76)),
+            # x where t = 2 sqrt(2/pi) (x + 0.044715 x**3) reaches the exp limits and the clamp
+            # (-800; -120 for float32, computed in float64, whose x and z are clamped at -+120)
+            *((10.06, 10.0, 10.68, 11.27, 120.0) if f32 else (21.16, 21.15, 21.52, 21.76)),
             22.05,
             1.6832e13 if f32 else 1.3607e103,  # t overflows
             1.9667e13 if f32 else 1.5899e103,  # x (1 + 0.044715 x**2) overflows
