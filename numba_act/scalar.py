@@ -540,14 +540,20 @@ def _x_sigmoid_short(x, t):
     return x * (e * r if t < 0 else r)
 
 
+@scalar
+def _widened(x):
+    """float32 x as float64, clamped below at _SHORT_FLOOR; a NaN passes."""
+    xc = np.float64(x)
+    return _SHORT_FLOOR if xc < _SHORT_FLOOR else xc
+
+
 def _silu(x):
     """silu for float32 or float64 x (``@njit`` code only); see :func:`silu`."""
     raise TypeError("_silu is only callable from @njit code")
 
 
 def _silu_f32(x):
-    xc = np.float64(x)
-    xc = _SHORT_FLOOR if xc < _SHORT_FLOOR else xc  # NaN passes
+    xc = _widened(x)
     return np.float32(_x_sigmoid_short(xc, xc))
 
 
@@ -863,6 +869,13 @@ _GELU_TANH_K = 0.044715
 
 
 @scalar
+def _gelu_tanh_t_short(xc):
+    """t = 2 sqrt(2/pi) x (1 + k x**2) in float64 for float32 x: its rounding,
+    amplified by |t| <= 2e5 in the tail, stays far below a float32 ulp."""
+    return _GELU_TANH_2C * (xc * fma(_GELU_TANH_K, xc * xc, 1.0))
+
+
+@scalar
 def _split_constant(hi64, lo64, T):
     """A float64 constant (hi64 + lo64) as a hi + lo pair of type T; folded at compile time."""
     hi = T(hi64)
@@ -899,10 +912,8 @@ def _gelu_tanh(x):
 
 
 def _gelu_tanh_f32(x):
-    xc = np.float64(x)
-    xc = _SHORT_FLOOR if xc < _SHORT_FLOOR else xc  # NaN passes
-    # t's float64 rounding, amplified by |t| <= 2e5 in the tail, stays far below a float32 ulp.
-    t = _GELU_TANH_2C * (xc * fma(_GELU_TANH_K, xc * xc, 1.0))
+    xc = _widened(x)
+    t = _gelu_tanh_t_short(xc)
     return np.float32(_x_sigmoid_short(xc, t))
 
 
@@ -1051,12 +1062,10 @@ def _gelu_tanh_grad(z):
 def _gelu_tanh_grad_f32(z):
     # In float64, as the forward pass; z clamped to [-120, 120] (NaN passes),
     # past which the float32 result is 0 or 1 and z t' e could overflow.
-    zc = np.float64(z)
-    zc = _SHORT_FLOOR if zc < _SHORT_FLOOR else zc
+    zc = _widened(z)
     zc = -_SHORT_FLOOR if zc > -_SHORT_FLOOR else zc
-    w = zc * zc
-    t = _GELU_TANH_2C * (zc * fma(_GELU_TANH_K, w, 1.0))
-    zdt = zc * (_GELU_TANH_2C * fma(3.0 * _GELU_TANH_K, w, 1.0))  # z t'
+    t = _gelu_tanh_t_short(zc)
+    zdt = zc * (_GELU_TANH_2C * fma(3.0 * _GELU_TANH_K, zc * zc, 1.0))  # z t'
     p, s = exp_split_short(-abs(t), _SHORT_FLOOR, None)
     e = fma(s, p, s)
     r = 1.0 / (1.0 + e)
