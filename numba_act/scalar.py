@@ -472,13 +472,21 @@ def tanh(x):
 
 @scalar
 def elu(x):
-    """x if x > 0 else alpha * (e**x - 1), alpha = 1; NaN propagates."""
+    """x if x > 0 else alpha * (e**x - 1), alpha = 1; NaN propagates.
+
+    e**x - 1 = s (1 + p) - 1 = s p + (s - 1), with e**x = s (1 + p) of
+    :func:`exp_split`: one fused multiply-add, rounded once where s - 1 is
+    exact (s >= 2**-24 in float32, 2**-53 in float64), so that near 0 the
+    result is p itself; below that the result is within an ulp of -1 either
+    way.  x is clamped at -40, where e**x is below half an ulp of 1.
+    """
+    T = type(x)
     if x > 0:
         return x
     # min(x, 0): both branches are computed in a vector loop, and this exp
     # takes no positive input.
-    e_hi, e_lo = exp_parts_nonpositive(x if x < 0 else type(x)(0.0))
-    return type(x)(ELU_ALPHA) * ((e_hi - type(x)(1.0)) + e_lo) if x == x else x
+    p, s = exp_split(x if x < 0 else T(0.0), T(-40.0), None)
+    return T(ELU_ALPHA) * fma(s, p, s - T(1.0)) if x == x else x
 
 
 @scalar
