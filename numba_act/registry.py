@@ -76,11 +76,14 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bo
         elementwise.vjp(name, df, light),
     )
     forward_kernels, derivative_kernels, vjp_kernels = kernels
-    new = forward_kernels.new
+    new, into = forward_kernels.new, forward_kernels.into
 
     def forward(x, out=None):
-        if out is None and _arrays.plain(x):
-            return new(x)
+        if out is None:
+            if _arrays.plain(x):
+                return new(x)
+        elif _arrays.ready_pair(x, out):
+            return into(x, out) if out is not x else _arrays.run_in_place(forward_kernels, (x,), x)
         return _arrays.elementwise(forward_kernels, (x,), out, ("x",))
 
     def derivative(z, a, out=None):
@@ -139,11 +142,15 @@ def _check_unused_z(z, a, out):
 
 
 def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_cases):
-    new = forward_kernels.new
+    new, into = forward_kernels.new, forward_kernels.into
 
     def forward(x, axis=-1, out=None):
-        if out is None and axis == -1 and type(axis) is int and _arrays.plain(x):
-            return new(x)
+        if axis == -1 and type(axis) is int:
+            if out is None:
+                if _arrays.plain(x):
+                    return new(x)
+            elif _arrays.ready_pair(x, out):  # the row kernels handle out is x themselves
+                return into(x, out)
         return _arrays.rows(forward_kernels, (x,), axis, out, ("x",))
 
     def derivative(z, a, out=None):

@@ -11,7 +11,7 @@ import pytest
 from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, SPLIT_SIZE, assert_unchanged, plain_copy, snapshot
 
 import numba_act
-from numba_act import REGISTRY, _parallel, reference
+from numba_act import REGISTRY, _arrays, _parallel, reference
 
 # Every public function of one array argument: the registry's names, plus
 # the seed's two derivative helpers.
@@ -366,3 +366,29 @@ def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch)
             else:
                 entry.vjp(x, x, x)
             assert splits == expected, (kernels, size)
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in REGISTRY.values()])
+def test_small_calls_with_out_go_straight_to_the_kernels(entry, monkeypatch):
+    """Small native arrays with ``out=`` (a separate array, or an input for
+    in-place work) skip the long way's conversions, and in-place work the
+    overlap questions of ``_run``: together they cost several times the
+    kernel on such calls.  The results are those of calls without out."""
+    z = np.linspace(-3, 3, 40).reshape(8, 5)
+    a = entry.forward(z)
+    g = np.linspace(1, 2, 40).reshape(8, 5)
+    expected_vjp = entry.vjp(z, a, g)
+
+    def refused(*args):
+        raise AssertionError("the long way was taken")
+
+    monkeypatch.setattr(_arrays, "_prepare", refused)
+    monkeypatch.setattr(_arrays, "_run", refused)
+    out = np.full_like(z, 7)
+    assert entry.forward(z, out=out) is out
+    np.testing.assert_array_equal(out, a)
+    y = z.copy()
+    assert entry.forward(y, out=y) is y
+    np.testing.assert_array_equal(y, a)
+    assert entry.vjp(z, a, g, out=g) is g
+    np.testing.assert_array_equal(g, expected_vjp)
