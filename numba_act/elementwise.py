@@ -8,7 +8,8 @@ For each scalar kernel there are four compiled functions
 - ``into(*inputs, out)``: inputs of any layout and the shape of the
   C-contiguous ``out``; non-contiguous inputs are copied first.
 - ``blocks(*inputs, out)``: ``flat`` for an ``out`` that is also one of
-  the inputs (``sigmoid(x, out=x)``).  There LLVM's run-time overlap check
+  the inputs (``sigmoid(x, out=x)``), on arrays as ``into`` takes them
+  (it flattens them itself: in Python that cost 0.6 us a call).  There LLVM's run-time overlap check
   sends every element of ``flat`` down the scalar loop that it keeps beside
   the vector one (7x slower, measured), so ``blocks`` runs ``flat`` block by
   block into a small buffer that is copied back.  The Python door picks it;
@@ -54,9 +55,7 @@ def _vjp_flat(z, a, g, out):
         out[i] = g[i] * df(z[i], a[i])
 
 
-# The blocks kernels take inputs of any shape and layout and a C-contiguous
-# out, flattened here: flattening in Python cost 0.6 us a call.  Each block
-# is copied back over a view of out: indexing out[lo + i] would keep
+# Each block is copied back over a view of out: indexing out[lo + i] would keep
 # Numba's negative-index wraparound in the loop, which then ran 9x slower.
 
 
