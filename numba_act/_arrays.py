@@ -17,6 +17,7 @@ import operator
 import numpy as np
 
 from numba_act import _foreign, _parallel
+from numba_act._jit import LongWay
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 ACCEPTED = "float16, float32, float64, integer or bool"
@@ -125,72 +126,84 @@ def normalize_axis(axis, ndim):
 # lookup costs about as much as a check.
 _ndarray = np.ndarray
 NATIVE = (F32, F64)
-_SPLIT_FROM = _parallel.MIN_SIZE
+# What the compiled kernels raise, before writing anything, for a call they leave to the long way.
+_REFUSALS = (LongWay, ValueError)
 
 
-def plain(x):
-    """True when ``x`` is a native float32/float64 ndarray, ndim >= 1, too
-    small to split over threads: one compiled call does it all.
+def door(kernels, long_way):
+    """``call(*inputs, out=None)``, the Python door of ``kernels``: one, two or
+    three inputs, as ``kernels`` take them.
 
-    ``in`` compares dtypes by identity first, as NumPy shares one object per
-    builtin dtype, and by value after: arrays returned from compiled code
-    carry equal copies of it.
+    ndarrays of one native float dtype, ndim >= 1, go straight to the
+    compiled kernels: ``new`` below the size from which calls are split over
+    threads, and ``into_door`` for an ``out`` of their dtype that is
+    C-contiguous, aligned and writeable (it checks the sizes, shapes and
+    overlaps itself).  Everything else, and what the kernels refuse (with
+    LongWay, or ValueError for shapes that differ), goes to
+    ``long_way(inputs, out)``, which converts and checks it all again and
+    raises the documented errors; nothing is written before a refusal.
+
+    Written out for each number of inputs: a Python call more, or
+    ``*inputs``, cost 0.25-0.45 us a call (measured on a Zen 3 EPYC), more
+    than these checks.  ``in`` compares dtypes by identity first, as NumPy
+    shares one object per builtin dtype, and by value after: arrays
+    returned from compiled code carry equal copies of it.
     """
-    return type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0 and x.size < _SPLIT_FROM
+    new, into_door, limit = kernels.new, kernels.into_door, kernels.min_parallel
+    if kernels.inputs == 1:
 
+        def call(x, out=None):
+            if type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0:
+                try:
+                    if out is None:
+                        if x.size < limit:
+                            return new(x)
+                    elif type(out) is _ndarray and out.dtype == x.dtype and out.flags.carray:
+                        into_door(x, out)
+                        return out
+                except _REFUSALS:
+                    pass
+            return long_way((x,), out)
 
-def small_plain(arrays):
-    """:func:`plain` for every one of ``arrays``, which share one dtype and shape.
+    elif kernels.inputs == 2:
 
-    Written flat, without helper calls: a Python-level call costs about as
-    much as the checks themselves.
-    """
-    x = arrays[0]
-    if not (type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0 and x.size < _SPLIT_FROM):
-        return False
-    dtype, shape = x.dtype, x.shape
-    for a in arrays[1:]:
-        if type(a) is not _ndarray or not (a.dtype is dtype or a.dtype == dtype) or a.shape != shape:
-            return False
-    return True
+        def call(z, a, out=None):
+            if type(z) is _ndarray and type(a) is _ndarray and z.dtype in NATIVE and a.dtype == z.dtype and z.ndim != 0:
+                try:
+                    if out is None:
+                        if z.size < limit:
+                            return new(z, a)
+                    elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
+                        into_door(z, a, out)
+                        return out
+                except _REFUSALS:
+                    pass
+            return long_way((z, a), out)
 
+    else:
 
-def _ready_out(arrays, out):
-    """True when ``out`` (given) can take the kernel's result for plain ``arrays`` as is.
+        def call(z, a, grad, out=None):
+            if (
+                type(z) is _ndarray
+                and type(a) is _ndarray
+                and type(grad) is _ndarray
+                and z.dtype in NATIVE
+                and a.dtype == z.dtype
+                and grad.dtype == z.dtype
+                and z.ndim != 0
+            ):
+                try:
+                    if out is None:
+                        if z.size < limit:
+                            return new(z, a, grad)
+                    elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
+                        into_door(z, a, grad, out)
+                        return out
+                except _REFUSALS:
+                    pass
+            return long_way((z, a, grad), out)
 
-    That is: every check of :func:`check_out` passes and ``out`` is C-contiguous
-    and aligned, in the inputs' dtype.  Anything else goes the long way, which
-    converts or raises.
-    """
-    x = arrays[0]
-    if type(out) is not _ndarray or not (out.dtype is x.dtype or out.dtype == x.dtype) or out.shape != x.shape:
-        return False
-    if not out.flags.carray:  # C-contiguous, aligned and writeable, in one flag
-        return False
-    owner = out.base is None
-    for a in arrays:
-        # Two arrays that each own their memory never overlap: no need to ask.
-        if a is out or (owner and a.base is None):
-            continue
-        if np.may_share_memory(a, out) and not _same_view(a, out):
-            return False
-    return True
-
-
-def ready_pair(x, out):
-    """:func:`small_plain` and :func:`_ready_out` for one input ``x`` and a
-    given ``out``, in one flat function: on a small call with ``out=``, the
-    two calls and their loops cost about 0.7 us more (measured on a Zen 3
-    EPYC, (32, 10) float32 softmax 3.3 to 2.5 us).
-    """
-    if not (type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0 and x.size < _SPLIT_FROM):
-        return False
-    if type(out) is not _ndarray or not (out.dtype is x.dtype or out.dtype == x.dtype) or out.shape != x.shape:
-        return False
-    if not out.flags.carray:  # C-contiguous, aligned and writeable, in one flag
-        return False
-    # Two arrays that each own their memory never overlap: no need to ask.
-    return out is x or (out.base is None and x.base is None) or not np.may_share_memory(x, out) or _same_view(x, out)
+    return call
 
 
 def _prepare(arrays, out, names):
@@ -241,14 +254,6 @@ def elementwise(kernels, arrays, out, names):
 
     The result dtype is the promotion of the inputs' result dtypes.
     """
-    if small_plain(arrays):
-        if out is None:
-            return kernels.new(*arrays)
-        if _ready_out(arrays, out):
-            for a in arrays:  # a loop: a generator for any() costs 4x as much here
-                if a is out:
-                    return run_in_place(kernels, arrays, out)
-            return kernels.into(*arrays, out)
     if _foreign.any_foreign(arrays):
         return _foreign.elementwise(kernels, arrays, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
@@ -260,18 +265,6 @@ def elementwise(kernels, arrays, out, names):
     target, written = _target(out, compute, shape)
     _run(kernels, inputs, target, _parallel.threads_for(target.size, kernels.min_parallel))
     return _finish(target, out, result_dtype, shape, written)
-
-
-def run_in_place(kernels, arrays, out):
-    """``kernels.blocks`` for an ``out`` that is one of the small, plain ``arrays``
-    (see :mod:`numba_act.elementwise`); returns ``out``.
-
-    The short way to what :func:`_run` does on one thread, which asks NumPy
-    about overlaps first: 1.5 us instead of 4.2-4.6 for (32, 10) float32 relu
-    and sigmoid with ``out=x`` on a Zen 3 EPYC.
-    """
-    kernels.blocks(*arrays, out)
-    return out
 
 
 def _run(kernels, inputs, target, threads):
@@ -315,11 +308,6 @@ def rows(kernels, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if type(axis) is int and small_plain(arrays) and axis in (-1, arrays[0].ndim - 1):
-        if out is None:
-            return kernels.new(*arrays)
-        if _ready_out(arrays, out):
-            return kernels.into(*arrays, out)
     if _foreign.any_foreign(arrays):
         return _foreign.rows(kernels, arrays, axis, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)

@@ -58,13 +58,19 @@ def _gelu_name(approximate):
     raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
 
 
+# REGISTRY["sigmoid"].derivative, with errors that name the argument a
+_SIGMOID_DERIVATIVE = REGISTRY["sigmoid"].kernels[1]
+_sigmoid_derivative = _arrays.door(
+    _SIGMOID_DERIVATIVE, lambda arrays, out: _arrays.elementwise(_SIGMOID_DERIVATIVE, arrays, out, ("a", "a"))
+)
+
+
 def sigmoid_derivative_from_activation(a, out=None):
     """a * (1 - a), the derivative of sigmoid from its output a = sigmoid(z).
 
     NaN propagates; same dtype and ``out`` rules as :func:`sigmoid`.
     """
-    # REGISTRY["sigmoid"].derivative(a, a, out), with errors that name the argument a
-    return _arrays.elementwise(REGISTRY["sigmoid"].kernels[1], (a, a), out, ("a", "a"))
+    return _sigmoid_derivative(a, a, out)
 
 
 def relu_derivative_from_pre_activation(z, out=None):

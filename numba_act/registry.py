@@ -76,21 +76,13 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bo
         elementwise.vjp(name, df, light),
     )
     forward_kernels, derivative_kernels, vjp_kernels = kernels
-    new, into = forward_kernels.new, forward_kernels.into
 
-    def forward(x, out=None):
-        if out is None:
-            if _arrays.plain(x):
-                return new(x)
-        elif _arrays.ready_pair(x, out):
-            return into(x, out) if out is not x else _arrays.run_in_place(forward_kernels, (x,), x)
-        return _arrays.elementwise(forward_kernels, (x,), out, ("x",))
+    def long_way(kernels, names):
+        return lambda arrays, out: _arrays.elementwise(kernels, arrays, out, names)
 
-    def derivative(z, a, out=None):
-        return _arrays.elementwise(derivative_kernels, (z, a), out, ("z", "a"))
-
-    def vjp(z, a, grad, out=None):
-        return _arrays.elementwise(vjp_kernels, (z, a, grad), out, ("z", "a", "grad"))
+    forward = _arrays.door(forward_kernels, long_way(forward_kernels, ("x",)))
+    derivative = _arrays.door(derivative_kernels, long_way(derivative_kernels, ("z", "a")))
+    vjp = _arrays.door(vjp_kernels, long_way(vjp_kernels, ("z", "a", "grad")))
 
     return Activation(
         name=name,
@@ -142,15 +134,15 @@ def _check_unused_z(z, a, out):
 
 
 def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_cases):
-    new, into = forward_kernels.new, forward_kernels.into
+    # The door for the last axis; the row kernels handle out is x themselves.
+    forward_door = _arrays.door(
+        forward_kernels, lambda arrays, out: _arrays.rows(forward_kernels, arrays, -1, out, ("x",))
+    )
+    vjp_door = _arrays.door(vjp_kernels, lambda arrays, out: _arrays.rows(vjp_kernels, arrays, -1, out, ("a", "grad")))
 
     def forward(x, axis=-1, out=None):
         if axis == -1 and type(axis) is int:
-            if out is None:
-                if _arrays.plain(x):
-                    return new(x)
-            elif _arrays.ready_pair(x, out):  # the row kernels handle out is x themselves
-                return into(x, out)
+            return forward_door(x, out)
         return _arrays.rows(forward_kernels, (x,), axis, out, ("x",))
 
     def derivative(z, a, out=None):
@@ -167,6 +159,8 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
 
     def vjp(z, a, grad, axis=-1, out=None):
         _check_unused_z(z, a, out)
+        if axis == -1 and type(axis) is int:
+            return vjp_door(a, grad, out)
         return _arrays.rows(vjp_kernels, (a, grad), axis, out, ("a", "grad"))
 
     return Activation(
@@ -313,6 +307,9 @@ ACTIVATIONS = MappingProxyType(
 )
 
 
+_by_name = REGISTRY.get
+
+
 def lookup(name):
     """The registry entry for ``name``; TypeError for a non-str, ValueError for an unknown name."""
     entry = REGISTRY.get(name) if type(name) is str else None
@@ -333,7 +330,9 @@ def activation_forward(x, name, out=None, *, axis=-1):
     the named functions.  Raises ValueError for an unknown name and
     TypeError for a name that is not a str.
     """
-    entry = lookup(name)
+    entry = _by_name(name) if type(name) is str else None  # lookup(), less a call on every step
+    if entry is None:
+        entry = lookup(name)
     if entry.rowwise:
         return entry.forward(x, axis, out)
     return entry.forward(x, out)
@@ -351,7 +350,9 @@ def activation_backward(z, a, name, grad=None, *, out=None, axis=-1):
     sigmoid grad * a * (1 - a), relu grad * (z > 0), softmax
     a * (grad - sum(a * grad)) along ``axis``.
     """
-    entry = lookup(name)
+    entry = _by_name(name) if type(name) is str else None
+    if entry is None:
+        entry = lookup(name)
     if grad is None:
         return entry.derivative(z, a, out)
     if entry.rowwise:

@@ -368,27 +368,86 @@ def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch)
             assert splits == expected, (kernels, size)
 
 
-@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in REGISTRY.values()])
-def test_small_calls_with_out_go_straight_to_the_kernels(entry, monkeypatch):
-    """Small native arrays with ``out=`` (a separate array, or an input for
-    in-place work) skip the long way's conversions, and in-place work the
-    overlap questions of ``_run``: together they cost several times the
-    kernel on such calls.  The results are those of calls without out."""
-    z = np.linspace(-3, 3, 40).reshape(8, 5)
-    a = entry.forward(z)
-    g = np.linspace(1, 2, 40).reshape(8, 5)
-    expected_vjp = entry.vjp(z, a, g)
+# Small native arrays of the layouts the door kernels take as they are.
+DOOR_LAYOUTS = ["C", "F", "non_contiguous", "negative_stride", "read_only", "1d", "3d", "empty"]
 
-    def refused(*args):
+
+def _long_way(entry, kind, arrays, out=None):
+    """The result of the long way itself, for ``kind`` "forward", "derivative" or "vjp"."""
+    kernels = entry.kernels[("forward", "derivative", "vjp").index(kind)]
+    if entry.rowwise:
+        arrays = arrays[-2:] if kind == "vjp" else arrays
+        return _arrays.rows(kernels, arrays, -1, out, ("x", "y")[: len(arrays)])
+    return _arrays.elementwise(kernels, arrays, out, ("x", "y", "z")[: len(arrays)])
+
+
+# Every activation on C-contiguous arrays; every layout on one elementwise and
+# one row-wise activation (each layout is another compilation of each kernel).
+DOOR_CASES = [pytest.param(e, "C", id=f"{e.name}-C") for e in REGISTRY.values()] + [
+    pytest.param(REGISTRY[name], layout, id=f"{name}-{layout}")
+    for name in ("relu", "softmax")
+    for layout in DOOR_LAYOUTS[1:]
+]
+
+
+@pytest.mark.parametrize("entry, layout", DOOR_CASES)
+def test_small_calls_go_through_the_door_kernels(entry, layout, dtype, monkeypatch):
+    """Small native arrays, with or without ``out=`` (a separate array, or an
+    input for in-place work), are checked in compiled code and never reach
+    the long way's conversions, which cost several times the kernel on such
+    calls.  The results are the long way's."""
+    z = LAYOUTS[layout](np.linspace(-3, 3, 40).reshape(8, 5).astype(dtype))
+    g = LAYOUTS[layout](np.linspace(1, 2, 40).reshape(8, 5).astype(dtype))
+    a = _long_way(entry, "forward", (z,))
+    expected = {"forward": a, "vjp": _long_way(entry, "vjp", (z, a, g))}
+    if not entry.rowwise:
+        expected["derivative"] = _long_way(entry, "derivative", (z, a))
+
+    def refused(*args, **kwargs):
         raise AssertionError("the long way was taken")
 
-    monkeypatch.setattr(_arrays, "_prepare", refused)
-    monkeypatch.setattr(_arrays, "_run", refused)
-    out = np.full_like(z, 7)
+    for long_way in ("elementwise", "rows", "_prepare", "_run"):
+        monkeypatch.setattr(_arrays, long_way, refused)
+    np.testing.assert_array_equal(entry.forward(z), expected["forward"])
+    np.testing.assert_array_equal(numba_act.activation_forward(z, entry.name), expected["forward"])
+    np.testing.assert_array_equal(entry.vjp(z, a, g), expected["vjp"])
+    np.testing.assert_array_equal(numba_act.activation_backward(z, a, entry.name, g), expected["vjp"])
+    if not entry.rowwise:
+        np.testing.assert_array_equal(entry.derivative(z, a), expected["derivative"])
+    out = np.full(z.shape, 7, dtype)
     assert entry.forward(z, out=out) is out
-    np.testing.assert_array_equal(out, a)
-    y = z.copy()
+    np.testing.assert_array_equal(out, expected["forward"])
+    assert entry.vjp(z, a, g, out=out) is out
+    np.testing.assert_array_equal(out, expected["vjp"])
+    if not (z.flags.c_contiguous and z.flags.writeable):
+        return  # only a C-contiguous out is written in place as it is
+    y, h = z.copy(), g.copy()
     assert entry.forward(y, out=y) is y
-    np.testing.assert_array_equal(y, a)
-    assert entry.vjp(z, a, g, out=g) is g
-    np.testing.assert_array_equal(g, expected_vjp)
+    np.testing.assert_array_equal(y, expected["forward"])
+    assert entry.vjp(z, a, h, out=h) is h
+    np.testing.assert_array_equal(h, expected["vjp"])
+
+
+def test_the_door_kernels_refuse_what_they_cannot_take(monkeypatch):
+    """What the door kernels cannot take as it is (a partly overlapping or
+    non-contiguous out, mixed dtypes, a 0-d input, a call large enough to
+    split) goes the long way, with its results and errors."""
+    x = np.linspace(-3, 3, 64).astype(np.float32)
+    taken = []
+    elementwise = _arrays.elementwise
+    monkeypatch.setattr(_arrays, "elementwise", lambda *args: taken.append(1) or elementwise(*args))
+    relu = numba_act.relu
+    with pytest.raises(ValueError, match="partly overlaps"):
+        relu(x[1:], out=x[:-1])
+    strided = np.zeros(128, np.float32)[::2]
+    assert relu(x, out=strided) is strided
+    np.testing.assert_array_equal(strided, np.maximum(x, 0))
+    interleaved = np.repeat(x, 2)
+    relu(interleaved[::2], out=interleaved[1::2])  # shares bounds, not elements
+    np.testing.assert_array_equal(interleaved[1::2], np.maximum(x, 0))
+    vjp = REGISTRY["relu"].vjp(x, x, x.astype(np.float64))
+    assert vjp.dtype == np.float64
+    assert relu(np.float32(-2.0) * np.ones((), np.float32)) == 0
+    big = np.ones(SPLIT_SIZE, np.float32)
+    np.testing.assert_array_equal(relu(big), big)
+    assert len(taken) == 6
