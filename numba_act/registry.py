@@ -115,8 +115,11 @@ def _check_unused_z(z, a, out):
     partly overlap (ValueError)."""
     if z is None:
         return
-    if out is None and type(z) is type(a) is np.ndarray and z.dtype in _arrays.NATIVE and z.shape == a.shape:
-        return  # the common case, on every training step
+    if type(z) is type(a) is np.ndarray and z.dtype in _arrays.NATIVE and z.shape == a.shape:
+        # The common case, on every training step.  Two arrays that each own
+        # their memory never overlap: no need to ask NumPy (0.25 us or more).
+        if out is None or out is z or (z.base is None and getattr(out, "base", 0) is None):
+            return
     if _foreign.any_foreign((z, a)):  # dask or xarray: never converted here
         if getattr(z, "shape", None) != getattr(a, "shape", None):
             raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")

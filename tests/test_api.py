@@ -408,6 +408,8 @@ def test_small_calls_go_through_the_door_kernels(entry, layout, dtype, monkeypat
 
     for long_way in ("elementwise", "rows", "_prepare", "_run"):
         monkeypatch.setattr(_arrays, long_way, refused)
+    if layout == "C":  # z and every out own their memory: no overlap to ask NumPy about
+        monkeypatch.setattr(_arrays, "check_overlap", refused)
     np.testing.assert_array_equal(entry.forward(z), expected["forward"])
     np.testing.assert_array_equal(numba_act.activation_forward(z, entry.name), expected["forward"])
     np.testing.assert_array_equal(entry.vjp(z, a, g), expected["vjp"])
