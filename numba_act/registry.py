@@ -120,6 +120,9 @@ def _check_unused_z(z, a, out):
         # their memory never overlap: no need to ask NumPy (0.25 us or more).
         if out is None or out is z or (z.base is None and getattr(out, "base", 0) is None):
             return
+        if type(out) is np.ndarray:
+            _arrays.check_overlap(out, (z,))
+            return
     if _foreign.any_foreign((z, a)):  # dask or xarray: never converted here
         if getattr(z, "shape", None) != getattr(a, "shape", None):
             raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")

@@ -1,6 +1,9 @@
-"""What calling by name costs: activation_forward(z, name) and
-activation_backward(z, a, name, grad) against the activation's own functions,
-on a (32, 10) float64 array, where the Python door is most of the time."""
+"""What the Python door costs: activation_forward(z, name) and
+activation_backward(z, a, name, grad) (``by_name``), and the activation's own
+functions without ``out`` (``direct``) and into a preallocated ``out=``
+(``out``), on a (32, 10) float64 array, where the door is most of the time."""
+
+import functools
 
 from .common import ALL, Timing, attr, cached, data, entry
 
@@ -14,6 +17,12 @@ def _calls(name, call):
     g = data((32, 10), "float64", seed=1, scale=1.0)
     if call == "direct":
         calls = {"forward": (found.forward, (z,)), "backward": (attr(found, "vjp"), (z, a, g))}
+    elif call == "out":
+        out = z.copy()
+        calls = {
+            "forward": (functools.partial(found.forward, out=out), (z,)),
+            "backward": (functools.partial(attr(found, "vjp"), out=out), (z, a, g)),
+        }
     else:
         calls = {
             "forward": (attr(numba_act, "activation_forward"), (z, name)),
@@ -25,7 +34,7 @@ def _calls(name, call):
 
 
 class Dispatch(Timing):
-    params = [ALL, ["direct", "by_name"]]
+    params = [ALL, ["direct", "by_name", "out"]]
     param_names = ["name", "call"]
 
     def setup(self, name, call):
