@@ -134,11 +134,12 @@ def door(kernels, long_way):
     """``call(*inputs, out=None)``, the Python door of ``kernels``: one, two or
     three inputs, as ``kernels`` take them.
 
-    ndarrays of one native float dtype, ndim >= 1, go straight to the
-    compiled kernels: ``new`` below the size from which calls are split over
-    threads, and ``into_door`` for an ``out`` of their dtype that is
-    C-contiguous, aligned and writeable (it checks the sizes, shapes and
-    overlaps itself).  Everything else, and what the kernels refuse (with
+    ndarrays of one native float dtype, the first of ndim >= 1, go straight
+    to the compiled kernels: ``new`` below the size from which calls are
+    split over threads, and ``into_door`` (then the in-place kernel, for an
+    ``out`` that is one of the inputs) for an ``out`` of their dtype that is
+    C-contiguous, aligned and writeable; it checks the sizes, shapes and
+    overlaps itself.  Everything else, and what the kernels refuse (with
     LongWay, or ValueError for shapes that differ), goes to
     ``long_way(inputs, out)``, which converts and checks it all again and
     raises the documented errors; nothing is written before a refusal.
@@ -150,6 +151,7 @@ def door(kernels, long_way):
     returned from compiled code carry equal copies of it.
     """
     new, into_door, limit = kernels.new, kernels.into_door, kernels.min_parallel
+    in_place = kernels.blocks or kernels.into  # the row kernels handle an out that is an input themselves
     if kernels.inputs == 1:
 
         def call(x, out=None):
@@ -159,7 +161,10 @@ def door(kernels, long_way):
                         if x.size < limit:
                             return new(x)
                     elif type(out) is _ndarray and out.dtype == x.dtype and out.flags.carray:
-                        into_door(x, out)
+                        if out is x and x.size < limit:  # nothing else to check: one dispatch saved
+                            in_place(x, out)
+                        elif into_door(x, out):
+                            in_place(x, out)
                         return out
                 except _REFUSALS:
                     pass
@@ -174,7 +179,8 @@ def door(kernels, long_way):
                         if z.size < limit:
                             return new(z, a)
                     elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
-                        into_door(z, a, out)
+                        if into_door(z, a, out):
+                            in_place(z, a, out)
                         return out
                 except _REFUSALS:
                     pass
@@ -197,7 +203,8 @@ def door(kernels, long_way):
                         if z.size < limit:
                             return new(z, a, grad)
                     elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
-                        into_door(z, a, grad, out)
+                        if into_door(z, a, grad, out):
+                            in_place(z, a, grad, out)
                         return out
                 except _REFUSALS:
                     pass

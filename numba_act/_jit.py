@@ -163,76 +163,83 @@ _SEPARATE, _SAME, _SHARED = 0, 1, 2
 
 
 @numba.njit(inline="always", **_OPTIONS)
-def _bounds(a):
-    """The first byte that ``a`` spans and one past its last; empty for no elements."""
-    lo = hi = a.ctypes.data
-    if a.size == 0:
-        return lo, lo
-    for d in range(a.ndim):
-        span = (a.shape[d] - 1) * a.strides[d]
-        if span < 0:
-            lo += span
-        else:
-            hi += span
-    return lo, hi + a.itemsize
-
-
-@numba.njit(inline="always", **_OPTIONS)
 def _relation(a, out):
     """_SAME, _SHARED or _SEPARATE: whether the memory bounds of ``a`` and
     ``out`` meet.  An ``a`` of another shape counts as _SHARED: the long way
-    reports it."""
-    if a.shape != out.shape:
+    reports it.  Written with plain loops: a tuple comparison, or max(),
+    compiles a function of its own (about 0.1 s each on a first call)."""
+    if a.ndim != out.ndim:
         return _SHARED
-    if a.ctypes.data == out.ctypes.data and a.strides == out.strides:
+    same = a.ctypes.data == out.ctypes.data
+    a_lo = a_hi = a.ctypes.data
+    out_lo = out_hi = out.ctypes.data
+    for d in range(a.ndim):
+        if a.shape[d] != out.shape[d]:
+            return _SHARED
+        same = same and a.strides[d] == out.strides[d]
+        a_span, out_span = (a.shape[d] - 1) * a.strides[d], (out.shape[d] - 1) * out.strides[d]
+        if a_span < 0:
+            a_lo += a_span
+        else:
+            a_hi += a_span
+        if out_span < 0:
+            out_lo += out_span
+        else:
+            out_hi += out_span
+    if same:
         return _SAME
-    a_lo, a_hi = _bounds(a)
-    out_lo, out_hi = _bounds(out)
-    return _SHARED if a_lo < out_hi and out_lo < a_hi else _SEPARATE
+    if a.size == 0:
+        return _SEPARATE
+    return _SHARED if a_lo < out_hi + out.itemsize and out_lo < a_hi + a.itemsize else _SEPARATE
+
+
+@numba.njit(inline="always", **_OPTIONS)
+def _worst(r, s):
+    """The worse of two relations (_SEPARATE < _SAME < _SHARED), without max()."""
+    return r if r > s else s
 
 
 # Bound per Kernels by specialize(); unset in the templates themselves.
-into = in_place = min_parallel = None
+into = min_parallel = None
 
-# into_door(*inputs, out): ``into``, or ``in_place`` for an out that is one of
-# the inputs, for inputs of out's shape that it shares no memory with unless
-# it is that very array, and fewer than min_parallel elements; LongWay
-# otherwise, before anything is written.  The dtypes and out's layout are
-# the Python door's to check (see numba_act._arrays.door).  Asking this in
-# compiled code costs a few ns, against about 0.25 us for each
-# np.may_share_memory in Python; returning None rather than out saves
-# another 0.4 us (measured on a Zen 3 EPYC).  One template per number of
-# inputs, as a dispatcher taking *args costs about 0.45 us more a call.
+# into_door(*inputs, out): ``into`` for inputs of out's shape whose memory
+# bounds do not meet out's, fewer than min_parallel elements; True, having
+# written nothing, for an out that is one of the inputs (the caller runs the
+# in-place kernel: calling it from here would compile it with every
+# into_door, about 0.7 s on a first call); LongWay otherwise, before
+# anything is written.  The dtypes and out's layout are the Python door's
+# to check (see numba_act._arrays.door).  Asking this in compiled code costs
+# a few ns, against about 0.25 us for each np.may_share_memory in Python;
+# returning a bool rather than out saves another 0.4 us (measured on a
+# Zen 3 EPYC).  One template per number of inputs, as a dispatcher taking
+# *args costs about 0.45 us more a call.
 
 
 def _into_door1(x, out):
     relation = _relation(x, out)
     if x.size >= min_parallel or relation == _SHARED:
         raise LongWay()
-    if relation == _SAME:
-        in_place(x, out)
-    else:
+    if relation == _SEPARATE:
         into(x, out)
+    return relation == _SAME
 
 
 def _into_door2(z, a, out):
-    relation = max(_relation(z, out), _relation(a, out))
+    relation = _worst(_relation(z, out), _relation(a, out))
     if z.size >= min_parallel or relation == _SHARED:
         raise LongWay()
-    if relation == _SAME:
-        in_place(z, a, out)
-    else:
+    if relation == _SEPARATE:
         into(z, a, out)
+    return relation == _SAME
 
 
 def _into_door3(z, a, g, out):
-    relation = max(_relation(z, out), _relation(a, out), _relation(g, out))
+    relation = _worst(_worst(_relation(z, out), _relation(a, out)), _relation(g, out))
     if z.size >= min_parallel or relation == _SHARED:
         raise LongWay()
-    if relation == _SAME:
-        in_place(z, a, g, out)
-    else:
+    if relation == _SEPARATE:
         into(z, a, g, out)
+    return relation == _SAME
 
 
 _INTO_DOORS = {1: _into_door1, 2: _into_door2, 3: _into_door3}
@@ -250,10 +257,11 @@ class Kernels:
     ``blocks`` runs it for an ``out`` that is one of the inputs.
     ``min_parallel`` is the size from which a call is split over threads
     (see :mod:`numba_act._parallel`).  ``into_door(*inputs, out)`` is
-    ``into`` for the Python door: it finds out itself whether ``out`` is one
-    of the ``inputs`` (and then runs ``blocks``, or ``into`` where there is
-    none) and refuses what ``into`` cannot take as it is, with
-    :class:`LongWay`.  ``inputs`` is how many inputs the kernels take.
+    ``into`` for the Python door: it refuses, with :class:`LongWay`, calls
+    of ``min_parallel`` elements or more and an ``out`` that ``into`` cannot
+    take as it is, and returns True without writing for an ``out`` that is
+    one of the inputs, which ``blocks`` then takes (``into`` where there is
+    no ``blocks``).  ``inputs`` is how many inputs the kernels take.
     Pickled by name, so that task graphs (dask) can carry them to workers.
     """
 
@@ -261,9 +269,7 @@ class Kernels:
         self.into, self.new, self.flat, self.blocks, self.name = into, new, flat, blocks, name
         self.min_parallel = min_parallel
         self.inputs = into.py_func.__code__.co_argcount - 1
-        self.into_door = specialize(
-            _INTO_DOORS[self.inputs], f"{name}_into_door", into=into, in_place=blocks or into, min_parallel=min_parallel
-        )
+        self.into_door = specialize(_INTO_DOORS[self.inputs], f"{name}_into_door", into=into, min_parallel=min_parallel)
         _KERNELS[name] = self
 
     def __reduce__(self):
