@@ -17,9 +17,10 @@ For each scalar kernel there are four compiled functions
 - ``new(*inputs)``: allocates and returns the result, in the inputs' memory
   order (Fortran-ordered inputs give a Fortran-ordered result, uncopied).
 
-The Python door calls ``new`` or ``into`` with the user's arrays as they
-are, so that a call costs one dispatch; code inside ``@njit`` calls the same
-functions.  Each is a copy of a template below with the activation's kernel
+The Python door calls ``new``, or ``into`` by way of ``into_door``
+(:class:`numba_act._jit.Kernels`), and ``blocks``, with the user's arrays as
+they are, so that a call costs one dispatch or two; code inside ``@njit``
+calls ``new`` and ``into``.  Each is a copy of a template below with the activation's kernel
 bound in (see :func:`numba_act._jit.specialize`).
 """
 
