@@ -130,9 +130,10 @@ NATIVE = (F32, F64)
 _REFUSALS = (LongWay, ValueError)
 
 
-def door(kernels, long_way):
+def door(kernels, names, by_rows=False):
     """``call(*inputs, out=None)``, the Python door of ``kernels``: one, two or
-    three inputs, as ``kernels`` take them.
+    three inputs, as ``kernels`` take them, called ``names`` in errors;
+    ``by_rows`` for the row-wise kernels, along the last axis.
 
     ndarrays of one native float dtype, the first of ndim >= 1, go straight
     to the compiled kernels: ``new`` below the size from which calls are
@@ -141,8 +142,9 @@ def door(kernels, long_way):
     C-contiguous, aligned and writeable; it checks the sizes, shapes and
     overlaps itself.  Everything else, and what the kernels refuse (with
     LongWay, or ValueError for shapes that differ), goes to
-    ``long_way(inputs, out)``, which converts and checks it all again and
-    raises the documented errors; nothing is written before a refusal.
+    the long way (:func:`elementwise` or :func:`rows`), which converts and
+    checks it all again and raises the documented errors; nothing is
+    written before a refusal.
 
     Written out for each number of inputs: a Python call more, or
     ``*inputs``, cost 0.25-0.45 us a call (measured on a Zen 3 EPYC), more
@@ -151,6 +153,12 @@ def door(kernels, long_way):
     returned from compiled code carry equal copies of it.
     """
     new, into_door, limit = kernels.new, kernels.into_door, kernels.min_parallel
+
+    def long_way(arrays, out):
+        if by_rows:
+            return rows(kernels, arrays, -1, out, names)
+        return elementwise(kernels, arrays, out, names)
+
     in_place = kernels.blocks or kernels.into  # the row kernels handle an out that is an input themselves
     if kernels.inputs == 1:
 

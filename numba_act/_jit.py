@@ -157,8 +157,9 @@ class LongWay(Exception):
     """Raised by ``Kernels.into_door`` for a call that the Python long way must take."""
 
 
-# How an out stands to an input: sharing no memory with it, its very array,
-# or sharing memory otherwise (which the long way sorts out).
+# How an out stands to an input: memory bounds that do not meet, its very
+# array, or bounds that meet otherwise (which the long way sorts out: views
+# such as x[::2] and x[1::2] share bounds but no element).
 _SEPARATE, _SAME, _SHARED = 0, 1, 2
 
 

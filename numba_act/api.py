@@ -59,10 +59,7 @@ def _gelu_name(approximate):
 
 
 # REGISTRY["sigmoid"].derivative, with errors that name the argument a
-_SIGMOID_DERIVATIVE = REGISTRY["sigmoid"].kernels[1]
-_sigmoid_derivative = _arrays.door(
-    _SIGMOID_DERIVATIVE, lambda arrays, out: _arrays.elementwise(_SIGMOID_DERIVATIVE, arrays, out, ("a", "a"))
-)
+_sigmoid_derivative = _arrays.door(REGISTRY["sigmoid"].kernels[1], ("a", "a"))
 
 
 def sigmoid_derivative_from_activation(a, out=None):

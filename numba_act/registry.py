@@ -77,12 +77,9 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bo
     )
     forward_kernels, derivative_kernels, vjp_kernels = kernels
 
-    def long_way(kernels, names):
-        return lambda arrays, out: _arrays.elementwise(kernels, arrays, out, names)
-
-    forward = _arrays.door(forward_kernels, long_way(forward_kernels, ("x",)))
-    derivative = _arrays.door(derivative_kernels, long_way(derivative_kernels, ("z", "a")))
-    vjp = _arrays.door(vjp_kernels, long_way(vjp_kernels, ("z", "a", "grad")))
+    forward = _arrays.door(forward_kernels, ("x",))
+    derivative = _arrays.door(derivative_kernels, ("z", "a"))
+    vjp = _arrays.door(vjp_kernels, ("z", "a", "grad"))
 
     return Activation(
         name=name,
@@ -141,10 +138,8 @@ def _check_unused_z(z, a, out):
 
 def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_cases):
     # The door for the last axis; the row kernels handle out is x themselves.
-    forward_door = _arrays.door(
-        forward_kernels, lambda arrays, out: _arrays.rows(forward_kernels, arrays, -1, out, ("x",))
-    )
-    vjp_door = _arrays.door(vjp_kernels, lambda arrays, out: _arrays.rows(vjp_kernels, arrays, -1, out, ("a", "grad")))
+    forward_door = _arrays.door(forward_kernels, ("x",), by_rows=True)
+    vjp_door = _arrays.door(vjp_kernels, ("a", "grad"), by_rows=True)
 
     def forward(x, axis=-1, out=None):
         if axis == -1 and type(axis) is int:
