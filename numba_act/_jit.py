@@ -45,7 +45,7 @@ EXACT = frozenset()
 # Only for plain sums, where any order is as good as the serial one.
 REDUCE = frozenset({"reassoc"})
 
-_OPTIONS = {"error_model": "numpy", "nogil": True}
+OPTIONS = {"error_model": "numpy", "nogil": True}
 
 
 _caching = True
@@ -75,14 +75,14 @@ def kernel(fn=None, *, fastmath=EXACT, **options):
     """``numba.njit`` with the project's options; usable bare or with arguments."""
 
     def decorate(fn):
-        return _njit(fn, fastmath=set(fastmath), **_OPTIONS, **options)
+        return _njit(fn, fastmath=set(fastmath), **OPTIONS, **options)
 
     return decorate if fn is None else decorate(fn)
 
 
 def scalar(fn):
     """A scalar math kernel, inlined into every loop that calls it."""
-    return _njit(fn, fastmath=set(EXACT), inline="always", **_OPTIONS)
+    return _njit(fn, fastmath=set(EXACT), inline="always", **OPTIONS)
 
 
 def specialize(template, name, inline=False, **bindings):
@@ -163,7 +163,7 @@ class LongWay(Exception):
 _SEPARATE, _SAME, _SHARED = 0, 1, 2
 
 
-@numba.njit(inline="always", **_OPTIONS)
+@numba.njit(inline="always", **OPTIONS)
 def _relation(a, out):
     """_SAME, _SHARED or _SEPARATE: whether the memory bounds of ``a`` and
     ``out`` meet.  An ``a`` of another shape counts as _SHARED: the long way
@@ -194,7 +194,7 @@ def _relation(a, out):
     return _SHARED if a_lo < out_hi + out.itemsize and out_lo < a_hi + a.itemsize else _SEPARATE
 
 
-@numba.njit(inline="always", **_OPTIONS)
+@numba.njit(inline="always", **OPTIONS)
 def _worst(r, s):
     """The worse of two relations (_SEPARATE < _SAME < _SHARED), without max()."""
     return r if r > s else s
