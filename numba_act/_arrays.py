@@ -68,7 +68,30 @@ def check_out(out, shape, dtype, inputs):
         raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
     if not out.flags.writeable:
         raise ValueError("out is read-only")
+    if _overlaps_itself(out):
+        raise ValueError(
+            "out has elements that share memory (a zero or overlapping stride), so it cannot hold the result"
+        )
     check_overlap(out, inputs)
+
+
+def _overlaps_itself(a):
+    """Whether two elements of ``a`` share memory, as in some views made by
+    ``as_strided``: a zero stride on an axis longer than one, for one.
+
+    Views of nested strides (every slice or transpose of an array), where
+    each stride spans the axes of smaller strides, never do; only others
+    have their element offsets compared.
+    """
+    if a.flags.c_contiguous or a.flags.f_contiguous or a.size == 0:
+        return False
+    span = a.itemsize
+    for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape, strict=True) if n > 1):
+        if stride < span:
+            offsets = np.sort(sum(np.ix_(*(np.arange(n) * s for n, s in zip(a.shape, a.strides, strict=True)))), None)
+            return bool((np.diff(offsets) < a.itemsize).any())
+        span += stride * (n - 1)
+    return False
 
 
 def check_overlap(out, inputs):
@@ -100,11 +123,12 @@ def _partly_overlaps(a, b):
 
 
 def _same_view(a, b):
+    # A stride on an axis of length one steps nowhere, and may differ.
     return (
         a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-        and a.strides == b.strides
         and a.shape == b.shape
         and a.dtype == b.dtype
+        and all(s == t for s, t, n in zip(a.strides, b.strides, a.shape, strict=True) if n > 1)
     )
 
 

@@ -58,8 +58,9 @@ _DTYPES_DOC = """
     float16 is computed in float32 and returned as float16; integer and bool
     give float64; any other dtype raises TypeError.  A Python scalar or 0-d
     input gives a NumPy scalar.  ``out``, if given, must have exactly the
-    result's shape and dtype and may be the input itself; the input is never
-    modified otherwise."""
+    result's shape and dtype, be writeable, and neither partly overlap an
+    input nor have elements that share memory (ValueError); it may be the
+    input itself.  The input is never modified otherwise."""
 
 
 def _reference_vjp(reference_derivative):

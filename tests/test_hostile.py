@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 from conftest import assert_unchanged, snapshot
+from numpy.lib.stride_tricks import as_strided
 
 import numba_act
 from numba_act import NAMES, REGISTRY, activation_backward, activation_forward
@@ -175,6 +176,16 @@ BAD_OUTS = {
     "float16": (lambda: _sentinel_out(np.float16), TypeError, "out has dtype float16, expected float64"),
     "int64": (lambda: _sentinel_out(np.int64), TypeError, "out has dtype int64, expected float64"),
     "complex": (lambda: _sentinel_out(complex), TypeError, "out has dtype complex128, expected float64"),
+    "zero_stride": (
+        lambda: as_strided(_sentinel_out(shape=(3,)), SHAPE, (0, 8)),
+        ValueError,
+        re.escape("out has elements that share memory"),
+    ),
+    "overlapping_rows": (
+        lambda: as_strided(_sentinel_out(shape=(4,)), SHAPE, (8, 8)),
+        ValueError,
+        re.escape("out has elements that share memory"),
+    ),
     "list": (lambda: _sentinel_out().tolist(), TypeError, "out must be a numpy.ndarray, not list"),
     "scalar": (lambda: np.float64(SENTINEL), TypeError, "out must be a numpy.ndarray, not float64"),
 }
@@ -250,6 +261,19 @@ def test_out_that_is_an_input_is_in_place(target):
         expected = target.call(*[a.copy() for a in args])
         assert target.call(*args, out=args[position]) is args[position]
         np.testing.assert_array_equal(args[position], expected)
+
+
+@every_target
+def test_out_of_an_inputs_very_elements_is_in_place(target):
+    # Another view of the same elements, whose stride differs on an axis of
+    # length one, where a stride steps nowhere: in-place work, not an overlap.
+    for position in range(len(target.names)):
+        args = [a.reshape(2, 1, 3) for a in _valid(len(target.names))]
+        expected = target.call(*[a.copy() for a in args])
+        x = args[position]
+        out = as_strided(x, x.shape, (x.strides[0], 8, x.strides[2]))
+        assert target.call(*args, out=out) is out
+        np.testing.assert_array_equal(x, expected)
 
 
 # ------------------------------------------------------------------ axis
