@@ -88,7 +88,8 @@ def _overlaps_itself(a):
     span = a.itemsize
     for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape, strict=True) if n > 1):
         if stride < span:
-            offsets = np.sort(sum(np.ix_(*(np.arange(n) * s for n, s in zip(a.shape, a.strides, strict=True)))), None)
+            steps = (np.arange(length) * step for length, step in zip(a.shape, a.strides, strict=True))
+            offsets = np.sort(sum(np.ix_(*steps)), None)
             return bool((np.diff(offsets) < a.itemsize).any())
         span += stride * (n - 1)
     return False
