@@ -166,8 +166,9 @@ _SEPARATE, _SAME, _SHARED = 0, 1, 2
 @numba.njit(inline="always", **OPTIONS)
 def _relation(a, out):
     """_SAME, _SHARED or _SEPARATE: whether the memory bounds of ``a`` and
-    ``out`` meet.  An ``a`` of another shape counts as _SHARED: the long way
-    reports it.  Written with plain loops: a tuple comparison, or max(),
+    ``out`` meet; _SAME also when their strides differ only on axes of
+    length one, as in the long way.  An ``a`` of another shape counts as
+    _SHARED: the long way reports it.  Written with plain loops: a tuple comparison, or max(),
     compiles a function of its own (about 0.1 s each on a first call)."""
     if a.ndim != out.ndim:
         return _SHARED
@@ -177,7 +178,7 @@ def _relation(a, out):
     for d in range(a.ndim):
         if a.shape[d] != out.shape[d]:
             return _SHARED
-        same = same and a.strides[d] == out.strides[d]
+        same = same and (a.shape[d] == 1 or a.strides[d] == out.strides[d])  # a length-one axis steps nowhere
         a_span, out_span = (a.shape[d] - 1) * a.strides[d], (out.shape[d] - 1) * out.strides[d]
         if a_span < 0:
             a_lo += a_span
