@@ -11,9 +11,18 @@ The number of threads is ``numba.get_num_threads()``, so
 at that size a single thread finishes before a handoff to a second one pays
 for itself, and calls made inside :func:`serial` (the blocks of a dask
 graph, which dask already spreads over threads) never do.
+
+A forked child process starts with no pool: the parent's worker threads do
+not exist there (fork copies only the thread that called it), and work
+handed to them would never run.  The child builds its own pool on its
+first large call, so a child made by ``fork`` (pre-fork servers, data
+loader workers, multiprocessing's default start method on Linux before
+Python 3.14) works as its parent does, even if another parent thread was
+in the middle of a call when it forked.
 """
 
 import contextlib
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -40,6 +49,18 @@ def _executor():
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=numba.config.NUMBA_NUM_THREADS, thread_name_prefix="numba_act")
     return _pool
+
+
+def _forget_pool():
+    # Drop the parent's executor without touching it: its threads are gone
+    # in the child, and its locks and queue may have been held by them at
+    # the moment of the fork.
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; no fork elsewhere
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def threads_for(size, min_size=MIN_SIZE):

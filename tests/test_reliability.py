@@ -67,6 +67,52 @@ def test_two_processes_filling_one_empty_cache_at_once(tmp_path):
     assert out == outs[0][0]
 
 
+FORKED_CHILDREN_SOURCE = """
+import multiprocessing, sys, threading
+import numpy as np, numba_act
+
+N = 1 << 22  # split over the pool's threads
+
+
+def child(_):
+    return float(numba_act.sigmoid(np.zeros(N, np.float32)).sum())
+
+
+if __name__ == "__main__":
+    numba_act.sigmoid(np.zeros(N, np.float32))  # the parent's pool threads start
+    stop = threading.Event()
+
+    def busy():  # another parent thread in the middle of split calls when the children fork
+        x = np.zeros(N, np.float32)
+        while not stop.is_set():
+            numba_act.sigmoid(x)
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            print(pool.map_async(child, range(6)).get(timeout=60))
+    except multiprocessing.TimeoutError:
+        print("children hung", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        stop.set()
+        thread.join()
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_forked_children_run_large_calls_after_the_parent_did():
+    """A child forked after the parent used its thread pool builds its own."""
+    process = _run(FORKED_CHILDREN_SOURCE, {"NUMBA_NUM_THREADS": "4"})
+    try:
+        out, err = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert out.strip() == str([float(1 << 21)] * 6)
+
+
 @pytest.mark.parametrize(
     "call, shape",
     [("numba_act.sigmoid(x)", (1 << 25,)), ("numba_act.softmax(x)", (1 << 12, 1 << 13))],
