@@ -30,6 +30,14 @@ from numba_act.api import (
 
 __version__ = "0.1.0"
 
+# help() and pickle name each public function after the package, not the
+# module that defines it: numba_act.gelu is found where users import it.
+for _function in (gelu, relu_derivative_from_pre_activation, sigmoid_derivative_from_activation):
+    _function.__module__ = __name__
+for _function in (activation_forward, activation_backward):
+    _function.__module__ = __name__
+del _function
+
 __all__ = [
     "ACTIVATIONS",
     "EPS",

@@ -47,10 +47,26 @@ class Activation:
     scalar_derivative: Callable | None = None
 
 
-def _named(fn, name, doc):
-    fn.__name__ = fn.__qualname__ = name
+def _named(fn, activation, doc, part=None):
+    """``fn`` as the public ``numba_act.<activation>`` (``part`` None) or as
+    ``<part>`` of the entry ``activation``, named so that pickle finds it by
+    reference: ``numba_act.registry.<activation>.<part>`` is the entry's field
+    (see :func:`__getattr__`), so that every public callable pickles to the
+    very same object, as task graphs and process pools need."""
+    if part is None:
+        fn.__module__, fn.__name__, fn.__qualname__ = "numba_act", activation, activation
+    else:
+        fn.__module__, fn.__name__, fn.__qualname__ = __name__, f"{activation}_{part}", f"{activation}.{part}"
     fn.__doc__ = doc
     return fn
+
+
+def __getattr__(name):
+    # The entries by name, as pickle looks up their functions (see _named).
+    entry = REGISTRY.get(name)
+    if entry is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return entry
 
 
 _DTYPES_DOC = """
@@ -63,8 +79,11 @@ _DTYPES_DOC = """
     input itself.  The input is never modified otherwise."""
 
 
-def _reference_vjp(reference_derivative):
-    return lambda z, a, g: g * reference_derivative(z, a)
+def _reference_vjp(name, reference_derivative):
+    def vjp(z, a, g):
+        return g * reference_derivative(z, a)
+
+    return _named(vjp, name, f"grad * {reference_derivative.__name__}(z, a), in NumPy.", "reference_vjp")
 
 
 def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bound=()):
@@ -89,18 +108,20 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bo
         forward=_named(forward, name, f"{name}(x) = {formula}, elementwise.\n\n    {edge_cases}\n{_DTYPES_DOC}\n"),
         derivative=_named(
             derivative,
-            f"{name}_derivative",
+            name,
             f"Local derivative of {name}: {derivative_formula}, from the pre-activation z\n"
             f"    and the activation a = {name}(z) (pass both, same shape).\n{_DTYPES_DOC}\n",
+            "derivative",
         ),
         vjp=_named(
             vjp,
-            f"{name}_vjp",
+            name,
             f"Vector-Jacobian product of {name}: grad * ({derivative_formula}).\n{_DTYPES_DOC}\n",
+            "vjp",
         ),
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),
-        reference_vjp=_reference_vjp(getattr(reference, f"{name}_grad")),
+        reference_vjp=_reference_vjp(name, getattr(reference, f"{name}_grad")),
         kernels=kernels,
         scalar=f,
         scalar_derivative=df,
@@ -176,17 +197,19 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
         ),
         derivative=_named(
             derivative,
-            f"{name}_derivative",
+            name,
             f"ones_like(a): the convention for {name} as the last layer, paired with a\n"
             "    cross-entropy loss whose gradient with respect to the logits is already\n"
             "    p - y.  For the exact backward pass give ``grad`` to activation_backward\n"
             f"    (or call {name}_vjp).\n",
+            "derivative",
         ),
         vjp=_named(
             vjp,
-            f"{name}_vjp",
+            name,
             f"Vector-Jacobian product of {name}: {vjp_formula}, along ``axis``; a is the\n"
             f"    output of {name}, z is not used.\n{_DTYPES_DOC}\n",
+            "vjp",
         ),
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),

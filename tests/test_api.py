@@ -453,3 +453,49 @@ def test_the_door_kernels_refuse_what_they_cannot_take(monkeypatch):
     big = np.ones(SPLIT_SIZE, np.float32)
     np.testing.assert_array_equal(relu(big), big)
     assert len(taken) == 6
+
+
+# ------------------------------------------------------------ pickling
+
+
+def _public_callables():
+    """Every public callable: the package's functions, the ACTIVATIONS
+    entries and every function of every registry entry."""
+    found = {name: getattr(numba_act, name) for name in numba_act.__all__ if callable(getattr(numba_act, name))}
+    for name, entry in REGISTRY.items():
+        for part in ("forward", "derivative", "vjp", "reference", "reference_derivative", "reference_vjp"):
+            found[f"REGISTRY[{name!r}].{part}"] = getattr(entry, part)
+        for i, kernels in enumerate(entry.kernels):
+            if kernels is not None:
+                found[f"REGISTRY[{name!r}].kernels[{i}]"] = kernels
+        for pass_, function in numba_act.ACTIVATIONS[name].items():
+            found[f"ACTIVATIONS[{name!r}][{pass_!r}]"] = function
+    return found
+
+
+PUBLIC_CALLABLES = _public_callables()
+
+
+@pytest.mark.parametrize("name", list(PUBLIC_CALLABLES))
+def test_public_callables_pickle_by_reference(name):
+    import pickle
+
+    function = PUBLIC_CALLABLES[name]
+    assert pickle.loads(pickle.dumps(function)) is function
+
+
+@pytest.mark.parametrize("name", [n for n in numba_act.__all__ if callable(getattr(numba_act, n))])
+def test_help_names_the_package(name):
+    import pydoc
+
+    function = getattr(numba_act, name)
+    assert function.__module__ == "numba_act"
+    assert pydoc.render_doc(function).splitlines()[0].endswith(" in module numba_act")
+
+
+def test_a_spawned_pool_maps_a_public_function():
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.map(numba_act.sigmoid, [0.0, 1.0])
+    assert results == [numba_act.sigmoid(0.0), numba_act.sigmoid(1.0)]
