@@ -103,7 +103,11 @@ def _exp_shifted(x, m, out):
 def _prescaled_exp_of_difference(x, m):
     """exp(x - m) * 2**K, with the rounding of x - m fed back."""
     d, lo = _shifted(x, m)
-    return scalar.exp_prescaled(d, lo)
+    # Below exp's lower clamp the result is the value at the clamp, whatever
+    # d is; lo, up to half an ulp of d, can be of any size there (1e31 for
+    # x - m = -2e38 in float32), and its product with that value had turned
+    # such terms negative and large.
+    return scalar.exp_prescaled(d, lo if d > -1024.0 else type(lo)(0.0))
 
 
 @kernel
@@ -166,24 +170,54 @@ def _sum(v):
     return s + c
 
 
-@kernel(inline="always")
-def _sum_exp(e, x, m):
-    """sum(e) for e = exp(x - m) (times any factor), as (terms below the max)
-    + (count at the max).
+# A rest below 2**(K - 8) of the terms at the maximum is summed again.
+_SMALL_REST = 2.0 ** (scalar._prescale_exponent(types.float64) - 8)
+_EXPONENT_BITS = np.int64(0x7FF0000000000000)
 
-    The terms at the maximum are exactly 1 (or the factor); keeping them apart lets
+
+def _sum_exp(e, x, m):
+    """sum(e) for e = exp(x - m) * 2**K, as (terms below the max, what that
+    sum rounded away, count at the max).
+
+    The terms at the maximum are exactly 2**K; keeping them apart lets
     log_softmax take log1p of a small rest without losing its bits.  A +inf
     maximum makes its own terms NaN, and the whole row NaN, as in the NumPy
     formula.
     """
-    rest = compensation = count = 0.0
-    for start in range(0, e.size, _BLOCK):
-        part, n = _block_rest(e[start : start + _BLOCK], x[start : start + _BLOCK], m)
-        rest, compensation = _two_sum(rest, compensation, part)  # as in _sum
-        count += n
-    if m == np.inf:
-        return np.nan, count
-    return rest + compensation, count
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_sum_exp, inline="always", jit_options=OPTIONS)
+def _sum_exp_overload(e, x, m):
+    if e.dtype == types.float32:
+        # Summed in float64: its roundings are far below a float32 ulp.
+        def single(e, x, m):
+            rest = compensation = count = 0.0
+            for start in range(0, e.size, _BLOCK):
+                part, n = _block_rest(e[start : start + _BLOCK], x[start : start + _BLOCK], m)
+                rest, compensation = _two_sum(rest, compensation, part)  # as in _sum
+                count += n
+            if m == np.inf:
+                return np.nan, 0.0, count
+            return rest + compensation, 0.0, count
+
+        return single
+
+    def double(e, x, m):
+        # On the grid of _grid_sum: a plain float64 sum of the rest left
+        # log_softmax elements at the maximum 5 ulp off.
+        rest, compensation, count = _grid_rest(e, x, m, _GRID)
+        if rest < _SMALL_REST:
+            # Then the rest is mostly in the lo parts, summed plainly (3 ulp
+            # off at rests of 1e-14); once more, on a grid fitted to it: a
+            # power of two above the rest bounds every term.
+            bound = np.float64(rest * 2.0).view(np.int64) & _EXPONENT_BITS
+            rest, compensation, count = _grid_rest(e, x, m, 1.5 * 2.0**22 * np.int64(bound).view(np.float64))
+        if m == np.inf:
+            return np.nan, 0.0, count
+        return rest, compensation, count
+
+    return double
 
 
 # Rows shorter than this would leave a vector loop to its scalar remainder;
@@ -220,14 +254,91 @@ def _rows_of_exp(x, out):
         finish(x[r], m, out[r])
 
 
+# A float64 row's exps, times 2**K, are summed as hi + lo, with hi each exp
+# rounded to a multiple of 2**(K - 30): a sum of such multiples below
+# 2**(K + 23) is exact in any order, so it vectorizes with no error, and the
+# lo parts, each below 2**(K - 31), round away nothing of weight.  A plain
+# float64 sum rounds once per term, which left softmax elements up to 10 ulp
+# off on rows of a few hundred elements; eight two-sum lanes held it too,
+# but do not vectorize (a float sum vectorizes only under ``reassoc``,
+# which would fold their error terms away), 1.8x slower in all.
+_GRID = 1.5 * 2.0 ** (22 + scalar._prescale_exponent(types.float64))  # its ulp is 2**(K - 30)
+
+
+@kernel
+def _on_grid(e, grid):
+    """(hi, lo): e rounded to a multiple of ulp(grid), and the exact rest.
+
+    A kernel of its own, compiled without ``reassoc``, which would cancel
+    the two grids: LLVM inlines it into the sum's loop with the flags of
+    each of its operations kept.
+    """
+    hi = (e + grid) - grid
+    return hi, e - hi
+
+
+@kernel(fastmath=REDUCE)
+def _grid_sum(v):
+    """The sum of float64 v, terms from 0 to 2**K and fewer than 2**23 of
+    them, as an unevaluated pair (s, c): s is the sum rounded, c what s
+    leaves out, good to far below one ulp of s."""
+    wide_vectors()
+    on_grid = rest = 0.0
+    for i in range(v.size):
+        hi, lo = _on_grid(v[i], _GRID)
+        on_grid += hi
+        rest += lo
+    return _two_sum(on_grid, 0.0, rest)
+
+
+@kernel(fastmath=REDUCE)
+def _grid_rest(e, x, m, grid):
+    """As _grid_sum, with ``grid`` for _GRID, of the e where x < m; and the count of x == m."""
+    wide_vectors()
+    on_grid = rest = count = 0.0
+    for i in range(e.size):
+        hi, lo = _on_grid(e[i], grid)  # read on every path, as in _block_rest
+        at_max = x[i] == m
+        on_grid += 0.0 if at_max else hi
+        rest += 0.0 if at_max else lo
+        count += 1.0 if at_max else 0.0
+    s, c = _two_sum(on_grid, 0.0, rest)
+    return s, c, count
+
+
+def _scale_by_sum(o):
+    """o /= sum(o), each element rounded once from its stored value."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload(_scale_by_sum, inline="always", jit_options=OPTIONS)
+def _scale_by_sum_overload(o):
+    if o.dtype == types.float32:
+        # Summed and scaled in float64: both roundings are far below a float32 ulp.
+        def single(o):
+            factor = 1.0 / _sum(o)
+            wide_vectors()
+            for i in range(o.size):
+                o[i] = np.float64(o[i]) * factor
+
+        return single
+
+    def double(o):
+        # The sum to far below one ulp, then two roundings: 1/sum, and the product.
+        total, total_lo = _grid_sum(o)
+        factor = 1.0 / (total + total_lo)
+        wide_vectors()
+        for i in range(o.size):
+            o[i] = o[i] * factor
+
+    return double
+
+
 @kernel(inline="always")
 def _softmax_finish(row, m, o):
-    # A plain sum of the exps, whose common factor 2**K cancels here; a +inf
-    # maximum makes its own terms, and so the sum, NaN.
-    factor = 1.0 / _sum(o)
-    wide_vectors()
-    for i in range(o.size):
-        o[i] = np.float64(o[i]) * factor
+    # The exps' common factor 2**K cancels here; a +inf maximum makes its
+    # own terms, and so the sum, NaN.
+    _scale_by_sum(o)
 
 
 def _log_softmax_element(x, m, log_sum):
@@ -253,9 +364,12 @@ def _log_softmax_element_overload(x, m, log_sum):
 
 @kernel(inline="always")
 def _log_softmax_finish(row, m, o):
-    rest, count = _sum_exp(o, row, m)
+    rest, rest_lo, count = _sum_exp(o, row, m)
     # The log of the whole sum; rest carries the factor 2**K, count does not.
-    log_sum = np.log1p(rest / scalar.exp_prescale(row[0]) + (count - 1.0))
+    # log1p(a + b) = log1p(a) + b / (1 + a) for the small b that a leaves out.
+    unscale = 1.0 / scalar.exp_prescale(row[0])
+    a, b = _two_sum(rest * unscale, rest_lo * unscale, count - 1.0)
+    log_sum = np.log1p(a) + b / (1.0 + a)
     wide_vectors()
     for i in range(o.size):
         o[i] = _log_softmax_element(row[i], m, log_sum)
