@@ -11,11 +11,23 @@ same type back, with its dimensions and coordinates, through
 honoured for either (results are new lazy or labelled objects) and raises
 TypeError.
 
+Unknown chunk sizes (dask's nan, as boolean indexing ``x[x[:, 0] > 0]``
+makes) are kept as they are: no axis of unknown sizes is ever rechunked,
+so elementwise functions, their derivatives and VJPs, and the softmax
+family along an axis of known sizes work on them, dask-backed xarray
+objects included.  Inputs combined in one call must then have unknown
+sizes along the same axes, in the same number of chunks.  The softmax
+family along an axis of unknown sizes works while that axis is one chunk;
+over several chunks it would have to merge them, which needs their sizes,
+and raises ValueError asking for ``compute_chunk_sizes()``; so does a
+NumPy array combined with a dask array of unknown sizes.
+
 Neither library is imported unless such an object is passed in; the
 checks here look at the type's module name only.
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -60,16 +72,49 @@ def _one_thread(fn, *blocks):
         return fn(*blocks)
 
 
+def _unknown(chunks):
+    """Whether the chunk sizes along one axis are unknown (dask's nan)."""
+    return any(math.isnan(c) for c in chunks)
+
+
+def _same_chunks(a, b):
+    """Equal chunks, where unknown sizes match unknown sizes in the same number of chunks."""
+    return len(a) == len(b) and all(
+        len(x) == len(y) and (x == y or (_unknown(x) and _unknown(y))) for x, y in zip(a, b, strict=True)
+    )
+
+
+def _check_shapes(converted, names):
+    """Shapes as the NumPy path checks them; an axis of unknown sizes (nan) matches only one like it."""
+    first, first_name = converted[0], names[0]
+    for a, name in zip(converted[1:], names[1:], strict=True):
+        if len(a.shape) != len(first.shape):
+            raise ValueError(f"{name} has shape {a.shape}, expected {first.shape} (the shape of {first_name})")
+        for axis, (m, n) in enumerate(zip(a.shape, first.shape, strict=True)):
+            if not (math.isnan(m) or math.isnan(n)):
+                if m != n:
+                    raise ValueError(f"{name} has shape {a.shape}, expected {first.shape} (the shape of {first_name})")
+            elif not (math.isnan(m) and math.isnan(n)):
+                unknown, known = (name, first_name) if math.isnan(m) else (first_name, name)
+                raise ValueError(
+                    f"{unknown} has unknown chunk sizes (nan) along axis {axis}, where {known}'s size is known: "
+                    f"call compute_chunk_sizes() on {unknown} first"
+                )
+            elif len(a.chunks[axis]) != len(first.chunks[axis]):
+                raise ValueError(
+                    f"{first_name} and {name} have unknown chunk sizes (nan) along axis {axis}, in "
+                    f"{len(first.chunks[axis])} and {len(a.chunks[axis])} chunks, which cannot be lined up: "
+                    f"call compute_chunk_sizes() on them first"
+                )
+
+
 def _as_dask(arrays, names):
     """Every input as a dask array, after the dtype and shape checks that can run now."""
     import dask.array as da
 
     converted = [a if kind(a) == "dask" else _arrays.as_array(a, n) for a, n in zip(arrays, names, strict=True)]
     result = _arrays.result_dtype_of([a.dtype for a in converted], names)  # as the NumPy path: dtype first
-    shape = converted[0].shape
-    for a, name in zip(converted[1:], names[1:], strict=True):
-        if a.shape != shape:
-            raise ValueError(f"{name} has shape {a.shape}, expected {shape} (the shape of {names[0]})")
+    _check_shapes(converted, names)
     like = next(a for a in converted if kind(a) == "dask")
     return [a if kind(a) == "dask" else da.from_array(a, chunks=like.chunks) for a in converted], result
 
@@ -82,17 +127,31 @@ def _map_blocks(fn, arrays, dtype):
 
 
 def _labelled(fn, arrays, core_dim=None):
+    """``fn`` over the data of xarray ``arrays``; ``core_dim`` (if any) moved last, and back after."""
     import xarray as xr
 
-    core = [[core_dim] if core_dim is not None else [] for _ in arrays]
-    return xr.apply_ufunc(
+    # A dimension of unknown size (dask-backed, chunks of nan) fails
+    # apply_ufunc's size checks, as nan never equals nan: such dimensions
+    # are passed as core dimensions excluded from those checks (they carry
+    # no coordinate to align), and the input's order is restored after.
+    unknown = [d for a in arrays for d, n in a.sizes.items() if d != core_dim and math.isnan(n)]
+    core = list(dict.fromkeys(unknown)) + ([core_dim] if core_dim is not None else [])
+    result = xr.apply_ufunc(
         fn,
         *arrays,
-        input_core_dims=core,
-        output_core_dims=[core[0]],
+        input_core_dims=[core for _ in arrays],
+        output_core_dims=[core],
+        exclude_dims=set(unknown),
         dask="allowed",
         join="exact",
     )
+    if not core:
+        return result
+    # apply_ufunc moves the core dimensions last; give back the input's order.
+    first = arrays[0]
+    if hasattr(result, "data_vars"):
+        return result.map(lambda v: v.transpose(*first[v.name].dims))
+    return result.transpose(*first.dims)
 
 
 def elementwise(kernels, arrays, out, names):
@@ -123,26 +182,65 @@ def rows(kernels, arrays, axis, out, names):
     axis = _arrays.normalize_axis(axis, arrays[0].ndim) if arrays[0].ndim else 0
     first = arrays[0]
     if first.ndim and first.numblocks[axis] > 1:
-        # Whole rows per block: the axis in one chunk, the others cut down
-        # so that a block holds no more than the input's largest block did
-        # (or one row).
-        chunks = {i: "auto" for i in range(first.ndim)}
-        chunks[axis] = -1
-        largest = max(int(np.prod([max(c) for c in first.chunks])), first.shape[axis])
-        first = first.rechunk(chunks, block_size_limit=largest * first.dtype.itemsize)
+        if _unknown(first.chunks[axis]):
+            raise ValueError(
+                f"{names[0]} has unknown chunk sizes (nan) along axis {axis}, the axis reduced over, whose "
+                f"{first.numblocks[axis]} chunks must be merged into one: call compute_chunk_sizes() on "
+                f"{names[0]} first"
+            )
+        first = _whole_rows(first, axis)
     # Every input in the same blocks (dask's own alignment could split rows).
-    arrays = [first] + [a if a.chunks == first.chunks else a.rechunk(first.chunks) for a in arrays[1:]]
+    arrays = [first] + [a if _same_chunks(a.chunks, first.chunks) else _rechunk_like(a, first) for a in arrays[1:]]
     return _map_blocks(functools.partial(_rows_of, kernels, names, axis), arrays, dtype)
+
+
+def _whole_rows(x, axis):
+    """``x`` rechunked so that ``axis`` is one chunk.
+
+    The other axes of known sizes are cut down so that a block holds no more
+    than the input's largest block did (or one row); axes of unknown sizes
+    keep their chunks, so that a block's extent along them, whatever it is,
+    does not grow either.
+    """
+    from dask.array.core import normalize_chunks
+
+    known = [i for i in range(x.ndim) if not _unknown(x.chunks[i])]
+    largest = max(math.prod(max(x.chunks[i]) for i in known), x.shape[axis])
+    limit = largest * x.dtype.itemsize
+    cut = normalize_chunks(
+        tuple(-1 if i == axis else "auto" for i in known),
+        tuple(x.shape[i] for i in known),
+        limit=limit,
+        dtype=x.dtype,
+        previous_chunks=tuple(x.chunks[i] for i in known),
+    )
+    chunks = list(x.chunks)
+    for i, c in zip(known, cut, strict=True):
+        chunks[i] = c
+    return x.rechunk(tuple(chunks), block_size_limit=limit)
+
+
+def _rechunk_like(a, like):
+    # Axes of unknown sizes stay as they are: they were checked to be in as
+    # many chunks as like's, and dask can only keep them, never move them.
+    return a.rechunk(tuple(own if _unknown(own) else new for own, new in zip(a.chunks, like.chunks, strict=True)))
 
 
 def labelled_rows(kernels, arrays, dim, names):
     """The row-wise ``kernels`` along the dimension ``dim`` of xarray inputs (None: 0-d)."""
-    result = _labelled(functools.partial(_rows_of, kernels, names, -1), arrays, dim)
-    # apply_ufunc moves the core dimension last; give back the input's order.
-    first = arrays[0]
-    if hasattr(result, "data_vars"):
-        return result.map(lambda v: v.transpose(*first[v.name].dims))
-    return result.transpose(*first.dims)
+    for a, name in zip(arrays, names, strict=True):
+        chunks = a.chunksizes.get(dim, ()) if dim is not None else ()
+        if len(chunks) > 1 and _unknown(chunks):  # said here by name, not as the axis apply_ufunc moves it to
+            raise ValueError(
+                f"{name} has unknown chunk sizes (nan) along dimension {dim!r}, the dimension reduced over, "
+                f"whose {len(chunks)} chunks must be merged into one: call compute_chunk_sizes() on its "
+                "dask array (.data) first"
+            )
+    return _labelled(functools.partial(_rows_of, kernels, names, -1), arrays, dim)
+
+
+def _ones_block(dtype, block):
+    return np.ones(block.shape, dtype)
 
 
 def _ones_of(data):
@@ -150,6 +248,9 @@ def _ones_of(data):
     if kind(data) == "dask":
         import dask.array as da
 
+        if any(_unknown(c) for c in data.chunks):  # the sizes come from data's blocks, once computed
+            meta = np.empty((0,) * data.ndim, rule)
+            return data.map_blocks(functools.partial(_ones_block, rule), dtype=rule, meta=meta)
         return da.ones(data.shape, dtype=rule, chunks=data.chunks)
     return np.ones(_arrays.as_array(data, "a").shape, rule)
 

@@ -207,3 +207,76 @@ def test_four_gigabytes_lazily_in_bounded_memory():
     mean, peak_gib = map(float, out.split())
     assert abs(mean - 0.5) < 1e-6
     assert peak_gib < 1.5, f"peak resident memory {peak_gib:.2f} GiB for a 4 GiB array"
+
+
+def _unknown_along(axis, shape=(60, 45), chunks=(25, 20), seeds=(0, 1)):
+    """(values, dask array) pairs keeping the same entries of ``axis`` by a lazy mask: sizes there are nan."""
+    keep = np.random.default_rng(9).random(shape[axis]) < 0.6
+    before = (slice(None),) * axis
+    pairs = []
+    for seed in seeds:
+        values, x = _logits(shape, chunks, seed=seed)
+        lazy = x[(*before, da.from_array(keep, chunks=chunks[axis]))]
+        assert np.isnan(lazy.shape[axis]) and lazy.numblocks[axis] == x.numblocks[axis]
+        pairs.append((values[(*before, keep)], lazy))
+    return pairs
+
+
+@pytest.mark.parametrize("entry", entry_params(ELEMENTWISE))
+def test_elementwise_on_unknown_chunk_sizes(entry):
+    (values, x), (g_values, g) = _unknown_along(0)
+    a_values = entry.forward(values)
+    a = entry.forward(x)
+    for lazy, expected in [
+        (a, a_values),
+        (entry.derivative(x, a), entry.derivative(values, a_values)),
+        (numba_act.activation_backward(x, a, entry.name, g), entry.vjp(values, a_values, g_values)),
+    ]:
+        assert np.isnan(lazy.shape[0]) and len(lazy.chunks[0]) == 3 and lazy.chunks[1] == x.chunks[1]
+        np.testing.assert_array_equal(lazy.compute(), expected)
+
+
+@pytest.mark.parametrize("entry", entry_params(ROWWISE))
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_rowwise_along_every_axis_of_an_array_with_unknown_chunk_sizes(entry, axis):
+    """Along the known axes the rows are merged into one chunk; the unknown axis (1) is never rechunked."""
+    shape, chunks = (6, 40, 10), (2, 15, 4)
+    (values, x), (g_values, g) = _unknown_along(1, shape, chunks)
+    if axis == 1:  # unknown sizes over several chunks cannot be merged without their sizes
+        with pytest.raises(ValueError, match=r"unknown chunk sizes \(nan\) along axis 1.*compute_chunk_sizes\(\)"):
+            entry.forward(x, axis)
+        with pytest.raises(ValueError, match=r"compute_chunk_sizes\(\)"):
+            numba_act.activation_backward(None, x, entry.name, g, axis=axis)
+        # ... which is all it takes
+        x, g = x.compute_chunk_sizes(), g.compute_chunk_sizes()
+    g = g.rechunk({0: 3}) if axis != 1 else g  # other chunks than x's along a known axis
+    a = entry.forward(x, axis)
+    assert len(a.chunks[1]) == (3 if axis != 1 else 1) and a.numblocks[axis] == 1
+    a_values = entry.forward(values, axis)
+    np.testing.assert_array_equal(a.compute(), a_values)
+    vjp = numba_act.activation_backward(None, a, entry.name, g, axis=axis)
+    np.testing.assert_array_equal(vjp.compute(), entry.vjp(None, a_values, g_values, axis))
+    np.testing.assert_array_equal(entry.derivative(x, a).compute(), np.ones_like(values))
+
+
+def test_rowwise_along_an_unknown_axis_in_one_chunk():
+    (values, x), (g_values, g) = _unknown_along(0, chunks=(60, 20))
+    assert np.isnan(x.shape[0]) and x.numblocks[0] == 1
+    for name in ("softmax", "log_softmax"):
+        entry = numba_act.REGISTRY[name]
+        a = entry.forward(x, 0)
+        a_values = entry.forward(values, 0)
+        np.testing.assert_array_equal(a.compute(), a_values)
+        vjp = numba_act.activation_backward(None, a, name, g, axis=0)
+        np.testing.assert_array_equal(vjp.compute(), entry.vjp(None, a_values, g_values, 0))
+
+
+def test_unknown_chunk_sizes_that_cannot_be_lined_up_raise():
+    (values, x), (_, g) = _unknown_along(0)
+    with pytest.raises(ValueError, match=r"z has unknown chunk sizes \(nan\) along axis 0, where a's size is known"):
+        numba_act.activation_backward(x, values, "silu", values)
+    with pytest.raises(ValueError, match=r"grad has unknown .* call compute_chunk_sizes\(\) on grad first"):
+        numba_act.activation_backward(None, da.from_array(values), "softmax", g)
+    ((_, two_chunks),) = _unknown_along(0, chunks=(30, 20), seeds=(2,))
+    with pytest.raises(ValueError, match="in 3 and 2 chunks, which cannot be lined up"):
+        numba_act.activation_backward(x, x, "silu", two_chunks)

@@ -116,3 +116,40 @@ def test_bad_input():
     shifted = x.assign_coords(batch=x.batch + 1)
     with pytest.raises(ValueError, match="join='exact'"):
         nax.activation_backward(x, shifted, "silu", grad=x)
+
+
+def _unknown_batch():
+    """The labelled logits, dask-backed, with the batches kept by a lazy mask: 'batch' has size nan."""
+    da = pytest.importorskip("dask.array")
+    x = _logits()
+    keep = np.array([True, False, True, True])
+    data = da.from_array(x.values, chunks=(2, 4, 2))[da.from_array(keep, chunks=2)]
+    lazy = xr.DataArray(data, dims=x.dims, coords={"class": x["class"], "time": x["time"]}, name=x.name)
+    assert np.isnan(lazy.sizes["batch"])
+    return x.isel(batch=keep).drop_vars("batch"), lazy
+
+
+def test_dask_backed_with_unknown_chunk_sizes():
+    x, lazy = _unknown_batch()
+    # xarray cannot compute() such an object into itself; .values computes its data.
+    a = nax.silu(lazy)
+    _same_labels(a, lazy)
+    np.testing.assert_array_equal(a.values, nax.silu(x).values)
+    g = lazy * 0.5
+    np.testing.assert_array_equal(
+        nax.activation_backward(lazy, a, "silu", grad=g).values,
+        nax.activation_backward(x, nax.silu(x), "silu", grad=x * 0.5).values,
+    )
+    for dim in ("class", "time"):
+        for name in ("softmax", "log_softmax"):
+            probs = nax.activation_forward(lazy, name, dim=dim)
+            _same_labels(probs, lazy)
+            expected = nax.activation_forward(x, name, dim=dim)
+            np.testing.assert_array_equal(probs.values, expected.values)
+            vjp = nax.activation_backward(None, probs, name, grad=g.transpose("time", "batch", "class"), dim=dim)
+            _same_labels(vjp, lazy)
+            expected_vjp = nax.activation_backward(None, expected, name, grad=x * 0.5, dim=dim)
+            np.testing.assert_array_equal(vjp.values, expected_vjp.values)
+    np.testing.assert_array_equal(nax.activation_backward(None, probs, "softmax").values, np.ones(x.shape))
+    with pytest.raises(ValueError, match=r"along dimension 'batch'.*compute_chunk_sizes\(\)"):
+        nax.softmax(lazy, dim="batch")
