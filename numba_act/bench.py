@@ -8,17 +8,32 @@ product), float32 and float64, against:
 - ``scipy``: ``scipy.special.expit``, ``softmax`` and ``log_softmax``, where they exist,
 - ``torch`` and ``jax`` (``jax.jit``), when they are installed; skipped otherwise.
 
-Threads are pinned: one thread for every library unless ``--threads all``
-(jax always runs on one thread: its pool is fixed at import).  Results are
+Every library gets the same inputs: x, a = f(x) and the gradient g.  A
+backward pass is computed from what its derivative needs, a where that is a
+function of a (sigmoid, relu, tanh, the softmax family), otherwise x, as
+torch's own backward operators take them; jax's are written from jax.nn's
+derivative rules given the same arrays, not as ``jax.vjp(f, x)``, which
+would run the forward pass again inside every timed call.
+
+Threads: ``--threads one`` (and the first half of ``both``) holds every
+library to one core: the whole process, every thread it has and every
+thread it starts, is pinned to one core with ``os.sched_setaffinity``
+(Linux), numba_act and torch are set to one thread, and ``XLA_FLAGS`` is
+set for one thread before jax is imported (jax sizes its pool at import,
+and even with those flags it kept more than one core busy).  ``--threads
+all`` lets numba_act and torch use every core the process may; numpy,
+scipy and jax are timed in the one-thread mode only.  Results are
 nanoseconds per element (best of several repeats) and ratios measured in the
 same run; a table is printed and a PNG plot written (needs matplotlib).
 """
 
 import argparse
+import contextlib
 import functools
 import os
 import platform
 import sys
+import threading
 import time
 
 import numpy as np
@@ -149,6 +164,20 @@ def _jax(name, direction):
     if direction == "forward":
         compiled = jax.jit(f)
         return lambda x, a, g: compiled(x).block_until_ready()
+    # From a, as torch is given it: jax.nn's own rules for these, written
+    # with the forward result instead of recomputing it.
+    from_a = {
+        "sigmoid": lambda a, g: g * a * (1 - a),
+        "relu": lambda a, g: jnp.where(a > 0, g, 0),
+        "tanh": lambda a, g: g * (1 - a * a),
+        "softmax": lambda a, g: a * (g - jnp.sum(a * g, axis=-1, keepdims=True)),
+        "log_softmax": lambda a, g: g - jnp.exp(a) * jnp.sum(g, axis=-1, keepdims=True),
+    }
+    if name in from_a:
+        compiled = jax.jit(from_a[name])
+        return lambda x, a, g: compiled(a, g).block_until_ready()
+    # From x, as torch is given it: the derivative needs the forward's parts
+    # anyway, and the unused forward result is dropped from the compiled code.
     compiled = jax.jit(lambda x, g: jax.vjp(f, x)[1](g)[0])
     return lambda x, a, g: compiled(x, g).block_until_ready()
 
@@ -182,16 +211,85 @@ def _inputs(name, shape, dtype, rng):
 # ------------------------------------------------------------------ the run
 
 
-def _pin_threads(threads):
+# XLA_FLAGS of the one-thread mode, replacing any of the same names.
+ONE_THREAD_XLA_FLAGS = ("--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1")
+
+
+def _flag_name(flag):
+    return flag.lstrip("-").split("=", 1)[0]
+
+
+def _one_thread_xla_flags(flags):
+    ours = {_flag_name(f) for f in ONE_THREAD_XLA_FLAGS}
+    return " ".join([f for f in flags.split() if _flag_name(f) not in ours] + list(ONE_THREAD_XLA_FLAGS))
+
+
+def _thread_ids():
+    try:
+        return [int(tid) for tid in os.listdir("/proc/self/task")]
+    except OSError:
+        return [threading.get_native_id()]
+
+
+@contextlib.contextmanager
+def _one_core():
+    """Every thread of this process, and every thread started meanwhile, on one core; yields that core.
+
+    Thread pools that a library sizes or starts on its own (jax's, fixed at
+    import) are held to the core with the rest.  Without
+    ``os.sched_setaffinity`` (not Linux) nothing is pinned and None is yielded.
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        yield None
+        return
+    before = {}
+    for tid in _thread_ids():
+        with contextlib.suppress(OSError):  # a thread that has just ended
+            before[tid] = os.sched_getaffinity(tid)
+    own = os.sched_getaffinity(0)
+    core = min(own)
+    try:
+        for tid in _thread_ids():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, {core})
+        yield core
+    finally:
+        for tid in _thread_ids():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, before.get(tid, own))
+
+
+def _set_threads(count):
     import numba
 
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS if threads == "all" else 1)
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
     try:
         import torch
 
-        torch.set_num_threads(os.cpu_count() if threads == "all" else 1)
+        torch.set_num_threads(count)
     except ImportError:
         pass
+
+
+@contextlib.contextmanager
+def _thread_mode(threads):
+    """The libraries held to one thread on one core (``"one"``), or free on every core (``"all"``)."""
+    if threads == "all":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        _set_threads(cores)
+        yield
+        return
+    xla_flags = os.environ.get("XLA_FLAGS")
+    os.environ["XLA_FLAGS"] = _one_thread_xla_flags(xla_flags or "")
+    try:
+        with _one_core():  # before torch or jax is imported, so that their pools start on that core
+            _set_threads(1)
+            yield
+    finally:
+        if xla_flags is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = xla_flags
 
 
 def run(
@@ -211,37 +309,42 @@ def run(
     names = names or list(REGISTRY)
     rows = []
     for threads in thread_modes:
-        _pin_threads(threads)
-        for name in names:
-            shapes_for = [(s,) for s in sizes] if not REGISTRY[name].rowwise else list(shapes)
-            for direction in directions:
-                for dtype_name in dtypes:
-                    dtype = np.dtype(dtype_name).type
-                    for shape in shapes_for:
-                        arrays = _inputs(name, shape, dtype, rng)
-                        size = arrays[0].size
-                        for impl, make in IMPLEMENTATIONS.items():
-                            if threads == "all" and impl in ("numpy", "scipy", "jax"):
-                                continue  # single-threaded libraries: the one-thread figure stands
-                            fn = make(name, direction)
-                            if fn is None:
-                                continue
-                            args = _convert(impl, arrays)
-                            seconds = _best_time(lambda fn=fn, args=args: fn(*args), budget)
-                            rows.append(
-                                dict(
-                                    name=name,
-                                    direction=direction,
-                                    dtype=dtype_name,
-                                    shape=shape,
-                                    size=size,
-                                    threads=threads,
-                                    impl=impl,
-                                    seconds=seconds,
-                                    ns_per_element=seconds / size * 1e9,
-                                )
-                            )
-                        _print_case(rows, stream)
+        with _thread_mode(threads):
+            for name in names:
+                shapes_for = [(s,) for s in sizes] if not REGISTRY[name].rowwise else list(shapes)
+                for direction in directions:
+                    for dtype_name in dtypes:
+                        for shape in shapes_for:
+                            arrays = _inputs(name, shape, np.dtype(dtype_name).type, rng)
+                            rows += _time_case(name, direction, dtype_name, arrays, threads, budget)
+                            _print_case(rows, stream)
+    return rows
+
+
+def _time_case(name, direction, dtype_name, arrays, threads, budget):
+    rows = []
+    for impl, make in IMPLEMENTATIONS.items():
+        if threads == "all" and impl in ("numpy", "scipy", "jax"):
+            continue  # timed on one thread only: the one-thread figure stands
+        fn = make(name, direction)
+        if fn is None:
+            continue
+        args = _convert(impl, arrays)
+        seconds = _best_time(lambda fn=fn, args=args: fn(*args), budget)
+        size = arrays[0].size
+        rows.append(
+            dict(
+                name=name,
+                direction=direction,
+                dtype=dtype_name,
+                shape=arrays[0].shape,
+                size=size,
+                threads=threads,
+                impl=impl,
+                seconds=seconds,
+                ns_per_element=seconds / size * 1e9,
+            )
+        )
     return rows
 
 
@@ -448,7 +551,12 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="sizes 1e3 and 1e5, shapes (32, 10) and (256, 1000), shorter timing"
     )
-    parser.add_argument("--threads", choices=("one", "all", "both"), default="both")
+    parser.add_argument(
+        "--threads",
+        choices=("one", "all", "both"),
+        default="both",
+        help="one: every library on one thread, the process pinned to one core; all: numba_act and torch on every core",
+    )
     parser.add_argument("--plot", default="numba_act_bench.png", help="where to write the PNG (empty: none)")
     parser.add_argument("--no-targets", action="store_true", help="skip the performance-target ratios")
     parser.add_argument(
@@ -462,8 +570,6 @@ def main(argv=None):
             print(f"  {label:<44} numba_act {ours:6.2f}   other {theirs:6.2f}   ({theirs / ours:.1f}x)")
         return
 
-    # jax reads its thread count once, at import: pin it to one before anything imports it.
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     print(machine())
     print("ns per element, best of 5; (Nx) = that implementation's time / numba_act's (above 1: numba_act is faster)")
     kwargs = dict(thread_modes=("one", "all") if args.threads == "both" else (args.threads,))

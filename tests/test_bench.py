@@ -2,6 +2,8 @@
 alternatives it times numba_act against compute the same thing."""
 
 import io
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -53,3 +55,71 @@ def test_dask_throughput_reports_each_case():
     result = bench.dask_throughput(shape=(64, 256), chunks=(16, 64), budget=0.001)
     assert len(result) == 3
     assert all(ours > 0 and theirs > 0 for ours, theirs in result.values())
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="threads are pinned with sched_setaffinity")
+def test_one_thread_mode_holds_every_thread_to_one_core(monkeypatch):
+    import numba
+
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true --xla_dump_to=nowhere")
+    affinity_before = os.sched_getaffinity(0)
+    stop = threading.Event()
+    waiting = threading.Thread(target=stop.wait)  # a library's pool thread, started before the run
+    waiting.start()
+    seen = []
+
+    def probe(name, direction):
+        def call(x, a, g):
+            started = threading.Thread(target=lambda: seen.append(("started", os.sched_getaffinity(0))))
+            started.start()
+            started.join()
+            seen.append(("caller", os.sched_getaffinity(0)))
+            seen.append(("waiting", os.sched_getaffinity(waiting.native_id)))
+            seen.append(("XLA_FLAGS", os.environ["XLA_FLAGS"]))
+            seen.append(("numba", numba.get_num_threads()))
+
+        return call
+
+    monkeypatch.setattr(bench, "IMPLEMENTATIONS", {"numba_act": bench._numba_act, "probe": probe})
+    try:
+        bench.run(
+            names=["relu"],
+            dtypes=("float32",),
+            sizes=(100,),
+            directions=("forward",),
+            thread_modes=("one",),
+            budget=0.001,
+            stream=io.StringIO(),
+        )
+    finally:
+        stop.set()
+        waiting.join()
+    values = {key: {str(v) for k, v in seen if k == key} for key, _ in seen}
+    core = {str({min(affinity_before)})}
+    assert values["caller"] == values["waiting"] == values["started"] == core
+    assert values["XLA_FLAGS"] == {"--xla_dump_to=nowhere " + " ".join(bench.ONE_THREAD_XLA_FLAGS)}
+    assert values["numba"] == {"1"}
+    # and all is as it was after the run
+    assert os.sched_getaffinity(0) == affinity_before
+    assert os.environ["XLA_FLAGS"] == "--xla_cpu_multi_thread_eigen=true --xla_dump_to=nowhere"
+
+
+@pytest.mark.parametrize("library", ["jax", "torch"])
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_other_libraries_compute_the_same_vjp_from_the_same_inputs(library, name):
+    pytest.importorskip(library)
+    rng = np.random.default_rng(0)
+    x, a, g = bench._inputs(name, (8, 16), np.float64, rng)
+    make = bench.IMPLEMENTATIONS[library]
+    if make(name, "backward") is None:
+        pytest.skip(f"{library} has no {name}")
+    args = bench._convert(library, [x, a, g])
+    expected = bench._numba_act(name, "backward")(x, a, g)
+    np.testing.assert_allclose(np.asarray(make(name, "backward")(*args)), expected, rtol=1e-6, atol=1e-9)
+    if name in ("sigmoid", "tanh", "softmax", "log_softmax"):
+        # Their VJP is a function of a: handed another a, it must use it, as
+        # numba_act and torch do, rather than compute the forward pass again.
+        other = np.abs(bench._inputs(name, (8, 16), np.float64, rng)[1])
+        args = bench._convert(library, [x, other, g])
+        expected = bench._numba_act(name, "backward")(x, other, g)
+        np.testing.assert_allclose(np.asarray(make(name, "backward")(*args)), expected, rtol=1e-6, atol=1e-9)
