@@ -472,7 +472,7 @@ def tanh(x):
 
 @scalar
 def elu(x):
-    """x if x > 0 else alpha * (e**x - 1), alpha = 1; NaN propagates.
+    """x if x >= 0 else alpha * (e**x - 1), alpha = 1; NaN propagates, -0.0 gives -0.0.
 
     e**x - 1 = s (1 + p) - 1 = s p + (s - 1), with e**x = s (1 + p) of
     :func:`exp_split`: one fused multiply-add, rounded once where s - 1 is
@@ -481,7 +481,7 @@ def elu(x):
     way.  x is clamped at -40, where e**x is below half an ulp of 1.
     """
     T = type(x)
-    if x > 0:
+    if x >= 0:  # a zero x is its own result: elu(-0.0) = -0.0
         return x
     # min(x, 0): both branches are computed in a vector loop, and this exp
     # takes no positive input.
@@ -835,7 +835,7 @@ def _gelu(x):
 
 def _gelu_f32(x):
     xc, a, h, e = _normal_tail_short(x)
-    b = fma(xc * h, e, 0.0)  # + 0.0: -0.0 gives 0.0
+    b = (xc * h) * e  # -0.0 gives -0.0
     return np.float32(x - b if x > 0 else b)
 
 
@@ -844,7 +844,8 @@ def _gelu_f64(x):
     m = xc * h
     m_lo = fma(xc, h, -m) + xc * h_lo
     b = (fma(m, p_hi, fma(m_lo, p_hi, m * p_lo)) * s1) * s2
-    return x - b if x > 0 else b
+    # The sum of the parts turns -0.0 into 0.0: a zero x is its own result.
+    return x - b if x > 0 else (x if x == 0 else b)
 
 
 @overload(_gelu, inline="always", jit_options=_MATH_OPTIONS)
@@ -858,7 +859,7 @@ def gelu(x):
 
     b = x Phi(-|x|), then gelu(x) = b for x < 0 and x - b otherwise
     (Phi(x) = 1 - Phi(-x)), where b < x/2 so its error does not grow.
-    -0.0 gives 0.0.  Both types compute in float64: float64 input carries
+    -0.0 gives -0.0, as x Phi(x) does in IEEE arithmetic.  Both types compute in float64: float64 input carries
     low parts through :func:`_normal_tail` and scales last, so that a
     subnormal b rounds once; float32 input takes the short path of
     :func:`_normal_tail_short`, whose errors lie far below a float32 ulp,
