@@ -17,7 +17,7 @@ import operator
 import numpy as np
 
 from numba_act import _foreign, _parallel
-from numba_act._jit import LongWay
+from numba_act._jit import MAY_OVERLAP, SAME_VIEW, LongWay, out_alias
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 ACCEPTED = "float16, float32, float64, integer or bool"
@@ -58,13 +58,15 @@ def as_array(x, name="x"):
         raise ValueError(f"{name} is not a rectangular array: {err}") from None
 
 
-def check_out(out, shape, dtype, inputs):
-    """Validate a user ``out`` before anything is written to it."""
-    if type(out) is not np.ndarray:
+def check_out(out, shape, dtype):
+    """Validate a user ``out`` before anything is written to it.
+
+    ``out`` may be an input or overlap one (see :func:`detach`)."""
+    if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, not {type(out).__name__}")
     if out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
-    if out.dtype != dtype:
+    if out.dtype.newbyteorder("=") != dtype:  # a byte-swapped out is written through a copy
         raise TypeError(f"out has dtype {out.dtype}, expected {dtype}")
     if not out.flags.writeable:
         raise ValueError("out is read-only")
@@ -72,7 +74,6 @@ def check_out(out, shape, dtype, inputs):
         raise ValueError(
             "out has elements that share memory (a zero or overlapping stride), so it cannot hold the result"
         )
-    check_overlap(out, inputs)
 
 
 def _overlaps_itself(a):
@@ -95,42 +96,17 @@ def _overlaps_itself(a):
     return False
 
 
-def check_overlap(out, inputs):
-    """ValueError if ``out`` shares memory with one of the ``inputs`` without being that very array."""
-    for arr in inputs:
-        if arr is not out and _partly_overlaps(arr, out):
-            raise ValueError(
-                "out partly overlaps an input; pass the input itself as out for in-place work, or a separate array"
-            )
+_out_alias = out_alias.py_func  # the compiled paths' own rule, run in Python
 
 
-# The most candidate solutions np.shares_memory may try before it gives up (and
-# the arrays count as overlapping): plenty for views of ordinary strides.
-_OVERLAP_MAX_WORK = 10_000
-
-
-def _partly_overlaps(a, b):
-    """True when ``a`` and ``b`` share an element but are not the same view.
-
-    Interleaved views that share bounds but no element (x[::2] and x[1::2])
-    do not overlap.
-    """
-    if not np.may_share_memory(a, b) or _same_view(a, b):
-        return False
-    try:
-        return np.shares_memory(a, b, max_work=_OVERLAP_MAX_WORK)
-    except np.exceptions.TooHardError:
-        return True
-
-
-def _same_view(a, b):
-    # A stride on an axis of length one steps nowhere, and may differ.
-    return (
-        a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
-        and a.shape == b.shape
-        and a.dtype == b.dtype
-        and all(s == t for s, t, n in zip(a.strides, b.strides, a.shape, strict=True) if n > 1)
-    )
+def detach(inputs, target):
+    """The ``inputs``, each copied where ``target``'s memory may meet it other
+    than as the very same view, so that the result is as if every input were
+    copied first (as NumPy's ufuncs do); and whether one of them is ``target``
+    itself (in-place work)."""
+    relations = [_out_alias(a, target) for a in inputs]
+    inputs = [a.copy() if relation == MAY_OVERLAP else a for a, relation in zip(inputs, relations, strict=True)]
+    return inputs, SAME_VIEW in relations
 
 
 def normalize_axis(axis, ndim):
@@ -259,7 +235,7 @@ def _prepare(arrays, out, names):
             raise ValueError(f"{name} has shape {arr.shape}, expected {shape} (the shape of {names[0]})")
     compute = F32 if result_dtype == F16 else result_dtype
     if out is not None:
-        check_out(out, shape, result_dtype, arrays)
+        check_out(out, shape, result_dtype)
     # astype also turns byte-swapped input native; a 0-d input is a 1-element array to the kernels.
     inputs = [(a if a.dtype == compute else a.astype(compute)).reshape(shape or (1,)) for a in arrays]
     return inputs, shape, result_dtype, compute
@@ -289,6 +265,43 @@ def _fortran(arrays):
     return arrays[0].ndim > 1 and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
 
 
+def _subclassed(arrays, out):
+    return any(type(a) is not np.ndarray and isinstance(a, np.ndarray) for a in (*arrays, out))
+
+
+def _of_subclasses(apply, arrays, out, names, fill=None):
+    """``apply(arrays, out)`` where an input or ``out`` is an ndarray subclass,
+    as NumPy's ufuncs treat them.
+
+    Masked arrays keep their masks: the result is a masked array, masked
+    where any input is, computed on the data (with masked elements set to
+    ``fill`` first where given: -inf leaves them out of a softmax row; the
+    string "refuse" raises TypeError); ``out=`` cannot take the mask and
+    raises TypeError.  Other subclasses (np.matrix, np.memmap) are computed
+    as plain arrays and the result is wrapped by the first one's
+    ``__array_wrap__``, as a ufunc does (np.matrix stays np.matrix, a memmap
+    result is a plain array); an ``out`` of a subclass is written and
+    returned as it is.
+    """
+    if any(isinstance(a, np.ma.MaskedArray) for a in arrays):
+        if isinstance(fill, str):
+            raise TypeError(f"masked input is not supported here; pass {names[0]}.filled(...) or its data")
+        if out is not None:
+            raise TypeError("out= is not supported for masked input: the result is a new masked array")
+        masks = [np.ma.getmaskarray(a) for a in arrays]
+        data = [np.ma.getdata(a) for a in arrays]
+        if fill is not None:
+            data = [np.where(mask, fill, values) for mask, values in zip(masks, data, strict=True)]
+        result = apply(data, None)
+        return np.ma.masked_array(result, mask=np.logical_or.reduce(masks))
+    plain_out = None if out is None else out.view(np.ndarray)
+    result = apply([np.asarray(a) for a in arrays], plain_out)
+    if out is not None:
+        return out
+    like = next(a for a in arrays if type(a) is not np.ndarray and isinstance(a, np.ndarray))
+    return like.__array_wrap__(np.asarray(result), None, np.ndim(result) == 0)
+
+
 def elementwise(kernels, arrays, out, names):
     """Apply the elementwise ``kernels`` to same-shaped ``arrays``.
 
@@ -296,6 +309,8 @@ def elementwise(kernels, arrays, out, names):
     """
     if _foreign.any_foreign(arrays):
         return _foreign.elementwise(kernels, arrays, out, names)
+    if _subclassed(arrays, out):
+        return _of_subclasses(lambda arrays, out: elementwise(kernels, arrays, out, names), arrays, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     if out is None and _fortran(inputs):
         # In memory order, as the kernels' own new() does (see
@@ -303,19 +318,18 @@ def elementwise(kernels, arrays, out, names):
         result = elementwise(kernels, [a.T for a in inputs], None, names).T
         return result if result.dtype == result_dtype else result.astype(result_dtype)
     target, written = _target(out, compute, shape)
-    _run(kernels, inputs, target, _parallel.threads_for(target.size, kernels.min_parallel))
+    inputs, in_place = detach(inputs, target)
+    _run(kernels, inputs, target, _parallel.threads_for(target.size, kernels.min_parallel), in_place)
     return _finish(target, out, result_dtype, shape, written)
 
 
-def _run(kernels, inputs, target, threads):
+def _run(kernels, inputs, target, threads, in_place):
     """Fill the C-contiguous ``target`` from ``inputs`` on ``threads`` threads.
 
-    A target that is one of the inputs goes to ``kernels.blocks`` (see
-    :mod:`numba_act.elementwise`); partial overlaps were refused before, and
-    an input that only shares bounds with the target (x[::2], x[1::2])
-    comes to no harm there either.
+    A target that is one of the inputs (``in_place``; no other input may
+    overlap it, see :func:`detach`) goes to ``kernels.blocks`` (see
+    :mod:`numba_act.elementwise`).
     """
-    in_place = any(np.may_share_memory(a, target) for a in inputs)
     if threads == 1 and not in_place:
         kernels.into(*inputs, target)
         return
@@ -350,6 +364,10 @@ def rows(kernels, arrays, axis, out, names):
     """
     if _foreign.any_foreign(arrays):
         return _foreign.rows(kernels, arrays, axis, out, names)
+    if _subclassed(arrays, out):
+        # A masked element is left out of its row: -inf is the forward pass's neutral input.
+        fill = -np.inf if kernels.inputs == 1 else "refuse"
+        return _of_subclasses(lambda arrays, out: rows(kernels, arrays, axis, out, names), arrays, out, names, fill)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     axis = normalize_axis(axis, len(shape))
     last = axis == inputs[0].ndim - 1
@@ -359,6 +377,7 @@ def rows(kernels, arrays, axis, out, names):
         order = (*range(axis), *range(axis + 1, inputs[0].ndim), axis)
         inputs = [_moved_copy(a, order) for a in inputs]
     target, written = _target(out if last else None, compute, inputs[0].shape)
+    inputs, _ = detach(inputs, target)  # the row kernels copy a row block that is out itself
     n = target.shape[-1]
     threads = _parallel.threads_for(target.size, kernels.min_parallel) if n else 1
     if threads > 1:

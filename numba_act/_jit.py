@@ -26,6 +26,7 @@ import types as pytypes
 import warnings
 
 import numba
+import numpy as np
 from numba import types
 from numba.extending import intrinsic, overload
 
@@ -157,28 +158,39 @@ class LongWay(Exception):
     """Raised by ``Kernels.into_door`` for a call that the Python long way must take."""
 
 
-# How an out stands to an input: memory bounds that do not meet, its very
-# array, or bounds that meet otherwise (which the long way sorts out: views
-# such as x[::2] and x[1::2] share bounds but no element).
-_SEPARATE, _SAME, _SHARED = 0, 1, 2
+# How an out stands to an input, the one rule both the Python and the compiled
+# paths follow: memory bounds that do not meet, the very same elements in the
+# same order, or bounds that meet otherwise.  An out may be an input itself or
+# overlap one: the result is always as if the inputs were copied first, as
+# NumPy's ufuncs do.
+DISJOINT, SAME_VIEW, MAY_OVERLAP = 0, 1, 2
 
 
-@numba.njit(inline="always", **OPTIONS)
-def _relation(a, out):
-    """_SAME, _SHARED or _SEPARATE: whether the memory bounds of ``a`` and
-    ``out`` meet; _SAME also when their strides differ only on axes of
-    length one, as in the long way.  An ``a`` of another shape counts as
-    _SHARED: the long way reports it.  Written with plain loops: a tuple comparison, or max(),
-    compiles a function of its own (about 0.1 s each on a first call)."""
+def _out_alias(a, out):
+    """DISJOINT, SAME_VIEW or MAY_OVERLAP: how ``out`` stands to the input ``a``.
+
+    SAME_VIEW when both start at one address with one shape and the same
+    strides (a stride on an axis of length one steps nowhere, and may
+    differ); DISJOINT when their memory bounds do not meet; MAY_OVERLAP
+    otherwise, including every ``a`` of another shape (whose call fails on
+    the shapes anyway).  Interleaved views such as x[::2] and x[1::2] share
+    bounds but no element: they count as MAY_OVERLAP, which costs them a
+    copy of the input and nothing else.
+
+    Plain Python on ``ndarray`` attributes, so that the same definition runs
+    in Python (``out_alias.py_func``) and compiled (``out_alias``); written
+    with plain loops, as a tuple comparison or max() compiles a function of
+    its own on a first call.
+    """
     if a.ndim != out.ndim:
-        return _SHARED
+        return MAY_OVERLAP
     same = a.ctypes.data == out.ctypes.data
     a_lo = a_hi = a.ctypes.data
     out_lo = out_hi = out.ctypes.data
     for d in range(a.ndim):
         if a.shape[d] != out.shape[d]:
-            return _SHARED
-        same = same and (a.shape[d] == 1 or a.strides[d] == out.strides[d])  # a length-one axis steps nowhere
+            return MAY_OVERLAP
+        same = same and (a.shape[d] == 1 or a.strides[d] == out.strides[d])
         a_span, out_span = (a.shape[d] - 1) * a.strides[d], (out.shape[d] - 1) * out.strides[d]
         if a_span < 0:
             a_lo += a_span
@@ -188,60 +200,69 @@ def _relation(a, out):
             out_lo += out_span
         else:
             out_hi += out_span
-    if same:
-        return _SAME
+    if same and a.itemsize == out.itemsize:
+        return SAME_VIEW
     if a.size == 0:
-        return _SEPARATE
-    return _SHARED if a_lo < out_hi + out.itemsize and out_lo < a_hi + a.itemsize else _SEPARATE
+        return DISJOINT
+    return MAY_OVERLAP if a_lo < out_hi + out.itemsize and out_lo < a_hi + a.itemsize else DISJOINT
+
+
+out_alias = numba.njit(inline="always", **OPTIONS)(_out_alias)
+
+
+@numba.njit(inline="always", **OPTIONS)
+def detached(a, out):
+    """``a`` as a C-contiguous array that writing ``out`` cannot change:
+    ``a`` itself, or a copy where their memory may meet."""
+    if out_alias(a, out) == DISJOINT:
+        return np.ascontiguousarray(a)
+    return a.copy()
 
 
 @numba.njit(inline="always", **OPTIONS)
 def _worst(r, s):
-    """The worse of two relations (_SEPARATE < _SAME < _SHARED), without max()."""
+    """The worse of two relations (DISJOINT < SAME_VIEW < MAY_OVERLAP), without max()."""
     return r if r > s else s
 
 
 # Bound per Kernels by specialize(); unset in the templates themselves.
 into = min_parallel = None
 
-# into_door(*inputs, out): ``into`` for inputs of out's shape whose memory
-# bounds do not meet out's, fewer than min_parallel elements; True, having
-# written nothing, for an out that is one of the inputs (the caller runs the
-# in-place kernel: calling it from here would compile it with every
-# into_door, about 0.7 s on a first call); LongWay otherwise, before
-# anything is written.  The dtypes and out's layout are the Python door's
-# to check (see numba_act._arrays.door).  Asking this in compiled code costs
-# a few ns, against about 0.25 us for each np.may_share_memory in Python;
-# returning a bool rather than out saves another 0.4 us (measured on a
-# Zen 3 EPYC).  One template per number of inputs, as a dispatcher taking
-# *args costs about 0.45 us more a call.
+# into_door(*inputs, out): ``into`` for the Python door, on calls of fewer
+# than min_parallel elements (LongWay otherwise), with the dtypes and out's
+# layout checked there (see numba_act._arrays.door).  It returns True, having
+# written nothing, where out is one of the inputs and overlaps no other: the
+# caller then runs the in-place kernel (calling it from here would compile it
+# with every into_door).  Answering that in compiled code costs a few ns,
+# against about 0.25 us for each np.may_share_memory in Python.  One template
+# per number of inputs, as a dispatcher taking *args costs more a call.
 
 
 def _into_door1(x, out):
-    relation = _relation(x, out)
-    if x.size >= min_parallel or relation == _SHARED:
+    if x.size >= min_parallel:
         raise LongWay()
-    if relation == _SEPARATE:
-        into(x, out)
-    return relation == _SAME
+    if out_alias(x, out) == SAME_VIEW:
+        return True
+    into(x, out)
+    return False
 
 
 def _into_door2(z, a, out):
-    relation = _worst(_relation(z, out), _relation(a, out))
-    if z.size >= min_parallel or relation == _SHARED:
+    if z.size >= min_parallel:
         raise LongWay()
-    if relation == _SEPARATE:
-        into(z, a, out)
-    return relation == _SAME
+    if _worst(out_alias(z, out), out_alias(a, out)) == SAME_VIEW:
+        return True
+    into(z, a, out)
+    return False
 
 
 def _into_door3(z, a, g, out):
-    relation = _worst(_worst(_relation(z, out), _relation(a, out)), _relation(g, out))
-    if z.size >= min_parallel or relation == _SHARED:
+    if z.size >= min_parallel:
         raise LongWay()
-    if relation == _SEPARATE:
-        into(z, a, g, out)
-    return relation == _SAME
+    if _worst(_worst(out_alias(z, out), out_alias(a, out)), out_alias(g, out)) == SAME_VIEW:
+        return True
+    into(z, a, g, out)
+    return False
 
 
 _INTO_DOORS = {1: _into_door1, 2: _into_door2, 3: _into_door3}
@@ -254,16 +275,16 @@ class Kernels:
     """The compiled entry points of one array operation, called ``name``.
 
     ``into(*inputs, out)`` writes into a C-contiguous ``out`` of the inputs'
-    shape (inputs of any layout) and returns it; ``new(*inputs)`` allocates
+    shape (inputs of any layout, which ``out`` may be or overlap: see
+    :func:`_out_alias`) and returns it; ``new(*inputs)`` allocates
     the result.  ``flat`` is the underlying 1-D loop, where there is one, and
     ``blocks`` runs it for an ``out`` that is one of the inputs.
     ``min_parallel`` is the size from which a call is split over threads
     (see :mod:`numba_act._parallel`).  ``into_door(*inputs, out)`` is
     ``into`` for the Python door: it refuses, with :class:`LongWay`, calls
-    of ``min_parallel`` elements or more and an ``out`` that ``into`` cannot
-    take as it is, and returns True without writing for an ``out`` that is
-    one of the inputs, which ``blocks`` then takes (``into`` where there is
-    no ``blocks``).  ``inputs`` is how many inputs the kernels take.
+    of ``min_parallel`` elements or more, and returns True without writing
+    for an ``out`` that is one of the inputs, which ``blocks`` then takes
+    (``into`` where there is no ``blocks``).  ``inputs`` is how many inputs the kernels take.
     Pickled by name, so that task graphs (dask) can carry them to workers.
     """
 

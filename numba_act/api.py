@@ -11,9 +11,10 @@ must be a compile-time constant (a literal string).
 """
 
 import numpy as np
-from numba import literally, njit, types
-from numba.core.errors import TypingError
+from numba import njit, types
+from numba.core.errors import NumbaNotImplementedError, TypingError
 from numba.extending import overload
+from numba.np import numpy_support
 
 from numba_act import _arrays
 from numba_act.registry import (
@@ -112,22 +113,94 @@ def _scalar_arg(ty):
     return None
 
 
-def _float_arrays(*named):
-    """TypingError unless every argument is a float32/float64 array of one dtype."""
-    dtypes = set()
+@njit(inline="always")
+def _array_to_float64(a):
+    return a.astype(np.float64)
+
+
+@njit(inline="always")
+def _array_to_float32(a):
+    return a.astype(np.float32)
+
+
+def _array_args(*named):
+    """``(result type, converters)`` for array arguments, by the dtype rules
+    of the Python path (:func:`numba_act._arrays.result_dtype_of`): integer
+    and bool arrays are computed as float64 and mixed float dtypes promote.
+    TypingError with the Python path's message for what it refuses; float16,
+    which the Python path computes in float32, is refused here."""
+    dtypes = []
     for what, ty in named:
-        if not isinstance(ty, types.Array) or ty.dtype not in _FLOATS:
+        if not isinstance(ty, types.Array):
+            raise TypingError(f"numba_act: {what} must be an array or a number, got {ty}")
+        try:
+            dtypes.append(numpy_support.as_dtype(ty.dtype))
+        except NumbaNotImplementedError:
             raise TypingError(
-                f"numba_act: {what} must be a float32 or float64 array or a number inside @njit, got {ty}"
-            )
-        dtypes.add(ty.dtype)
-    if len(dtypes) > 1:
-        raise TypingError(f"numba_act: inside @njit the arrays must share one dtype, got {sorted(map(str, dtypes))}")
+                f"numba_act: {what} has dtype {ty.dtype}; numba_act accepts {_arrays.ACCEPTED} input"
+            ) from None
+    try:
+        result = _arrays.result_dtype_of(dtypes, [what for what, _ in named])
+    except TypeError as err:
+        raise TypingError(f"numba_act: {err}") from None
+    if result not in _arrays.NATIVE:
+        raise TypingError(f"numba_act: inside @njit, arrays must be float32, float64, integer or bool, not {result}")
+    result = numpy_support.from_dtype(result)
+    to_result = _array_to_float64 if result == types.float64 else _array_to_float32
+    return result, [_as_is if ty.dtype == result else to_result for _, ty in named]
 
 
-def _check_out(out, like):
-    if not (isinstance(out, types.Array) and out.dtype == like.dtype and out.layout == "C" and out.mutable):
-        raise TypingError(f"numba_act: out must be a writeable C-contiguous {like.dtype} array inside @njit, got {out}")
+def _shape_text(shape):
+    """str(shape), inside @njit."""
+    raise TypeError("_shape_text is only callable from @njit code")
+
+
+@overload(_shape_text)
+def _shape_text_overload(shape):
+    if len(shape) == 0:
+        return lambda shape: "()"
+
+    def impl(shape):
+        text = ""
+        for n in shape:
+            text += str(n) + ", "
+        return "(" + (text[:-1] if len(shape) == 1 else text[:-2]) + ")"
+
+    return impl
+
+
+def _differ(shape, other):
+    """shape != other, inside @njit, also for tuples of other lengths."""
+    raise TypeError("_differ is only callable from @njit code")
+
+
+@overload(_differ)
+def _differ_overload(shape, other):
+    if len(shape) != len(other):
+        return lambda shape, other: True
+    return lambda shape, other: shape != other
+
+
+@njit
+def _same_shape(what, array, like, expected):
+    """ValueError with the Python path's message unless ``array`` has the shape of ``expected``."""
+    if _differ(array.shape, expected.shape):
+        raise ValueError(
+            "numba_act: "
+            + what
+            + " has shape "
+            + _shape_text(array.shape)
+            + ", expected "
+            + _shape_text(expected.shape)
+            + " (the shape of "
+            + like
+            + ")"
+        )
+
+
+def _check_out(out, dtype):
+    if not (isinstance(out, types.Array) and out.dtype == dtype and out.layout == "C" and out.mutable):
+        raise TypingError(f"numba_act: out must be a writeable C-contiguous {dtype} array inside @njit, got {out}")
 
 
 def _register_elementwise(entry):
@@ -143,33 +216,62 @@ def _register_elementwise(entry):
         to_float = _scalar_arg(x)
         if to_float is not None:
             return lambda x, out=None: f(to_float(x))
-        _float_arrays(("x", x))
+        result, (cx,) = _array_args(("x", x))
         if _is_none(out):
-            return lambda x, out=None: forward_new(x)
-        _check_out(out, x)
-        return lambda x, out=None: forward_into(x, out)
+            return lambda x, out=None: forward_new(cx(x))
+        _check_out(out, result)
+
+        def forward_out(x, out=None):
+            _same_shape("out", out, "x", x)
+            return forward_into(cx(x), out)
+
+        return forward_out
 
     @overload(entry.derivative)
     def _derivative(z, a, out=None):
         cz, ca = _scalar_arg(z), _scalar_arg(a)
         if cz is not None and ca is not None:
             return lambda z, a, out=None: df(cz(z), ca(a))
-        _float_arrays(("z", z), ("a", a))
+        result, (cz, ca) = _array_args(("z", z), ("a", a))
         if _is_none(out):
-            return lambda z, a, out=None: derivative_new(z, a)
-        _check_out(out, z)
-        return lambda z, a, out=None: derivative_into(z, a, out)
+
+            def derivative(z, a, out=None):
+                _same_shape("a", a, "z", z)
+                return derivative_new(cz(z), ca(a))
+
+            return derivative
+        _check_out(out, result)
+
+        def derivative_out(z, a, out=None):
+            _same_shape("a", a, "z", z)
+            _same_shape("out", out, "z", z)
+            return derivative_into(cz(z), ca(a), out)
+
+        return derivative_out
 
     @overload(entry.vjp)
     def _vjp(z, a, grad, out=None):
         cz, ca, cg = _scalar_arg(z), _scalar_arg(a), _scalar_arg(grad)
         if cz is not None and ca is not None and cg is not None:
             return lambda z, a, grad, out=None: cg(grad) * df(cz(z), ca(a))
-        _float_arrays(("z", z), ("a", a), ("grad", grad))
+        result, (cz, ca, cg) = _array_args(("z", z), ("a", a), ("grad", grad))
         if _is_none(out):
-            return lambda z, a, grad, out=None: vjp_new(z, a, grad)
-        _check_out(out, z)
-        return lambda z, a, grad, out=None: vjp_into(z, a, grad, out)
+
+            def vjp(z, a, grad, out=None):
+                _same_shape("a", a, "z", z)
+                _same_shape("grad", grad, "z", z)
+                return vjp_new(cz(z), ca(a), cg(grad))
+
+            return vjp
+        _check_out(out, result)
+
+        def vjp_out(z, a, grad, out=None):
+            _same_shape("a", a, "z", z)
+            _same_shape("grad", grad, "z", z)
+            _same_shape("out", out, "z", z)
+            return vjp_into(cz(z), ca(a), cg(grad), out)
+
+        return vjp_out
 
 
 @njit
@@ -184,34 +286,34 @@ def _register_rowwise(entry):
 
     @overload(entry.forward)
     def _forward(x, axis=-1, out=None):
-        _float_arrays(("x", x))
+        result, (cx,) = _array_args(("x", x))
         if x.ndim == 0:
             raise TypingError("numba_act: inside @njit the softmax family needs an array of 1 or more dimensions")
         if _is_none(out):
 
             def impl(x, axis=-1, out=None):
                 _last_axis_only(axis, x.ndim)
-                return forward_new(x)
+                return forward_new(cx(x))
 
             return impl
-        _check_out(out, x)
+        _check_out(out, result)
 
         def impl_out(x, axis=-1, out=None):
             _last_axis_only(axis, x.ndim)
-            return forward_into(x, out)
+            _same_shape("out", out, "x", x)
+            return forward_into(cx(x), out)
 
         return impl_out
 
     @overload(entry.derivative)
     def _derivative(z, a, out=None):
-        _float_arrays(("a", a))
+        result, (ca,) = _array_args(("a", a))
         if _is_none(out):
-            return lambda z, a, out=None: np.ones(a.shape, a.dtype)
-        _check_out(out, a)
+            return lambda z, a, out=None: np.ones_like(ca(a))
+        _check_out(out, result)
 
         def impl(z, a, out=None):
-            if out.shape != a.shape:
-                raise ValueError("numba_act: out must have the shape of a")
+            _same_shape("out", out, "a", a)
             out[...] = 1
             return out
 
@@ -219,19 +321,22 @@ def _register_rowwise(entry):
 
     @overload(entry.vjp)
     def _vjp(z, a, grad, axis=-1, out=None):
-        _float_arrays(("a", a), ("grad", grad))
+        result, (ca, cg) = _array_args(("a", a), ("grad", grad))
         if _is_none(out):
 
             def impl(z, a, grad, axis=-1, out=None):
                 _last_axis_only(axis, a.ndim)
-                return vjp_new(a, grad)
+                _same_shape("grad", grad, "a", a)
+                return vjp_new(ca(a), cg(grad))
 
             return impl
-        _check_out(out, a)
+        _check_out(out, result)
 
         def impl_out(z, a, grad, axis=-1, out=None):
             _last_axis_only(axis, a.ndim)
-            return vjp_into(a, grad, out)
+            _same_shape("grad", grad, "a", a)
+            _same_shape("out", out, "a", a)
+            return vjp_into(ca(a), cg(grad), out)
 
         return impl_out
 
@@ -240,18 +345,14 @@ for _entry in REGISTRY.values():
     (_register_rowwise if _entry.rowwise else _register_elementwise)(_entry)
 
 
-@overload(gelu)
+@overload(gelu, prefer_literal=True)
 def _gelu_overload(x, approximate="none", out=None):
     if _is_none(approximate):
         name = "gelu"
     elif isinstance(approximate, (str, bool)):  # the default, passed as a value
         name = _gelu_name(approximate)
-    elif isinstance(approximate, types.StringLiteral):
-        name = _gelu_name(approximate.literal_value)
-    elif isinstance(approximate, types.BooleanLiteral):
-        name = _gelu_name(approximate.literal_value)
     else:
-        return lambda x, approximate="none", out=None: literally(approximate)
+        name = _gelu_name(_literal(approximate, "approximate", "'tanh'"))
     forward = REGISTRY[name].forward
     return lambda x, approximate="none", out=None: forward(x, out)
 
@@ -268,30 +369,39 @@ def _relu_derivative_overload(z, out=None):
     return lambda z, out=None: derivative(z, z, out)
 
 
+def _literal(value, what, example):
+    """The compile-time value of a literal argument; TypingError that says so
+    for a value known only at run time.  (Numba's ``literally`` is not used:
+    where it cannot be met it hides every other error of the call.)"""
+    if isinstance(value, types.Literal):
+        return value.literal_value
+    if isinstance(value, (types.UnicodeType, types.Boolean)):
+        raise TypingError(
+            f"numba_act: inside @njit, {what} must be a compile-time constant: a literal such as {example}, "
+            f"or numba.literally(arg) for an argument of your function; got {value}, known only at run time"
+        )
+    raise TypingError(f"numba_act: {what} must be a str, got {value}")
+
+
 def _literal_entry(name):
-    if isinstance(name, types.StringLiteral):
-        return lookup(name.literal_value)
-    if isinstance(name, types.UnicodeType):
-        return None  # ask Numba to retry with the literal value
-    raise TypingError(f"numba_act: the activation name must be a str, got {name}")
+    try:
+        return lookup(_literal(name, "the activation name", "'relu'"))
+    except (TypeError, ValueError) as err:  # from lookup: not a str, or unknown
+        raise TypingError(f"numba_act: {err}") from None
 
 
-@overload(activation_forward)
+@overload(activation_forward, prefer_literal=True)
 def _activation_forward_overload(x, name, out=None, axis=-1):
     entry = _literal_entry(name)
-    if entry is None:
-        return lambda x, name, out=None, axis=-1: literally(name)
     forward = entry.forward
     if entry.rowwise:
         return lambda x, name, out=None, axis=-1: forward(x, axis, out)
     return lambda x, name, out=None, axis=-1: forward(x, out)
 
 
-@overload(activation_backward)
+@overload(activation_backward, prefer_literal=True)
 def _activation_backward_overload(z, a, name, grad=None, out=None, axis=-1):
     entry = _literal_entry(name)
-    if entry is None:
-        return lambda z, a, name, grad=None, out=None, axis=-1: literally(name)
     derivative, vjp = entry.derivative, entry.vjp
     if _is_none(grad):
         return lambda z, a, name, grad=None, out=None, axis=-1: derivative(z, a, out)

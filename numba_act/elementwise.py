@@ -6,7 +6,8 @@ For each scalar kernel there are four compiled functions
 - ``flat(*inputs, out)``: the loop itself, over 1-D contiguous arrays.  A
   plain index loop over the inlined scalar kernel, so LLVM vectorizes it.
 - ``into(*inputs, out)``: inputs of any layout and the shape of the
-  C-contiguous ``out``; non-contiguous inputs are copied first.
+  C-contiguous ``out``; non-contiguous inputs, and inputs whose memory
+  ``out`` may meet, are copied first (:func:`numba_act._jit.detached`).
 - ``blocks(*inputs, out)``: ``flat`` for an ``out`` that is also one of
   the inputs (``sigmoid(x, out=x)``), on arrays as ``into`` takes them
   (it flattens them itself: in Python that cost 0.6 us a call).  There LLVM's run-time overlap check
@@ -29,7 +30,7 @@ from numba import types
 from numba.extending import overload
 
 from numba_act import _parallel
-from numba_act._jit import Kernels, check_shapes, copy, specialize, wide_vectors
+from numba_act._jit import Kernels, check_shapes, copy, detached, specialize, wide_vectors
 
 # Bound per activation by specialize(); unset in the templates themselves.
 f = df = flat = into = None
@@ -94,24 +95,19 @@ def _blocks3(z, a, g, out):
 
 def _into1(x, out):
     check_shapes(x.shape, out.shape)
-    flat(np.ascontiguousarray(x).reshape(-1), out.reshape(-1))
+    flat(detached(x, out).reshape(-1), out.reshape(-1))
     return out
 
 
 def _into2(z, a, out):
     check_shapes(z.shape, a.shape, out.shape)
-    flat(np.ascontiguousarray(z).reshape(-1), np.ascontiguousarray(a).reshape(-1), out.reshape(-1))
+    flat(detached(z, out).reshape(-1), detached(a, out).reshape(-1), out.reshape(-1))
     return out
 
 
 def _into3(z, a, g, out):
     check_shapes(z.shape, a.shape, g.shape, out.shape)
-    flat(
-        np.ascontiguousarray(z).reshape(-1),
-        np.ascontiguousarray(a).reshape(-1),
-        np.ascontiguousarray(g).reshape(-1),
-        out.reshape(-1),
-    )
+    flat(detached(z, out).reshape(-1), detached(a, out).reshape(-1), detached(g, out).reshape(-1), out.reshape(-1))
     return out
 
 

@@ -18,7 +18,7 @@ from numba import types
 from numba.extending import overload
 
 from numba_act import scalar
-from numba_act._jit import OPTIONS, REDUCE, Kernels, check_shapes, copy, kernel, specialize, wide_vectors
+from numba_act._jit import OPTIONS, REDUCE, Kernels, check_shapes, detached, kernel, specialize, wide_vectors
 
 _BLOCK = 512  # float64 sums are pairwise over blocks of this many terms
 
@@ -525,18 +525,15 @@ def _log_softmax_vjp_row(g, o):
         o[i] = g[i] - o[i] * s
 
 
-# The row kernels read their inputs again after writing out, so an out that
-# is also an input (in-place work) gets a scratch array, copied back at the end.
+# The row kernels read their inputs again after writing out, so an input
+# that out is, or may overlap, is copied first (numba_act._jit.detached).
 
 
 def _into1(x, out):
     check_shapes(x.shape, out.shape)
     if x.size:
         n = x.shape[-1]
-        target = np.empty_like(out) if x.ctypes.data == out.ctypes.data else out
-        row_kernel(np.ascontiguousarray(x).reshape(x.size // n, n), target.reshape(x.size // n, n))
-        if target is not out:
-            copy(target.reshape(-1), out.reshape(-1))
+        row_kernel(detached(x, out).reshape(x.size // n, n), out.reshape(x.size // n, n))
     return out
 
 
@@ -545,15 +542,7 @@ def _into2(a, g, out):
     if a.size:
         n = a.shape[-1]
         rows = a.size // n
-        aliased = a.ctypes.data == out.ctypes.data or g.ctypes.data == out.ctypes.data
-        target = np.empty_like(out) if aliased else out
-        row_kernel(
-            np.ascontiguousarray(a).reshape(rows, n),
-            np.ascontiguousarray(g).reshape(rows, n),
-            target.reshape(rows, n),
-        )
-        if target is not out:
-            copy(target.reshape(-1), out.reshape(-1))
+        row_kernel(detached(a, out).reshape(rows, n), detached(g, out).reshape(rows, n), out.reshape(rows, n))
     return out
 
 

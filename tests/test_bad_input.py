@@ -115,17 +115,6 @@ def test_read_only_out(entry):
     assert (out == 7).all()
 
 
-@every_entry
-def test_partly_overlapping_out(entry):
-    buf = np.linspace(-1, 1, 8)
-    before = buf.copy()
-    x, out = buf[:-1], buf[1:]
-    for call in _out_calls(entry, x, out):
-        with pytest.raises(ValueError, match="overlap"):
-            call()
-    np.testing.assert_array_equal(buf, before)
-
-
 # -------------------------------------------------------------------- axis
 
 

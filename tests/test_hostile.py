@@ -223,16 +223,15 @@ def test_read_only_out(target, layout):
 @every_target
 @pytest.mark.parametrize("shift", [0, 1], ids=["out_after_input", "out_before_input"])
 def test_out_partly_overlapping_each_input(target, shift):
+    # As NumPy's ufuncs do: the result is that of the inputs copied first.
     for position in range(len(target.names)):
         args = _valid(len(target.names))
         buf = np.linspace(-1, 1, 7)
-        before = buf.copy()
         args[position] = _overlapping(buf, shift)
+        expected = target.call(*[a.copy() for a in args])
         out = _overlapping(buf, 1 - shift)
-        kept = snapshot(*args)
-        _raises(lambda: target.call(*args, out=out), ValueError, "^out partly overlaps an input")  # noqa: B023
-        np.testing.assert_array_equal(buf, before, err_msg=f"position {position} was written")
-        assert_unchanged(kept)
+        assert target.call(*args, out=out) is out
+        np.testing.assert_array_equal(out, expected, err_msg=f"position {position}")
 
 
 @every_target

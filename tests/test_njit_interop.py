@@ -4,6 +4,7 @@ overloads) give what they give from Python: array calls, scalar calls in
 ``approximate`` and ``out=``.
 """
 
+import numba
 import numpy as np
 import pytest
 from conftest import ELEMENTWISE
@@ -186,3 +187,79 @@ def test_rowwise_other_axis_from_njit_raises():
     call = njit(lambda x: softmax(x, 0))
     with pytest.raises(ValueError, match="last axis"):
         call(_x(np.float64))
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in REGISTRY.values()])
+def test_out_overlapping_an_input_from_njit(entry):
+    """An out that partly overlaps an input, or is one, gets the result of the
+    inputs copied first, as from Python (one rule: numba_act._jit.out_alias)."""
+    forward, vjp = entry.forward, entry.vjp
+
+    @njit
+    def calls(buf, shift):
+        n = (buf.size - shift) // 6 * 6
+        x, out = buf[:n].reshape(-1, 6), buf[shift : shift + n].reshape(-1, 6)
+        forward(x, out=out)
+        g = buf[shift : shift + n].reshape(-1, 6)
+        vjp(x, x, g, out=g)  # out is g itself and partly overlaps z and a
+        return buf
+
+    for shift in (1, 6, 0):  # by one element, by one row, the very input
+        buf = np.linspace(-3.0, 4.0, 25)
+        n = (buf.size - shift) // 6 * 6
+        x = buf[:n].reshape(-1, 6).copy()
+        expected = buf.copy()
+        expected[shift : shift + n] = forward(x).reshape(-1)
+        g = expected[shift : shift + n].reshape(-1, 6).copy()
+        expected[shift : shift + n] = vjp(
+            expected[:n].reshape(-1, 6).copy(), expected[:n].reshape(-1, 6).copy(), g
+        ).reshape(-1)
+        np.testing.assert_array_equal(calls(buf, shift), expected, err_msg=f"shift {shift}")
+
+
+def _typing_error(function, *args):
+    from numba.core.errors import TypingError
+
+    with pytest.raises(TypingError) as caught:
+        function(*args)
+    return str(caught.value)
+
+
+def test_njit_takes_the_dtypes_python_takes():
+    # Integer input is computed in float64 and mixed float dtypes promote, as from Python.
+    forward = njit(lambda x: numba_act.activation_forward(x, "relu"))
+    x = np.arange(-3, 3)
+    np.testing.assert_array_equal(forward(x), numba_act.activation_forward(x, "relu"))
+    backward = njit(lambda z, a, g: numba_act.activation_backward(z, a, "sigmoid", grad=g))
+    z = np.linspace(-2, 2, 5).astype(np.float32)
+    got = backward(z, numba_act.sigmoid(z), np.ones(5))
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(
+        got, numba_act.activation_backward(z, numba_act.sigmoid(z), "sigmoid", grad=np.ones(5))
+    )
+
+
+def test_njit_errors_say_what_python_says():
+    message = _typing_error(njit(lambda x: numba_act.sigmoid(x)), np.ones(3, np.complex128))
+    assert "x has dtype complex128; numba_act accepts float16, float32, float64, integer or bool input" in message
+    message = _typing_error(njit(lambda x: numba_act.activation_forward(x, "nope")), np.ones(3))
+    assert "unknown activation 'nope'; valid names: sigmoid" in message
+    call = njit(lambda z, a, g: numba_act.activation_backward(z, a, "sigmoid", grad=g))
+    with pytest.raises(ValueError, match=r"^numba_act: grad has shape \(4,\), expected \(3,\) \(the shape of z\)$"):
+        call(np.ones(3), np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match=r"^numba_act: out has shape \(2, 2\), expected \(4,\) \(the shape of x\)$"):
+        njit(lambda x, out: numba_act.softmax(x, out=out))(np.ones(4), np.ones((2, 2)))
+
+
+def test_njit_name_known_only_at_run_time():
+    message = _typing_error(njit(lambda x, names: numba_act.activation_forward(x, names[0])), np.ones(3), ["relu"])
+    assert "the activation name must be a compile-time constant: a literal such as 'relu'" in message
+    assert "numba.literally" in message
+    assert "Cannot request literal type" not in message
+
+    @njit
+    def by_argument(x, name):
+        return numba_act.activation_forward(x, numba.literally(name))
+
+    x = np.linspace(-2, 2, 6)
+    np.testing.assert_array_equal(by_argument(x, "softmax"), numba_act.softmax(x))
