@@ -50,10 +50,18 @@ def _mp_gelu_tanh_inner(x):
 
 
 def _mp_normal_cdf(x):
-    # mpmath's erfc overflows a float internally beyond about 1e150; at 1e100
-    # it is already 0 or 2 to far more than any float's precision.
-    t = max(min(-x / mpmath.sqrt(2), mpmath.mpf("1e100")), mpmath.mpf("-1e100"))
-    return mpmath.erfc(t) / 2
+    # mpmath's erfc overflows a float internally beyond about 1e150, and its
+    # exp(-x**2/2) has no correct digit once x**2 outgrows the working
+    # precision.  Every float result is 0 or 1 long before; what matters
+    # there is the sign of Phi(x) + x phi(x), which the asymptotic series
+    # phi(x) / |x| (1 - 1/x**2 + 3/x**4 - ...) keeps, computed with the same
+    # exp as phi(x).
+    if x < -100_000:
+        w = 1 / x**2
+        return mpmath.exp(-(x**2) / 2) / (-x * mpmath.sqrt(2 * mpmath.pi)) * (1 - w + 3 * w**2 - 15 * w**3)
+    if x > 100_000:
+        return mpmath.mpf(1)
+    return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
 
 
 # Each activation's value at x.  1 + tanh(u) is written 2 sigmoid(2u) and
@@ -88,7 +96,15 @@ MP_DERIVATIVE = {
     "gelu": lambda z, a: _mp_normal_cdf(z) + z * mpmath.exp(-(z**2) / 2) / mpmath.sqrt(2 * mpmath.pi),
     "gelu_tanh": _mp_gelu_tanh_grad,
     "silu": lambda z, a: _mp_sigmoid(z) * (1 + z * (1 - _mp_sigmoid(z))),
-    "softplus": lambda z, a: _mp_sigmoid(z),
+    "softplus": lambda z, a: -mpmath.expm1(-a),  # sigmoid(z), read from a as the kernel does
+}
+
+# The zeros of the derivatives that cancel there, near which they are held to
+# an absolute bound (DERIVATIVE_ROOT_WIDTH, DERIVATIVE_BOUNDS).
+DERIVATIVE_ROOTS = {
+    "silu": (-1.2784645427610738,),
+    "gelu": (-0.7517915246935645,),
+    "gelu_tanh": (-0.7524614220710163,),
 }
 
 
@@ -124,32 +140,142 @@ def _mp_arg(v):
     return mpmath.mpf(v)
 
 
+class Exact:
+    """Exact values, unrounded: hi = the float64 nearest each, and lo = the
+    rest in units of float64's spacing at hi (|lo| <= 1/2), so that a bound
+    of 3 ulp admits 3 ulp, not 3.5, and subnormal values keep their rest.
+
+    Indexing selects elements of both parts; NumPy functions see hi.  A zero
+    hi carries the sign the exact value has (or, for an exact zero, the sign
+    the documented rules give it).
+    """
+
+    def __init__(self, hi, lo=None):
+        self.hi = np.asarray(hi, np.float64)
+        self.lo = np.zeros(self.hi.shape) if lo is None else np.asarray(lo, np.float64)
+
+    def __getitem__(self, key):
+        return Exact(self.hi[key], self.lo[key])
+
+    def __array__(self, dtype=None, copy=None):
+        return self.hi if dtype is None else self.hi.astype(dtype)
+
+    def __len__(self):
+        return len(self.hi)
+
+    @property
+    def shape(self):
+        return self.hi.shape
+
+    @property
+    def size(self):
+        return self.hi.size
+
+    def ravel(self):
+        return Exact(self.hi.ravel(), self.lo.ravel())
+
+    def __repr__(self):
+        return f"Exact({self.hi!r} + {self.lo!r} ulp)"
+
+
+def _float64_spacing(hi):
+    """float64's spacing at |hi|, 2**-1074 at zero and among the subnormals."""
+    info = np.finfo(np.float64)
+    mag = np.abs(hi)
+    with np.errstate(invalid="ignore"):
+        exponent = np.frexp(np.where(np.isfinite(mag), mag, 1.0))[1]
+    return np.where(mag < info.tiny, float(info.smallest_subnormal), np.ldexp(1.0, exponent - 53))
+
+
+def _mp_split(value):
+    """(hi, lo) of an mpf as in :class:`Exact`."""
+    hi = float(value)
+    if math.isinf(hi) or value == 0:
+        return hi, 0.0
+    spacing = float(_float64_spacing(np.float64(hi)))
+    return hi, float((value - mpmath.mpf(hi)) / spacing)
+
+
+def as_exact(values):
+    """``values`` as :class:`Exact`: an Exact unchanged; a float array exact as it is, a long
+    double one split into hi and lo."""
+    if isinstance(values, Exact):
+        return values
+    values = np.asarray(values)
+    hi = values.astype(np.float64)
+    if values.dtype.itemsize <= 8 or values.dtype.kind != "f":
+        return Exact(hi)
+    with np.errstate(invalid="ignore"):
+        rest = np.where(np.isfinite(hi), values - hi.astype(values.dtype), 0)
+    return Exact(hi, (rest / _float64_spacing(hi).astype(values.dtype)).astype(np.float64))
+
+
 def mp_evaluate(fn, *arrays):
-    """float64 array of ``fn`` applied elementwise in mpmath; NaN anywhere in gives NaN."""
+    """:class:`Exact` of ``fn`` applied elementwise in mpmath; NaN anywhere in gives NaN.
+
+    Equal argument tuples are evaluated once.
+    """
     arrays = np.broadcast_arrays(*(np.asarray(a, np.float64) for a in arrays))
-    out = np.empty(arrays[0].shape, np.float64)
+    shape = arrays[0].shape
+    flat = np.stack([a.ravel() for a in arrays], axis=1) if arrays[0].size else np.empty((0, len(arrays)))
+    # Unique by bit pattern, so that -0.0 and 0.0 stay apart.
+    keys, inverse = np.unique(flat.view(np.int64), axis=0, return_inverse=True)
+    hi, lo = np.empty(len(keys)), np.zeros(len(keys))
     with mpmath.workdps(MP_DPS):
-        for index in np.ndindex(out.shape):
-            values = [a[index] for a in arrays]
+        for i, key in enumerate(keys.view(np.float64)):
+            values = [float(v) for v in key]
             if any(math.isnan(v) for v in values):
-                out[index] = math.nan
+                hi[i] = math.nan
             else:
-                out[index] = float(fn(*(_mp_arg(v) for v in values)))
-    return out
+                hi[i], lo[i] = _mp_split(fn(*(_mp_arg(v) for v in values)))
+    inverse = inverse.ravel()
+    return Exact(hi[inverse].reshape(shape), lo[inverse].reshape(shape))
+
+
+# relu(-0.0) = 0.0 by its rule; every other f with f(0) = 0 keeps x's sign
+# there, as a product x g(x) does in IEEE arithmetic (and as torch and jax do).
+POSITIVE_AT_NEGATIVE_ZERO = {"relu"}
+
+
+def mp_forward(name, x):
+    """:class:`Exact` of the elementwise activation ``name`` at ``x``, signed zeros included."""
+    x = np.asarray(x, np.float64)
+    exact = mp_evaluate(MP_FORWARD[name], x)
+    zero = (x == 0) & (exact.hi == 0)
+    exact.hi[zero] = 0.0 if name in POSITIVE_AT_NEGATIVE_ZERO else x[zero]
+    return exact
+
+
+def mp_derivative(name, z, a, g=None):
+    """:class:`Exact` of the local derivative ``name`` at (z, a), or of the vjp g f'(z, a).
+
+    An exact zero vjp has the sign of g (the derivatives' exact zeros are 0.0).
+    """
+    d = MP_DERIVATIVE[name]
+    if g is None:
+        return mp_evaluate(d, z, a)
+
+    def vjp(z, a, g):
+        value = d(z, a)
+        return g * value if value != 0 else math.copysign(0.0, g)
+
+    return mp_evaluate(vjp, z, a, g)
 
 
 def mp_rows(fn, x, axis=-1):
-    """float64 array of the row function ``fn`` applied in mpmath along ``axis`` of finite ``x``."""
+    """:class:`Exact` of the row function ``fn`` applied in mpmath along ``axis`` of finite ``x``."""
     moved = np.moveaxis(np.asarray(x, np.float64), axis, -1)
-    out = np.empty(moved.shape, np.float64)
+    hi, lo = np.empty(moved.shape, np.float64), np.zeros(moved.shape, np.float64)
     with mpmath.workdps(MP_DPS):
         for index in np.ndindex(moved.shape[:-1]):
-            out[index] = [float(v) for v in fn([mpmath.mpf(float(v)) for v in moved[index]])]
-    return np.moveaxis(out, -1, axis)
+            parts = [_mp_split(v) for v in fn([mpmath.mpf(float(v)) for v in moved[index]])]
+            hi[index] = [p[0] for p in parts]
+            lo[index] = [p[1] for p in parts]
+    return Exact(np.moveaxis(hi, -1, axis), np.moveaxis(lo, -1, axis))
 
 
 def reference_forward(entry, x, dtype, axis=-1):
-    """The exact value of ``entry`` at ``x``, as float64, good to well below one ulp of ``dtype``.
+    """The exact value of ``entry`` at ``x`` (:class:`Exact`), good to well below one ulp of ``dtype``.
 
     The registry's float64 reference where that is accurate enough for
     ``dtype`` (float32 results), mpmath otherwise.  Row-wise entries work
@@ -159,28 +285,35 @@ def reference_forward(entry, x, dtype, axis=-1):
     if entry.rowwise:
         if np.dtype(dtype) == np.float32 and entry.name not in FLOAT64_REFERENCE_CANCELS:
             # The reference divides by sum + EPS: 1e-12 relative, far below a float32 ulp.
-            return np.asarray(entry.reference(x64, axis=axis), np.float64)
+            return Exact(entry.reference(x64, axis=axis))
         return mp_rows(MP_ROWWISE[entry.name], x64, axis)
     if np.dtype(dtype) == np.float32 and entry.name not in FLOAT64_REFERENCE_CANCELS:
         with np.errstate(all="ignore"):
-            expected = np.asarray(entry.reference(x64), np.float64)
-        # The formulas' limits at +-inf are not always what float64 gives (silu(-inf) is -inf * 0).
-        infinite = np.isinf(x64)
-        if infinite.any():
-            expected[infinite] = mp_evaluate(MP_FORWARD[entry.name], x64[infinite])
-        return expected
-    return mp_evaluate(MP_FORWARD[entry.name], x64)
+            expected = np.array(entry.reference(x64), np.float64)
+        # The formulas' limits at +-inf are not always what float64 gives
+        # (silu(-inf) is -inf * 0), nor their signs of zero.
+        special = np.isinf(x64) | (x64 == 0)
+        if special.any():
+            expected[special] = mp_forward(entry.name, x64[special]).hi
+        return Exact(expected)
+    return mp_forward(entry.name, x64)
 
 
-def reference_derivative(entry, z, a, dtype):
-    """The exact local derivative at (z, a), as float64; see :func:`reference_forward`."""
+def reference_derivative(entry, z, a, dtype, g=None):
+    """The exact local derivative at (z, a), or the vjp with ``g``; see :func:`reference_forward`."""
     z64, a64 = np.asarray(z, np.float64), np.asarray(a, np.float64)
     if np.dtype(dtype) == np.float32 and entry.name not in FLOAT64_REFERENCE_CANCELS:
         with np.errstate(all="ignore"):
-            expected = np.asarray(entry.reference_derivative(z64, a64), np.float64)
+            if g is None:
+                expected = np.asarray(entry.reference_derivative(z64, a64), np.float64)
+            else:
+                expected = np.asarray(entry.reference_vjp(z64, a64, np.asarray(g, np.float64)), np.float64)
         # The documented NaN rule, which (z > 0) style formulas do not follow.
-        return np.where(np.isnan(z64) | np.isnan(a64), np.nan, expected)
-    return mp_evaluate(MP_DERIVATIVE[entry.name], z64, a64)
+        expected = np.where(np.isnan(z64) | np.isnan(a64), np.nan, expected)
+        if entry.name == "softplus":  # from a, as the kernel: 1 - e**-a, not sigmoid(z)
+            expected = -np.expm1(-a64) if g is None else -np.expm1(-a64) * np.asarray(g, np.float64)
+        return Exact(expected)
+    return mp_derivative(entry.name, z64, a64, g)
 
 
 # ------------------------------------------------------------------ ulps
@@ -195,27 +328,42 @@ def ulp(value, dtype):
     return np.where(mag < info.tiny, float(info.smallest_subnormal), np.ldexp(1.0, exponent - info.nmant - 1))
 
 
-def ulp_distance(actual, expected, dtype):
-    """|actual - expected| in units of ``dtype``'s spacing at ``expected``.
+def ulp_distance(actual, expected, dtype, signed_zeros=True):
+    """|actual - expected| in units of ``dtype``'s spacing at the exact ``expected``.
 
-    ``expected`` is the exact value (float64 or better); it is first rounded
-    to ``dtype``, so an exact value beyond the largest finite number expects
-    inf.  Equal values (infinities included) and NaN against NaN are 0 apart;
-    NaN or an infinity against anything else is infinitely far.
+    ``expected`` is exact, unrounded: an :class:`Exact`, a long double array,
+    or float64 values taken as exact.  An exact value that rounds to +-inf
+    in ``dtype`` expects that inf.  Equal values (infinities included) and
+    NaN against NaN are 0 apart; NaN or an infinity against anything else is
+    infinitely far, and so is a zero of the wrong sign: a zero result must
+    have the sign of the exact value (or of the exact zero), unless
+    ``signed_zeros`` is false.
     """
-    actual = np.asarray(actual, np.float64)
-    expected = np.asarray(expected, np.float64)
+    exact = as_exact(expected)
+    hi, lo = np.broadcast_arrays(exact.hi, exact.lo)
+    actual = np.broadcast_to(np.asarray(actual, np.float64), hi.shape)
     with np.errstate(over="ignore", invalid="ignore"):
-        rounded = expected.astype(dtype).astype(np.float64)
-        distance = np.abs(actual - expected) / ulp(rounded, dtype)
-    same = (actual == rounded) | (np.isnan(actual) & np.isnan(expected))
+        rounded = hi.astype(dtype).astype(np.float64)
+        # The spacing in the exact value's binade: one below hi's where hi is
+        # a power of two and the rest takes the exact value under it.
+        mantissa, _ = np.frexp(np.where(np.isfinite(hi), hi, 1.0))
+        below = (np.abs(mantissa) == 0.5) & (lo * np.sign(hi) < 0) & (np.abs(hi) > np.finfo(dtype).tiny)
+        spacing = ulp(hi, dtype) / np.where(below, 2.0, 1.0)
+        step = _float64_spacing(hi)
+        # actual - hi is exact wherever the distance is small (Sterbenz).
+        distance = np.abs((actual - hi) / step - lo) * (step / spacing)
+    same = ((actual == hi) & (lo == 0)) | (np.isnan(actual) & np.isnan(hi))
+    same |= np.isinf(rounded) & (actual == rounded)
     finite = np.isfinite(actual) & np.isfinite(rounded)
-    return np.where(same, 0.0, np.where(finite, distance, np.inf))
+    wrong_zero = (actual == 0) & (np.signbit(actual) != np.signbit(hi)) & signed_zeros
+    return np.where(wrong_zero, np.inf, np.where(same, 0.0, np.where(finite, distance, np.inf)))
 
 
-def assert_ulp_close(actual, expected, dtype, max_ulp, inputs=None):
-    """Assert every element is within ``max_ulp`` and report the worst ones."""
-    distance = ulp_distance(actual, expected, dtype)
+def assert_ulp_close(actual, expected, dtype, max_ulp, inputs=None, signed_zeros=True):
+    """Assert every element is within ``max_ulp`` (a number, or an array like ``actual``) and report the worst."""
+    expected = as_exact(expected)
+    distance = ulp_distance(actual, expected, dtype, signed_zeros)
+    max_ulp = np.broadcast_to(np.asarray(max_ulp, np.float64), distance.shape)
     bad = np.flatnonzero(~(distance <= max_ulp))
     if bad.size:
         worst = bad[np.argsort(-distance.ravel()[bad])][:8]
@@ -223,11 +371,74 @@ def assert_ulp_close(actual, expected, dtype, max_ulp, inputs=None):
         for i in worst:
             where = f"x={np.ravel(inputs)[i]!r}: " if inputs is not None else f"[{i}]: "
             lines.append(
-                f"  {where}got {np.ravel(actual)[i]!r}, expected {np.ravel(expected)[i]!r} "
-                f"({distance.ravel()[i]:.3g} ulp)"
+                f"  {where}got {np.ravel(actual)[i]!r}, expected {expected.hi.ravel()[i]!r} "
+                f"({distance.ravel()[i]:.3g} ulp, bound {max_ulp.ravel()[i]:.3g})"
             )
-        header = f"{bad.size} of {distance.size} elements over {max_ulp} ulp of {np.dtype(dtype)}:"
+        header = f"{bad.size} of {distance.size} elements over the bound in ulp of {np.dtype(dtype)}:"
         pytest.fail("\n".join([header, *lines]))
+
+
+# The local derivatives' bounds in ulp of the result: the forward bounds,
+# 2 (float32) and 3 (float64), unless a kernel is measured worse, and then
+# its measured worst, so that any new fault still shows.  Within
+# DERIVATIVE_ROOT_WIDTH of a zero in DERIVATIVE_ROOTS, where the terms
+# cancel, an absolute error of the third figure's ulp of 0.25 is allowed too.
+# A vjp (g f') is rounded once more, and the product can move the result's
+# exponent, so it gets twice the derivative's bound plus one.
+DERIVATIVE_BOUNDS = {
+    # name: (float32, float64, ulp of 0.25 next to a root)
+    "sigmoid": (2, 3, 0),
+    "relu": (0, 0, 0),
+    "tanh": (2, 3, 0),
+    "leaky_relu": (0.5, 0, 0),  # the slope 0.01 rounded to float32
+    "elu": (2, 3, 0),
+    "gelu": (2, 3, 4),
+    "gelu_tanh": (2, 24, 4),
+    "silu": (24, 23, 4),
+    "softplus": (2, 3, 0),
+}
+DERIVATIVE_ROOT_WIDTH = 0.05
+
+
+def derivative_bound(name, dtype, z, g=None):
+    """Per-element bounds in ulp for ``name``'s derivative (or vjp, with ``g``) at ``z``, and
+    the absolute allowance next to a root (0 elsewhere)."""
+    f32, f64, at_root = DERIVATIVE_BOUNDS[name]
+    bound = f32 if np.dtype(dtype) == np.float32 else f64
+    if g is not None:
+        bound = 2 * bound + 1
+    z = np.asarray(z, np.float64)
+    near = np.zeros(z.shape, bool)
+    for root in DERIVATIVE_ROOTS.get(name, ()):
+        near |= np.abs(z - root) <= DERIVATIVE_ROOT_WIDTH
+    scale = 1.0 if g is None else np.abs(np.asarray(g, np.float64))
+    allowance = np.where(near, at_root * float(ulp(0.25, dtype)) * scale, 0.0)
+    return np.full(z.shape, float(bound)), allowance
+
+
+def derivative_distance(name, got, exact, dtype, z, g=None):
+    """Each derivative's distance in ulp, where it is over the root allowance; and the bounds."""
+    exact = as_exact(exact)
+    bound, allowance = derivative_bound(name, dtype, z, g)
+    distance = ulp_distance(got, exact, dtype)
+    with np.errstate(invalid="ignore"):
+        absolute = np.abs(np.asarray(got, np.float64) - exact.hi)
+    distance = np.where((allowance > 0) & (absolute <= allowance), 0.0, distance)
+    return distance, bound
+
+
+def assert_derivative_close(name, got, exact, dtype, z, g=None):
+    """Within :data:`DERIVATIVE_BOUNDS`; ``g`` given: the vjp g f'."""
+    exact = as_exact(exact)
+    distance, bound = derivative_distance(name, got, exact, dtype, z, g)
+    keep = ~(distance <= bound)
+    assert_ulp_close(np.asarray(got)[keep], exact[keep], dtype, bound[keep], np.asarray(z)[keep])
+
+
+def max_ulp(actual, expected, dtype):
+    """The largest ulp distance, 0 for no elements."""
+    distance = ulp_distance(actual, expected, dtype)
+    return float(distance.max()) if distance.size else 0.0
 
 
 # ------------------------------------------------------------------ inputs
