@@ -18,6 +18,7 @@ from numba_act.api import (
     gelu_tanh,
     leaky_relu,
     log_softmax,
+    register,
     relu,
     relu_derivative_from_pre_activation,
     sigmoid,
@@ -34,7 +35,7 @@ __version__ = "0.1.0"
 # module that defines it: numba_act.gelu is found where users import it.
 for _function in (gelu, relu_derivative_from_pre_activation, sigmoid_derivative_from_activation):
     _function.__module__ = __name__
-for _function in (activation_forward, activation_backward):
+for _function in (activation_forward, activation_backward, register):
     _function.__module__ = __name__
 del _function
 
@@ -50,6 +51,7 @@ __all__ = [
     "gelu_tanh",
     "leaky_relu",
     "log_softmax",
+    "register",
     "relu",
     "relu_derivative_from_pre_activation",
     "sigmoid",

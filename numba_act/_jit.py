@@ -20,6 +20,7 @@ per-process id), so per-activation kernels are copies of one template with
 the activation bound as a global (:func:`specialize`), not closures.
 """
 
+import contextlib
 import hashlib
 import pathlib
 import types as pytypes
@@ -70,6 +71,19 @@ def _njit(fn, **options):
                 stacklevel=3,
             )
     return numba.njit(cache=False, **options)(fn)
+
+
+@contextlib.contextmanager
+def uncached():
+    """Compile what is built within this block without the disk cache: the
+    cache is keyed on numba_act's own sources, which a user's registered
+    functions are not part of, so an edited one would load stale code."""
+    global _caching
+    before, _caching = _caching, False
+    try:
+        yield
+    finally:
+        _caching = before
 
 
 def kernel(fn=None, *, fastmath=EXACT, **options):
@@ -268,7 +282,7 @@ def _into_door3(z, a, g, out):
 _INTO_DOORS = {1: _into_door1, 2: _into_door2, 3: _into_door3}
 
 
-_KERNELS = {}
+KERNELS = {}
 
 
 class Kernels:
@@ -293,7 +307,7 @@ class Kernels:
         self.min_parallel = min_parallel
         self.inputs = into.py_func.__code__.co_argcount - 1
         self.into_door = specialize(_INTO_DOORS[self.inputs], f"{name}_into_door", into=into, min_parallel=min_parallel)
-        _KERNELS[name] = self
+        KERNELS[name] = self
 
     def __reduce__(self):
         return _kernels_named, (self.name,)
@@ -305,4 +319,4 @@ class Kernels:
 def _kernels_named(name):
     import numba_act  # noqa: F401  (builds every Kernels of the package)
 
-    return _KERNELS[name]
+    return KERNELS[name]

@@ -10,13 +10,16 @@ activation name given to ``activation_forward``/``activation_backward``
 must be a compile-time constant (a literal string).
 """
 
+from collections.abc import Callable
+
 import numpy as np
 from numba import njit, types
+from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaNotImplementedError, TypingError
 from numba.extending import overload
 from numba.np import numpy_support
 
-from numba_act import _arrays
+from numba_act import _arrays, _jit, registry
 from numba_act.registry import (
     ACTIVATIONS,
     EPS,
@@ -345,6 +348,76 @@ for _entry in REGISTRY.values():
     (_register_rowwise if _entry.rowwise else _register_elementwise)(_entry)
 
 
+def register(
+    name: str,
+    forward: Callable,
+    derivative: Callable,
+    *,
+    formula: str | None = None,
+    derivative_formula: str | None = None,
+) -> Callable:
+    """Register an elementwise activation built from two ``@njit`` scalar functions.
+
+    ``forward(x)`` gives the activation of one float; ``derivative(z, a)``
+    its local derivative from the pre-activation ``z`` and the activation
+    ``a = forward(z)``.  Each is called with float32 or float64 scalars and
+    should return a value of that type (build constants with ``type(x)(c)``
+    to keep float32 math in float32); ``@njit(inline="always")`` lets the
+    array loops vectorize.
+
+    The activation then has everything a built-in one has: the array
+    function ``REGISTRY[name].forward`` (returned) with every dtype, layout
+    and ``out=`` rule, ``REGISTRY[name].derivative`` and ``.vjp``, the
+    thread pool on large arrays, ``activation_forward(x, name)`` and
+    ``activation_backward(z, a, name, grad=g)`` from Python and, with a
+    literal name, from ``@njit`` code, entries in ``NAMES`` and
+    ``ACTIVATIONS``, and a layer from ``layers.activation_layer(name)``.
+    ``formula`` and ``derivative_formula`` go into the docstrings.
+
+    Its kernels are not cached on disk (they compile in each process), and a
+    process that unpickles it must have registered it too.  Raises
+    ValueError for a name already taken or not an identifier, TypeError for
+    functions that are not ``@njit`` ones.
+
+    Example::
+
+        >>> import numpy as np, numba, numba_act as na
+        >>> @numba.njit(inline="always")
+        ... def cube(x):
+        ...     return x * x * x
+        >>> @numba.njit(inline="always")
+        ... def cube_derivative(z, a):
+        ...     return type(z)(3.0) * z * z
+        >>> f = na.register("cube", cube, cube_derivative, formula="x**3")
+        >>> f(np.array([1.0, 2.0], np.float32))
+        array([1., 8.], dtype=float32)
+        >>> z = np.array([2.0])
+        >>> na.activation_backward(z, f(z), "cube", grad=np.array([0.5]))
+        array([6.])
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    taken = name in REGISTRY or any(k in _jit.KERNELS for k in (name, f"{name}_derivative", f"{name}_vjp"))
+    if not name.isidentifier() or taken or hasattr(registry, name):
+        raise ValueError(f"{name!r} cannot be registered: it is taken or not an identifier")
+    for what, function in (("forward", forward), ("derivative", derivative)):
+        if not isinstance(function, Dispatcher):
+            raise TypeError(f"{what} must be an @njit function, not {type(function).__name__}")
+    with _jit.uncached():
+        entry = registry.elementwise_entry(
+            name,
+            forward,
+            derivative,
+            formula or f"{forward.__name__}(x)",
+            derivative_formula or f"{derivative.__name__}(z, a)",
+            "A registered activation.",
+            builtin=False,
+        )
+    registry.add(entry)
+    _register_elementwise(entry)
+    return entry.forward
+
+
 @overload(gelu, prefer_literal=True)
 def _gelu_overload(x, approximate="none", out=None):
     if _is_none(approximate):
@@ -422,6 +495,7 @@ __all__ = [
     "gelu_tanh",
     "leaky_relu",
     "log_softmax",
+    "register",
     "relu",
     "relu_derivative_from_pre_activation",
     "sigmoid",

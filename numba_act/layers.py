@@ -188,7 +188,10 @@ def activation_layer(name: str, *, backend: str = "numba") -> ActivationLayer:
     Raises ValueError for an unknown name and TypeError for a name that is
     not a str, like :func:`numba_act.activation_forward`.
     """
-    return LAYERS[lookup(name).name](backend=backend)
+    name = lookup(name).name
+    if name not in LAYERS:  # registered after import (numba_act.register)
+        LAYERS[name] = _layer_class(name)
+    return LAYERS[name](backend=backend)
 
 
 __all__ = ["BACKENDS", "LAYERS", "ActivationLayer", "BaseActivation", "activation_layer", "class_name"]

@@ -7,7 +7,7 @@ scalar kernels and NumPy reference.  Dispatch, ``ACTIVATIONS``, the
 new activation is one entry here.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -39,9 +39,9 @@ class Activation:
     forward: Callable
     derivative: Callable
     vjp: Callable
-    reference: Callable
-    reference_derivative: Callable
-    reference_vjp: Callable
+    reference: Callable | None
+    reference_derivative: Callable | None
+    reference_vjp: Callable | None
     kernels: tuple
     scalar: Callable | None = None
     scalar_derivative: Callable | None = None
@@ -87,9 +87,12 @@ def _reference_vjp(name, reference_derivative):
     return _named(vjp, name, f"grad * {reference_derivative.__name__}(z, a), in NumPy.", "reference_vjp")
 
 
-def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bound=()):
+def elementwise_entry(name, f, df, formula, derivative_formula, edge_cases, memory_bound=(), builtin=True):
     """The entry of an elementwise activation; ``memory_bound`` names the passes
-    ("forward", "backward") whose kernels are a few arithmetic operations."""
+    ("forward", "backward") whose kernels are a few arithmetic operations.  A
+    built-in one has its NumPy references in :mod:`numba_act.reference` and
+    its forward function is ``numba_act.<name>``; a registered one has
+    neither (see :func:`numba_act.register`)."""
     light = "backward" in memory_bound
     kernels = (
         elementwise.forward(name, f, "forward" in memory_bound),
@@ -106,7 +109,12 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bo
         name=name,
         formula=formula,
         rowwise=False,
-        forward=_named(forward, name, f"{name}(x) = {formula}, elementwise.\n\n    {edge_cases}\n{_DTYPES_DOC}\n"),
+        forward=_named(
+            forward,
+            name,
+            f"{name}(x) = {formula}, elementwise.\n\n    {edge_cases}\n{_DTYPES_DOC}\n",
+            None if builtin else "forward",
+        ),
         derivative=_named(
             derivative,
             name,
@@ -120,9 +128,9 @@ def _elementwise(name, f, df, formula, derivative_formula, edge_cases, memory_bo
             f"Vector-Jacobian product of {name}: grad * ({derivative_formula}).\n{_DTYPES_DOC}\n",
             "vjp",
         ),
-        reference=getattr(reference, name),
-        reference_derivative=getattr(reference, f"{name}_grad"),
-        reference_vjp=_reference_vjp(name, getattr(reference, f"{name}_grad")),
+        reference=getattr(reference, name) if builtin else None,
+        reference_derivative=getattr(reference, f"{name}_grad") if builtin else None,
+        reference_vjp=_reference_vjp(name, getattr(reference, f"{name}_grad")) if builtin else None,
         kernels=kernels,
         scalar=f,
         scalar_derivative=df,
@@ -216,7 +224,7 @@ _NAN_RULE = "NaN propagates; "
 REGISTRY = {
     entry.name: entry
     for entry in (
-        _elementwise(
+        elementwise_entry(
             "sigmoid",
             scalar.sigmoid,
             scalar.sigmoid_grad,
@@ -226,7 +234,7 @@ REGISTRY = {
             "sigmoid(inf) = 1, results lie in [0, 1] and are monotone.",
             memory_bound=("backward",),
         ),
-        _elementwise(
+        elementwise_entry(
             "relu",
             scalar.relu,
             scalar.relu_grad,
@@ -245,7 +253,7 @@ REGISTRY = {
             "a row holding NaN, +inf, or only -inf gives NaN throughout; "
             "the softmax of a 0-d value is 1.0.",
         ),
-        _elementwise(
+        elementwise_entry(
             "tanh",
             scalar.tanh,
             scalar.tanh_grad,
@@ -254,7 +262,7 @@ REGISTRY = {
             _NAN_RULE + "tanh(+-inf) = +-1; odd, so tanh(-0.0) = -0.0.",
             memory_bound=("backward",),
         ),
-        _elementwise(
+        elementwise_entry(
             "leaky_relu",
             scalar.leaky_relu,
             scalar.leaky_relu_grad,
@@ -263,7 +271,7 @@ REGISTRY = {
             _NAN_RULE + "slope 0.01, as in torch.",
             memory_bound=("forward", "backward"),
         ),
-        _elementwise(
+        elementwise_entry(
             "elu",
             scalar.elu,
             scalar.elu_grad,
@@ -272,7 +280,7 @@ REGISTRY = {
             _NAN_RULE + "alpha = 1; elu(-inf) = -1.",
             memory_bound=("backward",),
         ),
-        _elementwise(
+        elementwise_entry(
             "gelu",
             scalar.gelu,
             scalar.gelu_grad,
@@ -280,7 +288,7 @@ REGISTRY = {
             "Phi(z) + z * phi(z)",
             _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf.",
         ),
-        _elementwise(
+        elementwise_entry(
             "gelu_tanh",
             scalar.gelu_tanh,
             scalar.gelu_tanh_grad,
@@ -288,7 +296,7 @@ REGISTRY = {
             "s + 2 z s (1 - s) u' with s = sigmoid(2u)",
             _NAN_RULE + "the tanh approximation of gelu.",
         ),
-        _elementwise(
+        elementwise_entry(
             "silu",
             scalar.silu,
             scalar.silu_grad,
@@ -296,7 +304,7 @@ REGISTRY = {
             "s * (1 + z * (1 - s)), s = sigmoid(z)",
             _NAN_RULE + "also called swish; silu(-inf) = -0.0.",
         ),
-        _elementwise(
+        elementwise_entry(
             "softplus",
             scalar.softplus,
             scalar.softplus_grad,
@@ -315,14 +323,44 @@ REGISTRY = {
     )
 }
 
-NAMES = tuple(REGISTRY)
 
-ACTIVATIONS = MappingProxyType(
-    {
-        name: MappingProxyType({"forward": entry.forward, "backward": entry.derivative})
-        for name, entry in REGISTRY.items()
-    }
-)
+class _Names(Sequence):
+    """The registered names, in registration order: a read-only sequence that
+    follows :func:`numba_act.register`."""
+
+    def __getitem__(self, index):
+        return tuple(REGISTRY)[index]
+
+    def __len__(self):
+        return len(REGISTRY)
+
+    def __contains__(self, name):
+        return name in REGISTRY
+
+    def __eq__(self, other):
+        return tuple(self) == (tuple(other) if isinstance(other, (_Names, tuple, list)) else other)
+
+    def __hash__(self):
+        return hash(tuple(self))
+
+    def __repr__(self):
+        return repr(tuple(REGISTRY))
+
+
+NAMES = _Names()
+
+_ACTIVATIONS = {}
+ACTIVATIONS = MappingProxyType(_ACTIVATIONS)
+
+
+def add(entry):
+    """Put ``entry`` in ``REGISTRY``, ``NAMES`` and ``ACTIVATIONS``."""
+    REGISTRY[entry.name] = entry
+    _ACTIVATIONS[entry.name] = MappingProxyType({"forward": entry.forward, "backward": entry.derivative})
+
+
+for _entry in list(REGISTRY.values()):
+    add(_entry)
 
 
 _by_name = REGISTRY.get
