@@ -33,9 +33,14 @@ __version__ = "0.1.0"
 
 # help() and pickle name each public function after the package, not the
 # module that defines it: numba_act.gelu is found where users import it.
-for _function in (gelu, relu_derivative_from_pre_activation, sigmoid_derivative_from_activation):
-    _function.__module__ = __name__
-for _function in (activation_forward, activation_backward, register):
+for _function in (
+    gelu,
+    relu_derivative_from_pre_activation,
+    sigmoid_derivative_from_activation,
+    activation_forward,
+    activation_backward,
+    register,
+):
     _function.__module__ = __name__
 del _function
 

@@ -11,6 +11,7 @@ must be a compile-time constant (a literal string).
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit, types
@@ -18,6 +19,7 @@ from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaNotImplementedError, TypingError
 from numba.extending import overload
 from numba.np import numpy_support
+from numpy.typing import ArrayLike
 
 from numba_act import _arrays, _jit, registry
 from numba_act.registry import (
@@ -25,24 +27,26 @@ from numba_act.registry import (
     EPS,
     NAMES,
     REGISTRY,
+    ElementwiseFunction,
+    RowwiseFunction,
     activation_backward,
     activation_forward,
     lookup,
 )
 
-sigmoid = REGISTRY["sigmoid"].forward
-relu = REGISTRY["relu"].forward
-softmax = REGISTRY["softmax"].forward
-log_softmax = REGISTRY["log_softmax"].forward
-tanh = REGISTRY["tanh"].forward
-leaky_relu = REGISTRY["leaky_relu"].forward
-elu = REGISTRY["elu"].forward
-silu = REGISTRY["silu"].forward
-softplus = REGISTRY["softplus"].forward
-gelu_tanh = REGISTRY["gelu_tanh"].forward
+sigmoid: ElementwiseFunction = REGISTRY["sigmoid"].forward
+relu: ElementwiseFunction = REGISTRY["relu"].forward
+softmax: RowwiseFunction = REGISTRY["softmax"].forward
+log_softmax: RowwiseFunction = REGISTRY["log_softmax"].forward
+tanh: ElementwiseFunction = REGISTRY["tanh"].forward
+leaky_relu: ElementwiseFunction = REGISTRY["leaky_relu"].forward
+elu: ElementwiseFunction = REGISTRY["elu"].forward
+silu: ElementwiseFunction = REGISTRY["silu"].forward
+softplus: ElementwiseFunction = REGISTRY["softplus"].forward
+gelu_tanh: ElementwiseFunction = REGISTRY["gelu_tanh"].forward
 
 
-def gelu(x, approximate="none", out=None):
+def gelu(x: ArrayLike, approximate: str | bool = "none", out: np.ndarray | None = None) -> Any:
     """gelu(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt(2))), elementwise.
 
     ``approximate="tanh"`` selects x/2 * (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3)))
@@ -72,7 +76,7 @@ def _gelu_name(approximate):
 _sigmoid_derivative = _arrays.door(REGISTRY["sigmoid"].kernels[1], ("a", "a"))
 
 
-def sigmoid_derivative_from_activation(a, out=None):
+def sigmoid_derivative_from_activation(a: ArrayLike, out: np.ndarray | None = None) -> Any:
     """a * (1 - a), the derivative of sigmoid from its output a = sigmoid(z).
 
     NaN propagates; same dtype and ``out`` rules as :func:`sigmoid`.
@@ -80,7 +84,7 @@ def sigmoid_derivative_from_activation(a, out=None):
     return _sigmoid_derivative(a, a, out)
 
 
-def relu_derivative_from_pre_activation(z, out=None):
+def relu_derivative_from_pre_activation(z: ArrayLike, out: np.ndarray | None = None) -> Any:
     """1 where z > 0, else 0 (0 at z == 0); NaN stays NaN.
 
     Same dtype and ``out`` rules as :func:`relu`.
@@ -355,7 +359,7 @@ def register(
     *,
     formula: str | None = None,
     derivative_formula: str | None = None,
-) -> Callable:
+) -> ElementwiseFunction:
     """Register an elementwise activation built from two ``@njit`` scalar functions.
 
     ``forward(x)`` gives the activation of one float; ``derivative(z, a)``

@@ -10,12 +10,26 @@ new activation is one entry here.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any, Protocol, SupportsIndex
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from numba_act import _arrays, _foreign, elementwise, reference, rowwise, scalar
 
 EPS = reference.EPS
+
+
+class ElementwiseFunction(Protocol):
+    """The type of an elementwise activation: ``f(x, out=None)``."""
+
+    def __call__(self, x: ArrayLike, /, out: np.ndarray | None = None) -> Any: ...
+
+
+class RowwiseFunction(Protocol):
+    """The type of a row-wise activation (the softmax family): ``f(x, axis=-1, out=None)``."""
+
+    def __call__(self, x: ArrayLike, /, axis: SupportsIndex = -1, out: np.ndarray | None = None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -349,7 +363,7 @@ class _Names(Sequence):
 
 NAMES = _Names()
 
-_ACTIVATIONS = {}
+_ACTIVATIONS: dict[str, MappingProxyType[str, Callable]] = {}
 ACTIVATIONS = MappingProxyType(_ACTIVATIONS)
 
 
@@ -366,7 +380,7 @@ for _entry in list(REGISTRY.values()):
 _by_name = REGISTRY.get
 
 
-def lookup(name):
+def lookup(name: str) -> Activation:
     """The registry entry for ``name``; TypeError for a non-str, ValueError for an unknown name."""
     entry = REGISTRY.get(name) if type(name) is str else None
     if entry is not None:
@@ -378,7 +392,7 @@ def lookup(name):
     raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(NAMES)}")
 
 
-def activation_forward(x, name, out=None, *, axis=-1):
+def activation_forward(x: ArrayLike, name: str, out: np.ndarray | None = None, *, axis: SupportsIndex = -1) -> Any:
     """Apply the activation called ``name`` to ``x``.
 
     ``name`` is one of ``NAMES``; ``axis`` is used by the row-wise
@@ -394,7 +408,15 @@ def activation_forward(x, name, out=None, *, axis=-1):
     return entry.forward(x, out)
 
 
-def activation_backward(z, a, name, grad=None, *, out=None, axis=-1):
+def activation_backward(
+    z: ArrayLike | None,
+    a: ArrayLike,
+    name: str,
+    grad: ArrayLike | None = None,
+    *,
+    out: np.ndarray | None = None,
+    axis: SupportsIndex = -1,
+) -> Any:
     """Backward pass of the activation called ``name``.
 
     Without ``grad``: the local derivative, as the seed convention defines
