@@ -269,14 +269,14 @@ def _subclassed(arrays, out):
     return any(type(a) is not np.ndarray and isinstance(a, np.ndarray) for a in (*arrays, out))
 
 
-def _of_subclasses(apply, arrays, out, names, fill=None):
+def _of_subclasses(apply, arrays, out, names, fill=None, masks_allowed=True):
     """``apply(arrays, out)`` where an input or ``out`` is an ndarray subclass,
     as NumPy's ufuncs treat them.
 
     Masked arrays keep their masks: the result is a masked array, masked
     where any input is, computed on the data (with masked elements set to
-    ``fill`` first where given: -inf leaves them out of a softmax row; the
-    string "refuse" raises TypeError); ``out=`` cannot take the mask and
+    ``fill`` first where given: -inf leaves them out of a softmax row; where
+    not ``masks_allowed``, TypeError); ``out=`` cannot take the mask and
     raises TypeError.  Other subclasses (np.matrix, np.memmap) are computed
     as plain arrays and the result is wrapped by the first one's
     ``__array_wrap__``, as a ufunc does (np.matrix stays np.matrix, a memmap
@@ -284,7 +284,7 @@ def _of_subclasses(apply, arrays, out, names, fill=None):
     returned as it is.
     """
     if any(isinstance(a, np.ma.MaskedArray) for a in arrays):
-        if isinstance(fill, str):
+        if not masks_allowed:
             raise TypeError(f"masked input is not supported here; pass {names[0]}.filled(...) or its data")
         if out is not None:
             raise TypeError("out= is not supported for masked input: the result is a new masked array")
@@ -292,8 +292,8 @@ def _of_subclasses(apply, arrays, out, names, fill=None):
         data = [np.ma.getdata(a) for a in arrays]
         if fill is not None:
             data = [np.where(mask, fill, values) for mask, values in zip(masks, data, strict=True)]
-        result = apply(data, None)
-        return np.ma.masked_array(result, mask=np.logical_or.reduce(masks))
+        result = np.ma.masked_array(apply(data, None), mask=np.logical_or.reduce(masks))
+        return np.ma.masked if result.ndim == 0 and result.mask else result  # as a ufunc gives
     plain_out = None if out is None else out.view(np.ndarray)
     result = apply([np.asarray(a) for a in arrays], plain_out)
     if out is not None:
@@ -366,8 +366,10 @@ def rows(kernels, arrays, axis, out, names):
         return _foreign.rows(kernels, arrays, axis, out, names)
     if _subclassed(arrays, out):
         # A masked element is left out of its row: -inf is the forward pass's neutral input.
-        fill = -np.inf if kernels.inputs == 1 else "refuse"
-        return _of_subclasses(lambda arrays, out: rows(kernels, arrays, axis, out, names), arrays, out, names, fill)
+        forward = kernels.inputs == 1  # the VJPs have no neutral a to fill in
+        return _of_subclasses(
+            lambda arrays, out: rows(kernels, arrays, axis, out, names), arrays, out, names, -np.inf, forward
+        )
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     axis = normalize_axis(axis, len(shape))
     last = axis == inputs[0].ndim - 1

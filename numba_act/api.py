@@ -146,12 +146,12 @@ def _array_args(*named):
             raise TypingError(
                 f"numba_act: {what} has dtype {ty.dtype}; numba_act accepts {_arrays.ACCEPTED} input"
             ) from None
+    if np.dtype(np.float16) in dtypes:
+        raise TypingError("numba_act: inside @njit, arrays must be float32, float64, integer or bool, not float16")
     try:
         result = _arrays.result_dtype_of(dtypes, [what for what, _ in named])
     except TypeError as err:
         raise TypingError(f"numba_act: {err}") from None
-    if result not in _arrays.NATIVE:
-        raise TypingError(f"numba_act: inside @njit, arrays must be float32, float64, integer or bool, not {result}")
     result = numpy_support.from_dtype(result)
     to_result = _array_to_float64 if result == types.float64 else _array_to_float32
     return result, [_as_is if ty.dtype == result else to_result for _, ty in named]

@@ -65,8 +65,9 @@ def _named(fn, activation, doc, part=None):
     """``fn`` as the public ``numba_act.<activation>`` (``part`` None) or as
     ``<part>`` of the entry ``activation``, named so that pickle finds it by
     reference: ``numba_act.registry.<activation>.<part>`` is the entry's field
-    (see :func:`__getattr__`), so that every public callable pickles to the
-    very same object, as task graphs and process pools need."""
+    (see :func:`__getattr__`), so that every function of an entry pickles to
+    the very same object, as task graphs and process pools need (its scalar
+    kernels are Numba dispatchers, which pickle as Numba's own do)."""
     if part is None:
         fn.__module__, fn.__name__, fn.__qualname__ = "numba_act", activation, activation
     else:
@@ -291,7 +292,7 @@ REGISTRY = {
             scalar.elu_grad,
             "x if x > 0 else exp(x) - 1",
             "1 where a > 0 (that is, z > 0), else a + 1",
-            _NAN_RULE + "alpha = 1; elu(-inf) = -1.",
+            _NAN_RULE + "alpha = 1; elu(-inf) = -1; elu(-0.0) = -0.0.",
             memory_bound=("backward",),
         ),
         elementwise_entry(
@@ -300,7 +301,7 @@ REGISTRY = {
             scalar.gelu_grad,
             "x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))",
             "Phi(z) + z * phi(z)",
-            _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf.",
+            _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf; gelu(-0.0) = -0.0.",
         ),
         elementwise_entry(
             "gelu_tanh",
@@ -308,7 +309,8 @@ REGISTRY = {
             scalar.gelu_tanh_grad,
             "x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))",
             "s + 2 z s (1 - s) u' with s = sigmoid(2u)",
-            _NAN_RULE + "the tanh approximation of gelu.",
+            _NAN_RULE + "the tanh approximation of gelu, with 0.044715 as a float64 (as torch and jax); "
+            "gelu_tanh(-0.0) = -0.0.",
         ),
         elementwise_entry(
             "silu",

@@ -556,3 +556,9 @@ def test_byte_swapped_out(name):
     out = np.zeros(x.shape, ">f8")
     assert UNARY[name](x, out=out) is out
     np.testing.assert_array_equal(out, UNARY[name](x))
+
+
+def test_masked_zero_d_as_ufuncs_give():
+    assert numba_act.sigmoid(np.ma.masked_array(1.0, mask=True)) is np.ma.masked
+    got = numba_act.sigmoid(np.ma.masked_array(1.0, mask=False))
+    assert isinstance(got, np.ma.MaskedArray) and got.ndim == 0 and got == numba_act.sigmoid(1.0)

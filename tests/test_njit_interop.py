@@ -263,3 +263,10 @@ def test_njit_name_known_only_at_run_time():
 
     x = np.linspace(-2, 2, 6)
     np.testing.assert_array_equal(by_argument(x, "softmax"), numba_act.softmax(x))
+
+
+def test_njit_refuses_float16_among_the_inputs():
+    vjp = REGISTRY["sigmoid"].vjp
+    call = njit(lambda z, a, g: vjp(z, a, g))
+    one = np.ones(3, np.float32)
+    assert "not float16" in _typing_error(call, one, one.astype(np.float16), one)
