@@ -349,28 +349,11 @@ def _ratio_of_one_plus(e_hi, e_lo):
 
 
 @scalar
-def _sigmoid_pair_from(x, e_hi, e_lo):
-    """(sigmoid(x), sigmoid(-x)) = (s, 1 - s), given exp(-|x|) = e_hi + e_lo.
-
-    Each is an accurate unevaluated sum rounded once, so both are within
-    about half an ulp, and 1 - s does not inherit the rounding of s.
-    """
-    one = type(x)(1.0)
-    q, c = _ratio_of_one_plus(e_hi, e_lo)  # the smaller of the two, as q + c
-    large_hi = one - q
-    large_lo = ((one - large_hi) - q) - c  # exact error of 1 - q, less c
-    small, large = q + c, large_hi + large_lo
-    if x < 0:
-        return small, large
-    return large, small
-
-
-@scalar
 def sigmoid(x):
     """1 / (1 + e**-x), evaluated on -|x| so that exp never overflows.
 
-    The smaller of sigmoid(x) and sigmoid(-x) = 1 - sigmoid(x) is formed as
-    in :func:`_sigmoid_pair_from`, within about half an ulp; the larger is
+    The smaller of sigmoid(x) and sigmoid(-x) = 1 - sigmoid(x) is formed by
+    :func:`_ratio_of_one_plus`, within about half an ulp; the larger is
     1 minus it, rounded once more: within 0.75 ulp, as it lies in [0.5, 1],
     where an ulp is at least twice the smaller one's.
     """
@@ -517,14 +500,6 @@ def _x_sigmoid(x, t, t_lo):
         s_lo = ((T(1.0) - s_hi) - q) - c
     ds = (s_hi * (T(1.0) - s_hi)) * t_lo
     return fma(x, s_hi, _limit_zero(x * (s_lo + ds)))
-
-
-@scalar
-def _sigmoid_pair_corrected(t, t_lo, e_hi, e_lo):
-    """(s, 1 - s) for s = sigmoid(t + t_lo), given exp(-|t|) = e_hi + e_lo."""
-    s, one_minus_s = _sigmoid_pair_from(t, e_hi, e_lo)
-    ds = (s * one_minus_s) * t_lo
-    return s + ds, one_minus_s - ds
 
 
 # Below it every float32 x * sigmoid(t) of these activations is -0.0 or 0.0,
