@@ -31,6 +31,7 @@ from conftest import (
     mp_derivative,
     mp_forward,
     mp_rows,
+    ulp_distance,
 )
 
 # test_elementwise.py's forward bounds; the derivatives' are conftest's DERIVATIVE_BOUNDS.
@@ -110,6 +111,32 @@ def _tails(name, dtype):
     return ranges
 
 
+# Inputs where searches wider than these sweeps found each kernel's largest
+# errors, with the error in ulp that each gives (README's accuracy table):
+# edge_points walks 100 floats each way around every one, and
+# test_errors_found_by_search checks that the sweeps measure these figures.
+FOUND_BY_SEARCH = {
+    # every float32 with |x| in [2**-30, 128], against float64
+    ("sigmoid", np.dtype(np.float32)): {"-0x1.1bffccp+6": 1.06, "-0x1.763ebep+2": 1.05},
+    # tanh's far branch just above the series bound 0.55
+    ("tanh", np.dtype(np.float64)): {"0x1.19b9fbfbd7c10p-1": 1.36, "0x1.1b2cfa66998ccp-1": 1.35},
+    ("elu", np.dtype(np.float64)): {"-0x1.62e4ec9564935p-2": 1.14, "-0x1.677148a686546p-2": 1.14},
+    ("silu", np.dtype(np.float64)): {"-0x1.6205150d80c0ap+9": 1.82},
+    # exp(x) just above the smallest normal number
+    ("softplus", np.dtype(np.float64)): {"-0x1.61fccb947d679p+9": 1.59},
+    # x Phi(x) in the tail, with the asymptotic series and without
+    ("gelu", np.dtype(np.float64)): {"-0x1.d67e76fed781ep+4": 1.61, "-0x1.1f3316843d78ep+5": 1.56},
+    # where exp's low parts go subnormal
+    ("gelu_tanh", np.dtype(np.float64)): {"-0x1.5244c83df2858p+4": 2.27},
+}
+
+
+def _found_by_search(name, dtype):
+    """The inputs of :data:`FOUND_BY_SEARCH` for ``name`` and ``dtype``, and their errors in ulp."""
+    found = FOUND_BY_SEARCH.get((name, np.dtype(dtype)), {})
+    return np.array([float.fromhex(v) for v in found], dtype), np.array(list(found.values()))
+
+
 # Points of each linspace: around every cut, and through every tail.  The
 # slow sweeps take many more.
 DENSE, TAIL = 401, 1001
@@ -154,7 +181,8 @@ def edge_points(name, dtype, dense=DENSE, tail=TAIL):
         m = np.concatenate(magnitudes).astype(dtype)
     m = np.unique(m[np.isfinite(m) & (m > 0)])
     tails = np.concatenate([np.linspace(lo, hi, tail) for lo, hi in _tails(name, dtype)]).astype(dtype)
-    signed = np.unique(np.concatenate([-m, m, tails]))
+    found = [_walk(v, dtype, 100) for v in _found_by_search(name, dtype)[0]]
+    signed = np.unique(np.concatenate([-m, m, tails, *found]))
     specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan], dtype)
     return np.concatenate([signed[signed < 0], specials, signed[signed > 0]])
 
@@ -200,6 +228,18 @@ def test_forward_at_edge_points(entry, dtype):
     sweep = _sweep(entry.name, dtype)
     assert sweep.got.dtype == dtype
     assert_ulp_close(sweep.got, sweep.exact, dtype, FORWARD_ULP[np.dtype(dtype)], sweep.x)
+
+
+@pytest.mark.parametrize("name, dtype", [pytest.param(*key, id=f"{key[0]}-{key[1]}") for key in FOUND_BY_SEARCH])
+def test_errors_found_by_search(name, dtype):
+    """Each input found by a wider search gives its recorded error, and the worst of the sweep
+    is the worst of them: the figures README's accuracy table gives."""
+    sweep = _sweep(name, dtype)
+    x, figures = _found_by_search(name, dtype)
+    at = [np.flatnonzero(sweep.x == v)[0] for v in x]
+    distance = ulp_distance(sweep.got, sweep.exact, dtype)
+    np.testing.assert_array_equal(np.round(distance[at], 2), figures)
+    assert round(float(distance.max()), 2) == figures.max(), sweep.x[distance.argmax()]
 
 
 @elementwise
