@@ -148,8 +148,7 @@ def door(kernels, names, by_rows=False):
     written before a refusal.
 
     Written out for each number of inputs: a Python call more, or
-    ``*inputs``, cost 0.25-0.45 us a call (measured on a Zen 3 EPYC), more
-    than these checks.  ``in`` compares dtypes by identity first, as NumPy
+    ``*inputs``, would cost more than these checks.  ``in`` compares dtypes by identity first, as NumPy
     shares one object per builtin dtype, and by value after: arrays
     returned from compiled code carry equal copies of it.
     """

@@ -248,8 +248,9 @@ into = min_parallel = None
 # written nothing, where out is one of the inputs and overlaps no other: the
 # caller then runs the in-place kernel (calling it from here would compile it
 # with every into_door).  Answering that in compiled code costs a few ns,
-# against about 0.25 us for each np.may_share_memory in Python.  One template
-# per number of inputs, as a dispatcher taking *args costs more a call.
+# where np.may_share_memory in Python costs more than a small call's kernel.
+# One template per number of inputs, as a dispatcher taking *args costs more
+# a call.
 
 
 def _into_door1(x, out):

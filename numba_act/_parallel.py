@@ -28,15 +28,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
-# Elements per call from which the work is split.  Measured on 2 cores with
-# float32 sigmoid (about 0.7 ns per element): handing a chunk to a pool
-# thread and collecting it costs 50-90 us here, so two threads ran at 0.88x
-# one thread on 2**18 elements, 1.2x on 2**19 and 1.37x on 1e6.
+# Elements per call from which the work is split: handing a chunk to a pool
+# thread and collecting it costs tens of microseconds, which a kernel of
+# about a nanosecond per element (float32 sigmoid) pays back only from about
+# 2**19 elements (the asv threads benchmark measures it).
 MIN_SIZE = 1 << 19
 # The same for memory-bound kernels, a few arithmetic operations per element
-# (relu, the backward passes computed from a): float32 relu and the relu and
-# sigmoid VJPs ran at 0.5-0.6x on 2**19 elements, 0.8x on 1e6 and 0.96-1.4x
-# on 2e6.
+# (relu, the backward passes computed from a), which gain from a second
+# thread only from about 2**21 elements.
 MIN_SIZE_MEMORY_BOUND = 1 << 21
 _ALIGN = 64  # chunk boundaries stay on whole cache lines
 
@@ -75,7 +74,7 @@ def split(kernel, arrays, n, threads, align=_ALIGN):
 
     All arrays are sliced along their first axis, which has length ``n``.
     The calling thread takes the first chunk itself; one thread runs the
-    kernel on the arrays as they are (the chunking costs 1.6 us a call).
+    kernel on the arrays as they are (the chunking costs more than a small call).
     """
     if threads == 1:
         kernel(*arrays)
