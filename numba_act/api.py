@@ -73,7 +73,7 @@ def _gelu_name(approximate):
 
 
 # REGISTRY["sigmoid"].derivative, with errors that name the argument a
-_sigmoid_derivative = _arrays.door(REGISTRY["sigmoid"].kernels[1], ("a", "a"))
+_sigmoid_derivative = _arrays.door(REGISTRY["sigmoid"].kernels.derivative, ("a", "a"))
 
 
 def sigmoid_derivative_from_activation(a: ArrayLike, out: np.ndarray | None = None) -> Any:
@@ -213,9 +213,9 @@ def _check_out(out, dtype):
 def _register_elementwise(entry):
     # Plain names: the implementations below are compiled, and a compiled
     # function can call a dispatcher but not look up an attribute of ours.
-    forward_new, forward_into = entry.kernels[0].new, entry.kernels[0].into
-    derivative_new, derivative_into = entry.kernels[1].new, entry.kernels[1].into
-    vjp_new, vjp_into = entry.kernels[2].new, entry.kernels[2].into
+    forward_new, forward_into = entry.kernels.forward.new, entry.kernels.forward.into
+    derivative_new, derivative_into = entry.kernels.derivative.new, entry.kernels.derivative.into
+    vjp_new, vjp_into = entry.kernels.vjp.new, entry.kernels.vjp.into
     f, df = entry.scalar, entry.scalar_derivative
 
     @overload(entry.forward)
@@ -288,8 +288,8 @@ def _last_axis_only(axis, ndim):
 
 
 def _register_rowwise(entry):
-    forward_new, forward_into = entry.kernels[0].new, entry.kernels[0].into
-    vjp_new, vjp_into = entry.kernels[2].new, entry.kernels[2].into
+    forward_new, forward_into = entry.kernels.forward.new, entry.kernels.forward.into
+    vjp_new, vjp_into = entry.kernels.vjp.new, entry.kernels.vjp.into
 
     @overload(entry.forward)
     def _forward(x, axis=-1, out=None):

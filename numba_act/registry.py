@@ -10,7 +10,7 @@ new activation is one entry here.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Protocol, SupportsIndex
+from typing import Any, NamedTuple, Protocol, SupportsIndex
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,6 +32,16 @@ class RowwiseFunction(Protocol):
     def __call__(self, x: ArrayLike, /, axis: SupportsIndex = -1, out: np.ndarray | None = None) -> Any: ...
 
 
+class EntryKernels(NamedTuple):
+    """The compiled operations of one activation
+    (:class:`numba_act._jit.Kernels` each): the forward pass, the local
+    derivative (None for row-wise activations) and the vector-Jacobian product."""
+
+    forward: Any
+    derivative: Any
+    vjp: Any
+
+
 @dataclass(frozen=True)
 class Activation:
     """One activation and everything derived from its math.
@@ -41,8 +51,7 @@ class Activation:
     with ``axis=-1`` before ``out``) are the public Python functions.
     ``scalar`` and ``scalar_derivative`` are the ``@njit`` scalar kernels of an
     elementwise activation.  ``kernels`` holds the compiled array entry
-    points (:class:`numba_act._jit.Kernels`) of the forward pass, the local
-    derivative (None for row-wise activations) and the vjp.  ``reference``,
+    points by name (:class:`EntryKernels`).  ``reference``,
     ``reference_derivative`` and ``reference_vjp`` are the NumPy formulas of
     :mod:`numba_act.reference`.
     """
@@ -56,7 +65,7 @@ class Activation:
     reference: Callable | None
     reference_derivative: Callable | None
     reference_vjp: Callable | None
-    kernels: tuple
+    kernels: EntryKernels
     scalar: Callable | None = None
     scalar_derivative: Callable | None = None
 
@@ -109,7 +118,7 @@ def elementwise_entry(name, f, df, formula, derivative_formula, edge_cases, memo
     its forward function is ``numba_act.<name>``; a registered one has
     neither (see :func:`numba_act.register`)."""
     light = "backward" in memory_bound
-    kernels = (
+    kernels = EntryKernels(
         elementwise.forward(name, f, "forward" in memory_bound),
         elementwise.derivative(name, df, light),
         elementwise.vjp(name, df, light),
@@ -230,7 +239,7 @@ def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_case
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),
         reference_vjp=getattr(reference, f"{name}_vjp"),
-        kernels=(forward_kernels, None, vjp_kernels),
+        kernels=EntryKernels(forward_kernels, None, vjp_kernels),
     )
 
 

@@ -50,7 +50,7 @@ def activation_forward(x, name, *, dim=None):
     entry = lookup(name)
     x = _labelled(x, "x")
     if entry.rowwise:
-        return _foreign.labelled_rows(entry.kernels[0], [x], _dim(x, dim), ("x",))
+        return _foreign.labelled_rows(entry.kernels.forward, [x], _dim(x, dim), ("x",))
     return entry.forward(x)
 
 
@@ -66,7 +66,7 @@ def activation_backward(z, a, name, grad=None, *, dim=None):
     if entry.rowwise:
         if grad is None:
             return entry.derivative(None, a)
-        return _foreign.labelled_rows(entry.kernels[2], [a, _labelled(grad, "grad")], _dim(a, dim), ("a", "grad"))
+        return _foreign.labelled_rows(entry.kernels.vjp, [a, _labelled(grad, "grad")], _dim(a, dim), ("a", "grad"))
     z = _labelled(z, "z")
     if grad is None:
         return entry.derivative(z, a)

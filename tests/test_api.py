@@ -373,7 +373,7 @@ DOOR_LAYOUTS = ["C", "F", "non_contiguous", "negative_stride", "read_only", "1d"
 
 def _long_way(entry, kind, arrays, out=None):
     """The result of the long way itself, for ``kind`` "forward", "derivative" or "vjp"."""
-    kernels = entry.kernels[("forward", "derivative", "vjp").index(kind)]
+    kernels = getattr(entry.kernels, kind)
     if entry.rowwise:
         arrays = arrays[-2:] if kind == "vjp" else arrays
         return _arrays.rows(kernels, arrays, -1, out, ("x", "y")[: len(arrays)])
@@ -463,9 +463,9 @@ def _public_callables():
     for name, entry in REGISTRY.items():
         for part in ("forward", "derivative", "vjp", "reference", "reference_derivative", "reference_vjp"):
             found[f"REGISTRY[{name!r}].{part}"] = getattr(entry, part)
-        for i, kernels in enumerate(entry.kernels):
+        for part, kernels in entry.kernels._asdict().items():
             if kernels is not None:
-                found[f"REGISTRY[{name!r}].kernels[{i}]"] = kernels
+                found[f"REGISTRY[{name!r}].kernels.{part}"] = kernels
         for pass_, function in numba_act.ACTIVATIONS[name].items():
             found[f"ACTIVATIONS[{name!r}][{pass_!r}]"] = function
     return found
