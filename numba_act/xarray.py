@@ -5,7 +5,7 @@ xarray ``DataArray`` or ``Dataset`` (every data variable); the softmax
 family takes ``dim``, the name of the dimension to normalize over (default:
 the last dimension of a DataArray; required for a Dataset).  Results keep
 the input's dimensions, their order and the coordinates; dask-backed input
-stays lazy (see the dask section of the README), also with unknown chunk
+stays lazy (see docs/design.md), also with unknown chunk
 sizes (nan) along dimensions other than ``dim``.  Inputs of several
 arguments must carry the same coordinates (``join="exact"``): a mismatch
 raises ValueError rather than aligning silently.

@@ -112,7 +112,7 @@ def _tails(name, dtype):
 
 
 # Inputs where searches wider than these sweeps found each kernel's largest
-# errors, with the error in ulp that each gives (README's accuracy table):
+# errors, with the error in ulp that each gives (docs/accuracy.md):
 # edge_points walks 100 floats each way around every one, and
 # test_errors_found_by_search checks that the sweeps measure these figures.
 FOUND_BY_SEARCH = {
@@ -233,7 +233,7 @@ def test_forward_at_edge_points(entry, dtype):
 @pytest.mark.parametrize("name, dtype", [pytest.param(*key, id=f"{key[0]}-{key[1]}") for key in FOUND_BY_SEARCH])
 def test_errors_found_by_search(name, dtype):
     """Each input found by a wider search gives its recorded error, and the worst of the sweep
-    is the worst of them: the figures README's accuracy table gives."""
+    is the worst of them: the figures docs/accuracy.md gives."""
     sweep = _sweep(name, dtype)
     x, figures = _found_by_search(name, dtype)
     at = [np.flatnonzero(sweep.x == v)[0] for v in x]

@@ -1,1 +1,1 @@
-"""asv benchmarks of numba_act; see asv_benches/README-section.md."""
+"""asv benchmarks of numba_act; see docs/benchmarks.md."""
