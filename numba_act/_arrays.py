@@ -264,8 +264,12 @@ def _fortran(arrays):
     return arrays[0].ndim > 1 and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
 
 
+def _is_subclass(a):
+    return type(a) is not np.ndarray and isinstance(a, np.ndarray)
+
+
 def _subclassed(arrays, out):
-    return any(type(a) is not np.ndarray and isinstance(a, np.ndarray) for a in (*arrays, out))
+    return any(_is_subclass(a) for a in (*arrays, out))
 
 
 def _of_subclasses(apply, arrays, out, names, fill=None, masks_allowed=True):
@@ -297,7 +301,7 @@ def _of_subclasses(apply, arrays, out, names, fill=None, masks_allowed=True):
     result = apply([np.asarray(a) for a in arrays], plain_out)
     if out is not None:
         return out
-    like = next(a for a in arrays if type(a) is not np.ndarray and isinstance(a, np.ndarray))
+    like = next(a for a in arrays if _is_subclass(a))
     return like.__array_wrap__(np.asarray(result), None, np.ndim(result) == 0)
 
 

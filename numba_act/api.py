@@ -57,12 +57,6 @@ def gelu(x: ArrayLike, approximate: str | bool = "none", out: np.ndarray | None 
     return REGISTRY[_gelu_name(approximate)].forward(x, out)
 
 
-# numba_act.gelu is the function above, so the registry's own gelu forward is
-# found by pickle where every entry's other functions are (registry._named).
-REGISTRY["gelu"].forward.__module__ = "numba_act.registry"
-REGISTRY["gelu"].forward.__qualname__ = "gelu.forward"
-
-
 def _gelu_name(approximate):
     if isinstance(approximate, (str, bool)):
         if approximate == "none" or approximate is False:

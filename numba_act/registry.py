@@ -111,12 +111,13 @@ def _reference_vjp(name, reference_derivative):
     return _named(vjp, name, f"grad * {reference_derivative.__name__}(z, a), in NumPy.", "reference_vjp")
 
 
-def elementwise_entry(name, f, df, formula, derivative_formula, edge_cases, memory_bound=(), builtin=True):
+def elementwise_entry(name, f, df, formula, derivative_formula, edge_cases, memory_bound=(), builtin=True, public=True):
     """The entry of an elementwise activation; ``memory_bound`` names the passes
     ("forward", "backward") whose kernels are a few arithmetic operations.  A
     built-in one has its NumPy references in :mod:`numba_act.reference` and
-    its forward function is ``numba_act.<name>``; a registered one has
-    neither (see :func:`numba_act.register`)."""
+    its forward function is ``numba_act.<name>`` unless not ``public``
+    (gelu's, which ``numba_act.gelu`` wraps); a registered one has neither
+    (see :func:`numba_act.register`)."""
     light = "backward" in memory_bound
     kernels = EntryKernels(
         elementwise.forward(name, f, "forward" in memory_bound),
@@ -137,7 +138,7 @@ def elementwise_entry(name, f, df, formula, derivative_formula, edge_cases, memo
             forward,
             name,
             f"{name}(x) = {formula}, elementwise.\n\n    {edge_cases}\n{_DTYPES_DOC}\n",
-            None if builtin else "forward",
+            None if builtin and public else "forward",
         ),
         derivative=_named(
             derivative,
@@ -311,6 +312,7 @@ REGISTRY = {
             "x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))",
             "Phi(z) + z * phi(z)",
             _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf; gelu(-0.0) = -0.0.",
+            public=False,
         ),
         elementwise_entry(
             "gelu_tanh",
