@@ -11,7 +11,9 @@ The classes are generated from :data:`numba_act.registry.REGISTRY`:
 ``sigmoid`` gives ``Sigmoid``, ``relu`` gives ``ReLU``, ``leaky_relu``
 gives ``LeakyReLU``, ``gelu_tanh`` gives ``GELUTanh`` and so on, so a new
 registry entry gets its layer with no edit here.  :data:`LAYERS` maps each
-registry name to its class and :func:`activation_layer` builds one by name.
+registry name to its class, :func:`activation_layer` builds one by name and
+:data:`BACKENDS` lists the accepted ``backend`` values.  Each generated class
+is an :class:`ActivationLayer` whose docstring gives its formula.
 
 Buffers: once the input's shape and dtype settle, ``forward`` and
 ``backward`` write into the arrays they returned on the previous call
@@ -19,6 +21,17 @@ instead of allocating new ones.  An array returned by a layer is therefore
 only valid until the next call of the same method; copy it to keep it.
 The layer also keeps a reference to ``X_input`` (not a copy) for the
 backward pass, so the input must not be modified between the two calls.
+
+Example:
+    >>> import numpy as np
+    >>> from numba_act import layers
+    >>> layers.LAYERS["leaky_relu"] is layers.LeakyReLU
+    True
+    >>> layer = layers.Sigmoid()
+    >>> layer.forward(np.zeros(2, np.float32))
+    array([0.5, 0.5], dtype=float32)
+    >>> layer.backward(np.ones(2, np.float32))  # sigmoid'(0) = 0.25
+    array([0.25, 0.25], dtype=float32)
 """
 
 from __future__ import annotations
@@ -35,44 +48,88 @@ _ACRONYMS = {"relu": "ReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU"}
 
 
 def class_name(name: str) -> str:
-    """The layer class name for a registry name: ``leaky_relu`` -> ``LeakyReLU``."""
+    """Return the layer class name for a registry name.
+
+    Each underscore-separated part is capitalized, except that ``relu``,
+    ``elu``, ``gelu`` and ``silu`` become ``ReLU``, ``ELU``, ``GELU`` and
+    ``SiLU``.  The name is not checked against the registry.
+
+    Args:
+        name (str): a registry name, e.g. ``"leaky_relu"``.
+
+    Returns:
+        str: the class name, e.g. ``"LeakyReLU"``.
+
+    Example:
+        >>> from numba_act import layers
+        >>> layers.class_name("leaky_relu")
+        'LeakyReLU'
+        >>> layers.class_name("gelu_tanh")
+        'GELUTanh'
+    """
     return "".join(_ACRONYMS.get(part, part.capitalize()) for part in name.split("_"))
 
 
 class BaseActivation:
-    """Template for activation layers.
+    """Base class of the activation layers.
 
     Activations have nothing to train, so they expose no weights and
     ``trainable`` is None.
+
+    Example:
+        >>> from numba_act import layers
+        >>> layers.BaseActivation().trainable is None
+        True
     """
 
     @property
     def trainable(self) -> None:
+        """None: an activation has no trainable parameters."""
         return None
 
 
 class ActivationLayer(BaseActivation):
     """An activation layer backed by the registry entry ``activation``.
 
-    Subclasses set ``activation`` to a registry name; the classes in
-    :data:`LAYERS` are made that way.  Elementwise activations apply to every
-    element; row-wise ones (softmax, log_softmax) to the last axis, one
-    sample per row.
+    Subclasses set the class attribute ``activation`` to a registry name;
+    the classes in :data:`LAYERS` are made that way.  Elementwise
+    activations apply to every element; row-wise ones (softmax,
+    log_softmax) to the last axis, one sample per row.
 
     Args:
-        backend: ``"numba"`` (the compiled kernels, default) or ``"numpy"``
-            (the plain formulas of :mod:`numba_act.reference`, a baseline that
-            allocates on every call).
+        backend (str, keyword-only): ``"numba"`` (the compiled kernels,
+            default) or ``"numpy"`` (the plain formulas of
+            :mod:`numba_act.reference`, a baseline that allocates on every call).
 
     Attributes:
-        output: the activation from the last ``forward`` (an empty array
-            before the first call).
-        layer_name: short name of the layer type, the class name.
-        index: position of the layer within a model (0 by default).
+        output (numpy.ndarray): the activation from the last ``forward`` (an
+            empty array before the first call).
+        layer_name (str): short name of the layer type, the class name.
+        index (int): position of the layer within a model (0 by default).
+        backend (str): the ``backend`` argument.
 
     dtype: float32 stays float32 and float64 stays float64; float16 comes
     back as float16, integer and bool input as float64.  ``backward``
-    returns the promotion of the input and ``grad_next`` dtypes.
+    returns the promotion of the input and ``grad_next`` dtypes (integer
+    and bool counting as float64).
+
+    Raises:
+        TypeError: on ``ActivationLayer`` itself, which names no activation.
+        ValueError: for a ``backend`` other than ``"numba"`` or ``"numpy"``,
+            or an ``activation`` that is not registered.
+
+    Example:
+        >>> import numpy as np
+        >>> from numba_act import layers
+        >>> layer = layers.ReLU()
+        >>> layer
+        ReLU()
+        >>> layer.forward(np.array([[-1.0, 0.0, 2.0]], np.float32))
+        array([[0., 0., 2.]], dtype=float32)
+        >>> layer.backward(np.ones((1, 3), np.float32))
+        array([[0., 0., 1.]], dtype=float32)
+        >>> layer.trainable is None
+        True
     """
 
     activation: str = ""
@@ -103,11 +160,34 @@ class ActivationLayer(BaseActivation):
     def forward(self, X_input: np.ndarray) -> np.ndarray:
         """Apply the activation to ``X_input`` and cache it with the result.
 
-        Returns ``output``, which is overwritten by the next ``forward`` call
-        with an input of the same shape and dtype.  Input the activation
-        functions reject raises as they do (TypeError for None, str and
-        dtypes other than float, integer or bool; ValueError for a ragged
-        nested list), and leaves the layer as it was.
+        Computes ``a = f(X_input)``, elementwise or (softmax family) along
+        the last axis, and keeps a reference to ``X_input`` for
+        :meth:`backward`.
+
+        Args:
+            X_input (array_like): the pre-activation, any shape; float,
+                integer or bool.
+
+        Returns:
+            numpy.ndarray: ``output``, which is overwritten by the next
+            ``forward`` call with an input of the same shape and dtype.
+            float32 and float64 keep their dtype, float16 stays float16,
+            integer and bool give float64.  A Python scalar or 0-d input
+            gives a NumPy scalar.
+
+        Raises:
+            TypeError: for None, str and dtypes other than float, integer or
+                bool; the layer is left as it was.
+            ValueError: for a ragged nested list; the layer is left as it was.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act import layers
+            >>> layers.Softmax().forward(np.array([[0.0, 0.0], [1.0, 1.0]]))
+            array([[0.5, 0.5],
+                   [0.5, 0.5]])
+            >>> layers.Sigmoid().forward(np.array([0, 1])).dtype
+            dtype('float64')
         """
         x = _arrays.as_array(X_input, "X_input")
         _arrays.dtype_rule(x.dtype, "X_input")
@@ -132,14 +212,37 @@ class ActivationLayer(BaseActivation):
         return out
 
     def backward(self, grad_next: np.ndarray) -> np.ndarray:
-        """dL/dz from ``grad_next`` = dL/da, for the input of the last ``forward``.
+        """Return dL/dz from ``grad_next`` = dL/da, for the input of the last ``forward``.
 
-        The exact vector-Jacobian product: elementwise g * f'(z), softmax
-        a * (g - sum(a * g)), log_softmax g - exp(a) * sum(g), the sums over
-        the last axis.  The returned array is overwritten by the next
-        ``backward`` call with the same shapes and dtypes.  A ``grad_next``
-        of another shape raises ValueError; one of a rejected type or dtype,
-        TypeError.
+        The exact vector-Jacobian product, with ``g = grad_next``, ``z`` the
+        last input and ``a`` the last output (sums over the last axis)::
+
+            elementwise:  g * f'(z)
+            softmax:      a * (g - sum(a * g))
+            log_softmax:  g - exp(a) * sum(g)
+
+        Args:
+            grad_next (array_like): dL/da, of the last input's shape.
+
+        Returns:
+            numpy.ndarray: dL/dz, in the promotion of the input's and
+            ``grad_next``'s dtypes (float32 with float32 stays float32).  It
+            is overwritten by the next ``backward`` call with the same shapes
+            and dtypes.
+
+        Raises:
+            RuntimeError: if ``forward`` was never called.
+            ValueError: for a ``grad_next`` of another shape.
+            TypeError: for a ``grad_next`` of a rejected type or dtype.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act import layers
+            >>> layer = layers.Softmax()
+            >>> layer.forward(np.array([[0.0, 0.0]]))
+            array([[0.5, 0.5]])
+            >>> layer.backward(np.array([[1.0, 0.0]]))
+            array([[ 0.25, -0.25]])
         """
         z, a = self._input, self.output
         if z is None:
@@ -183,10 +286,33 @@ globals().update({cls.__name__: cls for cls in LAYERS.values()})
 
 
 def activation_layer(name: str, *, backend: str = "numba") -> ActivationLayer:
-    """A new layer for the activation called ``name`` (one of ``NAMES``).
+    """Create a new layer for the activation called ``name``.
 
-    Raises ValueError for an unknown name and TypeError for a name that is
-    not a str, like :func:`numba_act.activation_forward`.
+    An activation registered after import (:func:`numba_act.register`) gets
+    its class made here and added to :data:`LAYERS`.
+
+    Args:
+        name (str): a registry name, one of :data:`numba_act.NAMES`.
+        backend (str, keyword-only): ``"numba"`` (default) or ``"numpy"``;
+            see :class:`ActivationLayer`.
+
+    Returns:
+        ActivationLayer: a new instance of ``LAYERS[name]``.
+
+    Raises:
+        ValueError: for an unknown name or backend.
+        TypeError: for a name that is not a str.
+
+    Example:
+        >>> import numpy as np
+        >>> from numba_act import layers
+        >>> layer = layers.activation_layer("leaky_relu")
+        >>> layer
+        LeakyReLU()
+        >>> layer.forward(np.array([-100.0, 1.0]))
+        array([-1.,  1.])
+        >>> layers.activation_layer("relu", backend="numpy")
+        ReLU(backend='numpy')
     """
     name = lookup(name).name
     if name not in LAYERS:  # registered after import (numba_act.register)

@@ -36,14 +36,37 @@ _LEARNING_RATES = {"adam": 1e-3, "momentum": 0.05}
 
 
 class Evaluation(NamedTuple):
-    """Mean loss and fraction of correctly classified samples."""
+    """Mean loss and accuracy, as returned by :meth:`NeuralNetworkModel.evaluate`.
+
+    Attributes:
+        loss (float): the mean loss over the samples.
+        accuracy (float): the fraction of samples whose output's argmax is
+            the true class (nan for no samples).
+
+    Example:
+        >>> from numba_act.model import Evaluation
+        >>> Evaluation(loss=0.25, accuracy=1.0).accuracy
+        1.0
+    """
 
     loss: float
     accuracy: float
 
 
 class StepProfile(NamedTuple):
-    """Mean seconds per training step and the parts spent in activations and matrix products."""
+    """Mean seconds per training step, as returned by :meth:`NeuralNetworkModel.profile_step`.
+
+    Attributes:
+        total (float): seconds per training step.
+        activations (float): the part spent in the activation layers'
+            forward and backward passes.
+        matmul (float): the part spent in matrix products.
+
+    Example:
+        >>> from numba_act.model import StepProfile
+        >>> StepProfile(total=3.0, activations=1.0, matmul=0.5).other
+        1.5
+    """
 
     total: float
     activations: float
@@ -51,7 +74,10 @@ class StepProfile(NamedTuple):
 
     @property
     def other(self) -> float:
-        """Bias additions, loss, optimizer update and Python overhead."""
+        """Seconds per step in the rest: bias additions, loss, optimizer update and Python overhead.
+
+        ``other = total - activations - matmul``.
+        """
         return self.total - self.activations - self.matmul
 
 
@@ -134,20 +160,29 @@ class _Momentum:
 class NeuralNetworkModel:
     """A fully connected network trained with mini-batch Adam or SGD with momentum.
 
+    Layer i computes ``a_i = f_i(a_{i-1} @ W_i + b_i)``, with ``a_0`` the
+    input and ``f_i`` the activation layer named ``activations[i]``.
+
     Args:
-        layer_sizes: widths from the input to the output, e.g. ``[784, 128, 64, 10]``.
-        activations: one registry name per weight layer, e.g.
+        layer_sizes (Sequence[int]): widths from the input to the output,
+            e.g. ``[784, 128, 64, 10]``; at least two, all positive.
+        activations (Sequence[str]): one registry name per weight layer, e.g.
             ``["relu", "relu", "softmax"]`` (``len(layer_sizes) - 1`` names).
-        seed: seed or ``numpy.random.Generator`` for the initial weights and
-            the shuffling in :meth:`fit`; the same seed gives the same model
-            and the same training run.
-        dtype: float32 (default) or float64, for parameters and all
-            computation; inputs are converted to it.
-        activation_backend: ``"numba"`` (the compiled kernels) or
-            ``"numpy"`` (the NumPy formulas of :mod:`numba_act.reference`).
-        optimizer: ``"adam"`` (default) or ``"momentum"``.
-        learning_rate: default 1e-3 for Adam, 0.05 for momentum.
-        momentum: the momentum coefficient of ``"momentum"``.
+        seed (int | numpy.random.Generator | None, keyword-only): seed or
+            generator for the initial weights and the shuffling in
+            :meth:`fit`; the same seed gives the same model and the same
+            training run.  Default None (fresh entropy).
+        dtype (float32 or float64, keyword-only): for parameters and all
+            computation; inputs are converted to it.  Default
+            ``numpy.float32``.
+        activation_backend (str, keyword-only): ``"numba"`` (the compiled
+            kernels, default) or ``"numpy"`` (the NumPy formulas of
+            :mod:`numba_act.reference`).
+        optimizer (str, keyword-only): ``"adam"`` (default) or ``"momentum"``.
+        learning_rate (float | None, keyword-only): default None, meaning
+            1e-3 for Adam and 0.05 for momentum.
+        momentum (float, keyword-only): the momentum coefficient of
+            ``"momentum"``; default 0.9.
 
     Weights are drawn in float64 and then cast, so a float32 and a float64
     model with the same seed start from the same values: He-normal for
@@ -160,10 +195,33 @@ class NeuralNetworkModel:
         weight_grads, bias_grads: their gradients from the last
             :meth:`backward` or :meth:`train_step`.
         layers: the activation layers, ``layers[i].index == i``.
-        loss_name: ``"cross_entropy"`` or ``"mse"``, chosen from the output activation.
+        loss_name: ``"cross_entropy"`` (softmax or log_softmax output) or
+            ``"mse"`` (any other output activation).
 
     Arrays returned by :meth:`forward` and :meth:`backward` are buffers of
     the model, overwritten by the next call with the same batch size.
+
+    Raises:
+        ValueError: for bad ``layer_sizes``, a wrong number of
+            ``activations`` (or a single str), an unknown activation name,
+            backend or optimizer.
+        TypeError: for a ``dtype`` other than float32 or float64, or an
+            activation name that is not a str.
+
+    Example:
+        >>> import numpy as np
+        >>> from numba_act.model import NeuralNetworkModel
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(8, 3))
+        >>> y = (X[:, 0] > 0).astype(np.int64)
+        >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+        >>> model
+        NeuralNetworkModel(3 inputs: 4->ReLU, 2->Softmax; float32, adam)
+        >>> model.loss_name
+        'cross_entropy'
+        >>> loss = model.train_step(X, y)
+        >>> model.predict(X).shape
+        (8,)
     """
 
     def __init__(
@@ -267,10 +325,30 @@ class NeuralNetworkModel:
     # ------------------------------------------------------------ passes
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        """The output for a batch ``X`` of shape (n, layer_sizes[0]), shape (n, layer_sizes[-1]).
+        """Return the network's output for a batch ``X``.
 
-        Caches what :meth:`backward` needs.  The result is the output
-        layer's buffer, overwritten by the next forward with the same n.
+        Caches what :meth:`backward` needs.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]); converted to the
+                model's dtype.
+
+        Returns:
+            numpy.ndarray: shape (n, layer_sizes[-1]), in the model's dtype
+            (probabilities for a softmax output, log-probabilities for
+            log_softmax).  It is the output layer's buffer, overwritten by
+            the next forward with the same n.
+
+        Raises:
+            ValueError: for an ``X`` that is not 2-d with layer_sizes[0] columns.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> model.forward(np.zeros((2, 3)))  # zero biases: equal logits
+            array([[0.5, 0.5],
+                   [0.5, 0.5]], dtype=float32)
         """
         X = np.asarray(X, dtype=self.dtype)
         if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
@@ -285,22 +363,96 @@ class NeuralNetworkModel:
         return a
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
-        """The mean loss of the batch ``X`` for targets ``y`` (see :meth:`backward`)."""
+        """Return the mean loss of the batch ``X`` for targets ``y``.
+
+        Cross-entropy ``-mean(sum(y * log(p)))`` for a softmax or
+        log_softmax output (a softmax's p is clipped below at the smallest
+        normal float, so the log stays finite); otherwise the mean squared
+        error ``mean(0.5 * sum((a - y)**2))``, the sums over the outputs.
+        Runs :meth:`forward`, so its buffers are overwritten.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]).
+            y (array_like): integer class labels of shape (n,), or targets
+                of the output's shape (see :meth:`backward`).
+
+        Returns:
+            float: the mean loss, summed in float64.
+
+        Raises:
+            ValueError: for a ``y`` of another length or shape, or labels
+                outside [0, layer_sizes[-1]).
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> model.loss(np.zeros((2, 3)), np.array([0, 1]))  # -log(0.5)
+            0.6931471805599453
+        """
         return self._loss_and_delta(self.forward(X), y, want_delta=False)
 
     def backward(self, y: np.ndarray) -> np.ndarray:
-        """Gradients of the mean loss for targets ``y``, at the last forward's batch.
+        """Compute the gradients of the mean loss for targets ``y``, at the last forward's batch.
 
-        ``y`` holds integer class labels of shape (n,) or targets of the
-        output's shape (one-hot or probabilities for cross-entropy).  Fills
-        ``weight_grads`` and ``bias_grads`` and returns dL/dX (a buffer).
+        The output layer's dL/dz is ``(p - y) / n`` for cross-entropy and
+        ``f'(z) * (a - y) / n`` for the mean squared error; then, layer by
+        layer, ``dW = a_prev.T @ dz``, ``db = sum(dz, axis=0)`` and
+        ``da_prev = dz @ W.T``.
+
+        Args:
+            y (array_like): integer class labels of shape (n,), or targets
+                of the output's shape (one-hot or probabilities for
+                cross-entropy).
+
+        Returns:
+            numpy.ndarray: dL/dX, shape (n, layer_sizes[0]) in the model's
+            dtype (a buffer).  ``weight_grads`` and ``bias_grads`` are filled.
+
+        Raises:
+            RuntimeError: if :meth:`forward` was never called.
+            ValueError: for a ``y`` of another length or shape, or labels
+                outside [0, layer_sizes[-1]).
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> p = model.forward(np.zeros((2, 3)))  # 0.5 everywhere
+            >>> model.backward(np.array([0, 0])).shape
+            (2, 3)
+            >>> model.bias_grads[1]  # sum over the batch of (p - y) / 2
+            array([-0.5,  0.5], dtype=float32)
         """
         self._require_forward()
         self._loss_and_delta(self.layers[-1].output, y)
         return self._backward(input_grad=True)
 
     def train_step(self, X: np.ndarray, y: np.ndarray) -> float:
-        """One optimizer update on the batch (X, y); returns the batch's loss before the update."""
+        """Make one optimizer update on the batch (X, y).
+
+        Runs :meth:`forward`, the backward pass and one Adam or momentum
+        step on all parameters, in the model's dtype.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]).
+            y (array_like): labels or targets, as in :meth:`backward`.
+
+        Returns:
+            float: the batch's mean loss before the update.
+
+        Raises:
+            ValueError: as :meth:`forward` and :meth:`loss`.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> model.train_step(np.zeros((2, 3)), np.array([0, 0]))
+            0.6931471805599453
+            >>> np.round(model.biases[1], 4)  # Adam's first step: about 1e-3 each
+            array([ 0.001, -0.001], dtype=float32)
+        """
         loss = self._loss_and_delta(self.forward(X), y)
         self._backward(input_grad=False)
         self._optimizer.step(self.params, self.grads)
@@ -390,9 +542,38 @@ class NeuralNetworkModel:
     ) -> list[float]:
         """Train for ``epochs`` passes over (X, y) in shuffled mini-batches.
 
-        Calls ``on_epoch(epoch, mean_loss, seconds)`` after each epoch (epochs
-        count from 1; seconds is the training time of that epoch) and returns
-        the mean loss of every epoch.
+        Each epoch is :meth:`train_epoch`; the shuffling uses the model's
+        generator, so the same ``seed`` gives the same training run.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]).
+            y (array_like): labels or targets, as in :meth:`backward`.
+            epochs (int, keyword-only): passes over the data; default 10.
+            batch_size (int, keyword-only): samples per step; default 32 (the
+                last batch of an epoch may be smaller).
+            on_epoch (callable | None, keyword-only): called as
+                ``on_epoch(epoch, mean_loss, seconds)`` after each epoch
+                (epochs count from 1; seconds is that epoch's training
+                time); default None.
+
+        Returns:
+            list[float]: the mean loss of every epoch.
+
+        Raises:
+            ValueError: if X and y hold different numbers of samples, or
+                ``batch_size`` < 1.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> rng = np.random.default_rng(0)
+            >>> X = rng.normal(size=(16, 3))
+            >>> y = (X[:, 0] > 0).astype(np.int64)
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> epochs = []
+            >>> losses = model.fit(X, y, epochs=2, batch_size=8, on_epoch=lambda e, loss, s: epochs.append(e))
+            >>> len(losses), epochs
+            (2, [1, 2])
         """
         X = np.asarray(X, dtype=self.dtype)
         y = np.asarray(y)
@@ -411,7 +592,31 @@ class NeuralNetworkModel:
         return losses
 
     def train_epoch(self, X: np.ndarray, y: np.ndarray, batch_size: int = 32) -> float:
-        """One shuffled pass over (X, y); returns the mean of the batch losses, weighted by batch size."""
+        """Make one shuffled pass over (X, y), one :meth:`train_step` per mini-batch.
+
+        Unlike :meth:`fit`, it does not check its arguments.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]).
+            y (array_like): labels or targets, as in :meth:`backward`.
+            batch_size (int): samples per step; default 32 (the last batch
+                may be smaller).
+
+        Returns:
+            float: the mean of the batch losses (each before its update),
+            weighted by batch size.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> rng = np.random.default_rng(0)
+            >>> X = rng.normal(size=(8, 3))
+            >>> y = (X[:, 0] > 0).astype(np.int64)
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> loss = model.train_epoch(X, y, batch_size=4)
+            >>> isinstance(loss, float)
+            True
+        """
         X = np.asarray(X, dtype=self.dtype)
         y = np.asarray(y)
         n = X.shape[0]
@@ -423,11 +628,49 @@ class NeuralNetworkModel:
         return total / n
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Class indices, the argmax of the output for each row of ``X``."""
+        """Return the predicted class of each row of ``X``, the argmax of the output.
+
+        Runs :meth:`forward`; ties go to the lowest index.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]).
+
+        Returns:
+            numpy.ndarray: integer class indices, shape (n,).
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> model.predict(np.zeros((2, 3)))  # a tie: the first class
+            array([0, 0])
+        """
         return np.argmax(self.forward(X), axis=1)
 
     def evaluate(self, X: np.ndarray, y: np.ndarray) -> Evaluation:
-        """Mean loss and accuracy on (X, y); ``y`` as in :meth:`backward`."""
+        """Return the mean loss and the accuracy on (X, y).
+
+        The loss is that of :meth:`loss`; a sample counts as correct when
+        the output's argmax equals its label (for 2-d targets, the argmax of
+        its target row).  Runs :meth:`forward`.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]).
+            y (array_like): labels or targets, as in :meth:`backward`.
+
+        Returns:
+            Evaluation: ``(loss, accuracy)``, both floats (nan for n = 0).
+
+        Raises:
+            ValueError: as :meth:`loss`.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> model.evaluate(np.zeros((2, 3)), np.array([0, 1]))
+            Evaluation(loss=0.6931471805599453, accuracy=0.5)
+        """
         out = self.forward(X)
         loss = self._loss_and_delta(out, y, want_delta=False)
         y = np.asarray(y)
@@ -436,14 +679,38 @@ class NeuralNetworkModel:
         return Evaluation(loss, accuracy)
 
     def profile_step(self, X: np.ndarray, y: np.ndarray, batch_size: int = 32, steps: int = 200) -> StepProfile:
-        """Mean time of a training step, and the parts spent in the activation
-        layers (forward and backward) and in matrix products.
+        """Time a training step and the parts spent in activations and matrix products.
 
         Runs ``steps`` steps on a copy of the model, over consecutive full
         batches of (X, y) (cycling when needed), so this model is left as it
         was.  Two untimed steps come first, so that loading or compiling the
         kernels on their first use in a process is not counted.  The timers
         add well under a microsecond to every timed call.
+
+        Args:
+            X (array_like): shape (n, layer_sizes[0]).
+            y (array_like): labels or targets, as in :meth:`backward`.
+            batch_size (int): samples per step; default 32.  Samples after
+                the last full batch are not used.
+            steps (int): timed steps; default 200.
+
+        Returns:
+            StepProfile: mean seconds per step in all, in the activation
+            layers (forward and backward) and in matrix products.
+
+        Raises:
+            ValueError: if X holds fewer than ``batch_size`` samples.
+
+        Example:
+            >>> import numpy as np
+            >>> from numba_act.model import NeuralNetworkModel
+            >>> rng = np.random.default_rng(0)
+            >>> X = rng.normal(size=(8, 3))
+            >>> y = (X[:, 0] > 0).astype(np.int64)
+            >>> model = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0)
+            >>> profile = model.profile_step(X, y, batch_size=4, steps=2)
+            >>> profile.total > 0
+            True
         """
         X = np.asarray(X, dtype=self.dtype)
         y = np.asarray(y)

@@ -10,13 +10,23 @@ sizes (nan) along dimensions other than ``dim``.  Inputs of several
 arguments must carry the same coordinates (``join="exact"``): a mismatch
 raises ValueError rather than aligning silently.
 
-    >>> import numba_act.xarray as nax
-    >>> probs = nax.softmax(logits, dim="class")                # doctest: +SKIP
-    >>> grads = nax.activation_backward(z, a, "silu", grad=g)   # doctest: +SKIP
-
 The dtype rules, NaN rules and errors are those of the NumPy functions of
-the same names; ``out=`` does not exist here.  Importing this module imports
-xarray.
+the same names (float32 stays float32, float64 stays float64); ``out=``
+does not exist here.  Importing this module imports xarray.
+
+Example:
+    >>> import numpy as np
+    >>> import xarray as xr
+    >>> import numba_act.xarray as nax
+    >>> logits = xr.DataArray(np.zeros((2, 2), np.float32), dims=("class", "sample"))
+    >>> probs = nax.softmax(logits, dim="class")
+    >>> probs.dims, probs.dtype
+    (('class', 'sample'), dtype('float32'))
+    >>> probs.values
+    array([[0.5, 0.5],
+           [0.5, 0.5]], dtype=float32)
+    >>> nax.relu(xr.DataArray(np.array([-1.0, 2.0]), dims="unit")).values
+    array([0., 2.])
 """
 
 import xarray as xr
@@ -46,7 +56,42 @@ def _dim(x, dim):
 
 
 def activation_forward(x, name, *, dim=None):
-    """The activation called ``name`` applied to ``x``; ``dim`` for softmax and log_softmax."""
+    """Apply the activation called ``name`` to an xarray object.
+
+    Args:
+        x (xarray.DataArray | xarray.Dataset): the input; a Dataset has
+            every data variable transformed.
+        name (str): a registry name, one of :data:`numba_act.NAMES`.
+        dim (Hashable | None, keyword-only): for softmax and log_softmax,
+            the dimension to normalize over; default None, the last
+            dimension of a DataArray (a Dataset needs it named).  Ignored by
+            the elementwise activations.
+
+    Returns:
+        xarray.DataArray | xarray.Dataset: the type of ``x``, with its
+        dimensions, their order and its coordinates; dask-backed input
+        stays lazy.  float32 and float64 keep their dtype, float16 stays
+        float16, integer and bool give float64.
+
+    Raises:
+        TypeError: for an ``x`` that is not a DataArray or Dataset, a
+            ``name`` that is not a str, or a Dataset without ``dim`` for the
+            softmax family.
+        ValueError: for an unknown ``name``, or a ``dim`` that is not a
+            dimension of ``x``.
+
+    Example:
+        >>> import numpy as np
+        >>> import xarray as xr
+        >>> import numba_act.xarray as nax
+        >>> x = xr.DataArray(np.array([[-1.0, 0.0, 2.0]], np.float32), dims=("sample", "unit"))
+        >>> nax.activation_forward(x, "relu").values
+        array([[0., 0., 2.]], dtype=float32)
+        >>> logits = xr.DataArray(np.zeros((2, 2)), dims=("class", "sample"))
+        >>> nax.activation_forward(logits, "softmax", dim="class").values
+        array([[0.5, 0.5],
+               [0.5, 0.5]])
+    """
     entry = lookup(name)
     x = _labelled(x, "x")
     if entry.rowwise:
@@ -55,11 +100,53 @@ def activation_forward(x, name, *, dim=None):
 
 
 def activation_backward(z, a, name, grad=None, *, dim=None):
-    """The backward pass of ``name``, as :func:`numba_act.activation_backward`.
+    """Compute the backward pass of the activation ``name`` on xarray objects.
 
-    Without ``grad`` the local derivative (ones for the softmax family);
-    with ``grad`` the vector-Jacobian product, along ``dim`` for the softmax
-    family (z is not used there and may be None).
+    As :func:`numba_act.activation_backward`.  Without ``grad``, the local derivative ``f'(z)`` (ones in ``a``'s result
+    dtype for the softmax family).  With ``grad``, the vector-Jacobian
+    product, for the softmax family along ``dim``::
+
+        elementwise:  grad * f'(z)
+        softmax:      a * (grad - sum(a * grad))
+        log_softmax:  grad - exp(a) * sum(grad)
+
+    Args:
+        z (xarray.DataArray | xarray.Dataset | None): the pre-activation;
+            not used by the softmax family, where it may be None.
+        a (xarray.DataArray | xarray.Dataset): the activation ``f(z)``.
+        name (str): a registry name, one of :data:`numba_act.NAMES`.
+        grad (xarray.DataArray | xarray.Dataset | None): dL/da; default None.
+        dim (Hashable | None, keyword-only): the softmax family's dimension,
+            as in :func:`activation_forward`; default None.
+
+    Returns:
+        xarray.DataArray | xarray.Dataset: the type of ``a``, with its
+        dimensions and coordinates, in the promotion of the inputs' dtypes
+        (float32 throughout stays float32; integer and bool count as
+        float64).  Dask-backed input stays lazy.
+
+    Raises:
+        TypeError: for an input that is not a DataArray or Dataset (z only
+            where it is used, grad only where given), or a ``name`` that is
+            not a str.
+        ValueError: for an unknown ``name``, a ``dim`` that is not a
+            dimension, or inputs whose coordinates differ (``join="exact"``).
+
+    Example:
+        >>> import numpy as np
+        >>> import xarray as xr
+        >>> import numba_act.xarray as nax
+        >>> z = xr.DataArray(np.array([-1.0, 2.0]), dims="unit")
+        >>> a = nax.relu(z)
+        >>> nax.activation_backward(z, a, "relu").values
+        array([0., 1.])
+        >>> g = xr.DataArray(np.array([0.5, 0.5]), dims="unit")
+        >>> nax.activation_backward(z, a, "relu", grad=g).values
+        array([0. , 0.5])
+        >>> p = nax.softmax(xr.DataArray(np.zeros(2), dims="class"))
+        >>> g = xr.DataArray(np.array([1.0, 0.0]), dims="class")
+        >>> nax.activation_backward(None, p, "softmax", grad=g).values
+        array([ 0.25, -0.25])
     """
     entry = lookup(name)
     a = _labelled(a, "a")
@@ -95,5 +182,33 @@ globals().update({name: _forward_of(entry) for name, entry in REGISTRY.items()})
 
 # gelu also takes torch's ``approximate``; this replaces the plain entry.
 def gelu(x, approximate="none"):
-    """gelu of ``x``; ``approximate="tanh"`` selects the tanh form, as in torch."""
+    """Apply gelu elementwise to an xarray object.
+
+    Computes ``gelu(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))``, or with
+    ``approximate="tanh"`` the ``gelu_tanh`` activation
+    ``x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))``, as in torch.
+
+    Args:
+        x (xarray.DataArray | xarray.Dataset): the input.
+        approximate (str | bool): ``"none"`` (default) or ``"tanh"``; False
+            and True stand for them.
+
+    Returns:
+        xarray.DataArray | xarray.Dataset: the type of ``x``, with its
+        dimensions and coordinates; the dtype rules of :func:`activation_forward`.
+
+    Raises:
+        ValueError: for any other ``approximate``.
+        TypeError: for an ``x`` that is not a DataArray or Dataset.
+
+    Example:
+        >>> import numpy as np
+        >>> import xarray as xr
+        >>> import numba_act.xarray as nax
+        >>> x = xr.DataArray(np.array([0.0, 1.0]), dims="unit")
+        >>> np.round(nax.gelu(x).values, 4)
+        array([0.    , 0.8413])
+        >>> np.round(nax.gelu(x, approximate="tanh").values, 4)
+        array([0.    , 0.8412])
+    """
     return activation_forward(x, _gelu_name(approximate))
