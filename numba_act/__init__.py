@@ -4,30 +4,22 @@ Elementwise activations, the softmax family, their derivatives and
 vector-Jacobian products, callable from Python and from ``@njit`` code,
 by name or directly.  Importing compiles nothing: each kernel compiles on
 its first call for a dtype and is cached on disk.
+
+The activations' own functions, ``numba_act.sigmoid`` and the rest, are
+those of the registry (:data:`REGISTRY`): every built-in entry is a name of
+this module (see :func:`__getattr__`).
 """
 
+from numba_act import _overloads  # noqa: F401  (the @njit forms of every entry's functions)
 from numba_act.api import (
-    ACTIVATIONS,
-    EPS,
-    NAMES,
-    REGISTRY,
     activation_backward,
     activation_forward,
-    elu,
     gelu,
-    gelu_tanh,
-    leaky_relu,
-    log_softmax,
     register,
-    relu,
     relu_derivative_from_pre_activation,
-    sigmoid,
     sigmoid_derivative_from_activation,
-    silu,
-    softmax,
-    softplus,
-    tanh,
 )
+from numba_act.registry import ACTIVATIONS, EPS, NAMES, REGISTRY, ActivationFunction, public_functions
 
 __version__ = "0.1.0"
 
@@ -44,6 +36,26 @@ for _function in (
     _function.__module__ = __name__
 del _function
 
+_ACTIVATION_FUNCTIONS = public_functions()
+
+
+def __getattr__(name: str) -> ActivationFunction:
+    """``numba_act.<name>``: the function of the built-in activation ``name``.
+
+    Looked up here once (PEP 562) and then bound as a module attribute, so
+    that later lookups cost what any attribute does.
+    """
+    function = _ACTIVATION_FUNCTIONS.get(name)
+    if function is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = function
+    return function
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ACTIVATION_FUNCTIONS})
+
+
 __all__ = [
     "ACTIVATIONS",
     "EPS",
@@ -51,18 +63,9 @@ __all__ = [
     "REGISTRY",
     "activation_backward",
     "activation_forward",
-    "elu",
     "gelu",
-    "gelu_tanh",
-    "leaky_relu",
-    "log_softmax",
     "register",
-    "relu",
     "relu_derivative_from_pre_activation",
-    "sigmoid",
     "sigmoid_derivative_from_activation",
-    "silu",
-    "softmax",
-    "softplus",
-    "tanh",
 ]
+__all__ += sorted(_ACTIVATION_FUNCTIONS)

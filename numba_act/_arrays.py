@@ -1,4 +1,4 @@
-"""The Python door in front of every kernel: input conversion, dtype rules
+"""The Python entry point in front of every compiled op: input conversion, dtype rules
 and ``out=`` checks.
 
 The common case (a native float32 or float64 array, no ``out``) goes straight
@@ -16,8 +16,8 @@ import operator
 
 import numpy as np
 
-from numba_act import _foreign, _parallel
-from numba_act._jit import MAY_OVERLAP, SAME_VIEW, LongWay, out_alias
+from numba_act import _dask_xarray, _parallel
+from numba_act._jit import MAY_OVERLAP, SAME_VIEW, GeneralPath, out_alias
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 ACCEPTED = "float16, float32, float64, integer or bool"
@@ -127,23 +127,23 @@ def normalize_axis(axis, ndim):
 # lookup costs about as much as a check.
 _ndarray = np.ndarray
 NATIVE = (F32, F64)
-# What the compiled kernels raise, before writing anything, for a call they leave to the long way.
-_REFUSALS = (LongWay, ValueError)
+# What the compiled kernels raise, before writing anything, for a call they leave to the general path.
+_REFUSALS = (GeneralPath, ValueError)
 
 
-def door(kernels, names, by_rows=False):
-    """``call(*inputs, out=None)``, the Python door of ``kernels``: one, two or
+def entry_point(kernels, names, by_rows=False):
+    """``call(*inputs, out=None)``, the Python entry point of ``kernels``: one, two or
     three inputs, as ``kernels`` take them, called ``names`` in errors;
     ``by_rows`` for the row-wise kernels, along the last axis.
 
     ndarrays of one native float dtype, the first of ndim >= 1, go straight
     to the compiled kernels: ``new`` below the size from which calls are
-    split over threads, and ``into_door`` (then the in-place kernel, for an
+    split over threads, and ``try_into`` (then the in-place kernel, for an
     ``out`` that is one of the inputs) for an ``out`` of their dtype that is
     C-contiguous, aligned and writeable; it checks the sizes, shapes and
     overlaps itself.  Everything else, and what the kernels refuse (with
-    LongWay, or ValueError for shapes that differ), goes to
-    the long way (:func:`elementwise` or :func:`rows`), which converts and
+    GeneralPath, or ValueError for shapes that differ), goes to
+    the general path (:func:`elementwise` or :func:`rows`), which converts and
     checks it all again and raises the documented errors; nothing is
     written before a refusal.
 
@@ -152,9 +152,9 @@ def door(kernels, names, by_rows=False):
     shares one object per builtin dtype, and by value after: arrays
     returned from compiled code carry equal copies of it.
     """
-    new, into_door, limit = kernels.new, kernels.into_door, kernels.min_parallel
+    new, try_into, limit = kernels.new, kernels.try_into, kernels.min_parallel
 
-    def long_way(arrays, out):
+    def general_path(arrays, out):
         if by_rows:
             return rows(kernels, arrays, -1, out, names)
         return elementwise(kernels, arrays, out, names)
@@ -171,12 +171,12 @@ def door(kernels, names, by_rows=False):
                     elif type(out) is _ndarray and out.dtype == x.dtype and out.flags.carray:
                         if out is x and x.size < limit:  # nothing else to check: one dispatch saved
                             in_place(x, out)
-                        elif into_door(x, out):
+                        elif try_into(x, out):
                             in_place(x, out)
                         return out
                 except _REFUSALS:
                     pass
-            return long_way((x,), out)
+            return general_path((x,), out)
 
     elif kernels.inputs == 2:
 
@@ -187,12 +187,12 @@ def door(kernels, names, by_rows=False):
                         if z.size < limit:
                             return new(z, a)
                     elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
-                        if into_door(z, a, out):
+                        if try_into(z, a, out):
                             in_place(z, a, out)
                         return out
                 except _REFUSALS:
                     pass
-            return long_way((z, a), out)
+            return general_path((z, a), out)
 
     else:
 
@@ -211,12 +211,12 @@ def door(kernels, names, by_rows=False):
                         if z.size < limit:
                             return new(z, a, grad)
                     elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
-                        if into_door(z, a, grad, out):
+                        if try_into(z, a, grad, out):
                             in_place(z, a, grad, out)
                         return out
                 except _REFUSALS:
                     pass
-            return long_way((z, a, grad), out)
+            return general_path((z, a, grad), out)
 
     return call
 
@@ -310,8 +310,8 @@ def elementwise(kernels, arrays, out, names):
 
     The result dtype is the promotion of the inputs' result dtypes.
     """
-    if _foreign.any_foreign(arrays):
-        return _foreign.elementwise(kernels, arrays, out, names)
+    if _dask_xarray.any_dask_or_xarray(arrays):
+        return _dask_xarray.elementwise(kernels, arrays, out, names)
     if _subclassed(arrays, out):
         return _of_subclasses(lambda arrays, out: elementwise(kernels, arrays, out, names), arrays, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
@@ -365,8 +365,8 @@ def rows(kernels, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if _foreign.any_foreign(arrays):
-        return _foreign.rows(kernels, arrays, axis, out, names)
+    if _dask_xarray.any_dask_or_xarray(arrays):
+        return _dask_xarray.rows(kernels, arrays, axis, out, names)
     if _subclassed(arrays, out):
         # A masked element is left out of its row: -inf is the forward pass's neutral input.
         forward = kernels.inputs == 1  # the VJPs have no neutral a to fill in

@@ -8,7 +8,7 @@ the user's flags, gives bit for bit the same results.  ``reassoc`` would
 also let LLVM fold the two-constant range reduction of ``exp`` into one
 product, and ``nnan``/``ninf`` would break the NaN and -inf rules that
 softmax relies on; only plain sums get ``reassoc``, so that they vectorize.
-Kernels are cached on disk (see the README for ``NUMBA_CACHE_DIR``); nothing
+CompiledOp are cached on disk (see the README for ``NUMBA_CACHE_DIR``); nothing
 is compiled at import time.
 
 Two things keep that cache honest.  Numba keys a cached function on its own
@@ -100,6 +100,31 @@ def scalar(fn):
     return _njit(fn, fastmath=set(EXACT), inline="always", **OPTIONS)
 
 
+def overload_kernel(fn, inline=False, **options):
+    """``numba.extending.overload`` with the kernels' options: for a
+    function whose code is chosen by its argument types (``inline`` to
+    inline it into its callers)."""
+    return overload(fn, jit_options=OPTIONS, inline="always" if inline else "never", **options)
+
+
+def per_float_type(float32, float64, doc):
+    """A scalar kernel with one implementation for float32 arguments and one
+    for float64 (plain functions of the same arguments, compiled where the
+    kernel is used and inlined there): for kernels whose float32 form
+    computes differently, in float64 say.  Called from ``@njit`` code only.
+    """
+    name = float64.__name__.removeprefix("_").removesuffix("_f64")
+    implementations = {types.float32: float32, types.float64: float64}
+
+    def kernel(*args):
+        raise TypeError(f"{name} is only callable from @njit code")
+
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__module__, kernel.__doc__ = float64.__module__, doc
+    overload_kernel(kernel, inline=True, strict=False)(lambda *args: implementations.get(args[0]))
+    return kernel
+
+
 def specialize(template, name, inline=False, **bindings):
     """Compile a copy of ``template`` called ``name``, with ``bindings`` as globals.
 
@@ -151,7 +176,7 @@ def check_shapes(*shapes):
         raise ValueError("numba_act: the arrays must all have the same shape")
 
 
-@overload(check_shapes, jit_options={"nogil": True})
+@overload_kernel(check_shapes)
 def _check_shapes_overload(*shapes):
     if len({len(shape) for shape in shapes}) > 1:
 
@@ -168,8 +193,8 @@ def _check_shapes_overload(*shapes):
     return compare
 
 
-class LongWay(Exception):
-    """Raised by ``Kernels.into_door`` for a call that the Python long way must take."""
+class GeneralPath(Exception):
+    """Raised by ``CompiledOp.try_into`` for a call that the Python general path must take."""
 
 
 # How an out stands to an input, the one rule both the Python and the compiled
@@ -221,10 +246,10 @@ def _out_alias(a, out):
     return MAY_OVERLAP if a_lo < out_hi + out.itemsize and out_lo < a_hi + a.itemsize else DISJOINT
 
 
-out_alias = numba.njit(inline="always", **OPTIONS)(_out_alias)
+out_alias = kernel(_out_alias, inline="always")
 
 
-@numba.njit(inline="always", **OPTIONS)
+@kernel(inline="always")
 def detached(a, out):
     """``a`` as a C-contiguous array that writing ``out`` cannot change:
     ``a`` itself, or a copy where their memory may meet."""
@@ -233,61 +258,61 @@ def detached(a, out):
     return a.copy()
 
 
-@numba.njit(inline="always", **OPTIONS)
+@kernel(inline="always")
 def _worst(r, s):
     """The worse of two relations (DISJOINT < SAME_VIEW < MAY_OVERLAP), without max()."""
     return r if r > s else s
 
 
-# Bound per Kernels by specialize(); unset in the templates themselves.
+# Bound per CompiledOp by specialize(); unset in the templates themselves.
 into = min_parallel = None
 
-# into_door(*inputs, out): ``into`` for the Python door, on calls of fewer
-# than min_parallel elements (LongWay otherwise), with the dtypes and out's
-# layout checked there (see numba_act._arrays.door).  It returns True, having
+# try_into(*inputs, out): ``into`` for the Python entry point, on calls of fewer
+# than min_parallel elements (GeneralPath otherwise), with the dtypes and out's
+# layout checked there (see numba_act._arrays.entry_point).  It returns True, having
 # written nothing, where out is one of the inputs and overlaps no other: the
 # caller then runs the in-place kernel (calling it from here would compile it
-# with every into_door).  Answering that in compiled code costs a few ns,
+# with every try_into).  Answering that in compiled code costs a few ns,
 # where np.may_share_memory in Python costs more than a small call's kernel.
 # One template per number of inputs, as a dispatcher taking *args costs more
 # a call.
 
 
-def _into_door1(x, out):
+def _try_into1(x, out):
     if x.size >= min_parallel:
-        raise LongWay()
+        raise GeneralPath()
     if out_alias(x, out) == SAME_VIEW:
         return True
     into(x, out)
     return False
 
 
-def _into_door2(z, a, out):
+def _try_into2(z, a, out):
     if z.size >= min_parallel:
-        raise LongWay()
+        raise GeneralPath()
     if _worst(out_alias(z, out), out_alias(a, out)) == SAME_VIEW:
         return True
     into(z, a, out)
     return False
 
 
-def _into_door3(z, a, g, out):
+def _try_into3(z, a, g, out):
     if z.size >= min_parallel:
-        raise LongWay()
+        raise GeneralPath()
     if _worst(_worst(out_alias(z, out), out_alias(a, out)), out_alias(g, out)) == SAME_VIEW:
         return True
     into(z, a, g, out)
     return False
 
 
-_INTO_DOORS = {1: _into_door1, 2: _into_door2, 3: _into_door3}
+_TRY_INTO = {1: _try_into1, 2: _try_into2, 3: _try_into3}
 
 
-KERNELS = {}
+COMPILED_OPS = {}
 
 
-class Kernels:
-    """The compiled entry points of one array operation, called ``name``.
+class CompiledOp:
+    """The compiled functions of one array operation, called ``name``.
 
     ``into(*inputs, out)`` writes into a C-contiguous ``out`` of the inputs'
     shape (inputs of any layout, which ``out`` may be or overlap: see
@@ -295,8 +320,8 @@ class Kernels:
     the result.  ``flat`` is the underlying 1-D loop, where there is one, and
     ``blocks`` runs it for an ``out`` that is one of the inputs.
     ``min_parallel`` is the size from which a call is split over threads
-    (see :mod:`numba_act._parallel`).  ``into_door(*inputs, out)`` is
-    ``into`` for the Python door: it refuses, with :class:`LongWay`, calls
+    (see :mod:`numba_act._parallel`).  ``try_into(*inputs, out)`` is
+    ``into`` for the Python entry point: it refuses, with :class:`GeneralPath`, calls
     of ``min_parallel`` elements or more, and returns True without writing
     for an ``out`` that is one of the inputs, which ``blocks`` then takes
     (``into`` where there is no ``blocks``).  ``inputs`` is how many inputs the kernels take.
@@ -307,17 +332,17 @@ class Kernels:
         self.into, self.new, self.flat, self.blocks, self.name = into, new, flat, blocks, name
         self.min_parallel = min_parallel
         self.inputs = into.py_func.__code__.co_argcount - 1
-        self.into_door = specialize(_INTO_DOORS[self.inputs], f"{name}_into_door", into=into, min_parallel=min_parallel)
-        KERNELS[name] = self
+        self.try_into = specialize(_TRY_INTO[self.inputs], f"{name}_try_into", into=into, min_parallel=min_parallel)
+        COMPILED_OPS[name] = self
 
     def __reduce__(self):
-        return _kernels_named, (self.name,)
+        return _op_named, (self.name,)
 
     def __repr__(self):
-        return f"<numba_act kernels {self.name}>"
+        return f"<numba_act compiled op {self.name}>"
 
 
-def _kernels_named(name):
-    import numba_act  # noqa: F401  (builds every Kernels of the package)
+def _op_named(name):
+    import numba_act  # noqa: F401  (builds every CompiledOp of the package)
 
-    return KERNELS[name]
+    return COMPILED_OPS[name]

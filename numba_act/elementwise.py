@@ -1,7 +1,7 @@
 """Elementwise array kernels, built from the scalar kernels.
 
 For each scalar kernel there are four compiled functions
-(:class:`numba_act._jit.Kernels`):
+(:class:`numba_act._jit.CompiledOp`):
 
 - ``flat(*inputs, out)``: the loop itself, over 1-D contiguous arrays.  A
   plain index loop over the inlined scalar kernel, so LLVM vectorizes it.
@@ -13,13 +13,13 @@ For each scalar kernel there are four compiled functions
   (it flattens them itself: in Python that cost 0.6 us a call).  There LLVM's run-time overlap check
   sends every element of ``flat`` down the scalar loop that it keeps beside
   the vector one (7x slower, measured), so ``blocks`` runs ``flat`` block by
-  block into a small buffer that is copied back.  The Python door picks it;
+  block into a small buffer that is copied back.  The Python entry point picks it;
   compiled only once used.
 - ``new(*inputs)``: allocates and returns the result, in the inputs' memory
   order (Fortran-ordered inputs give a Fortran-ordered result, uncopied).
 
-The Python door calls ``new``, or ``into`` by way of ``into_door``
-(:class:`numba_act._jit.Kernels`), and ``blocks``, with the user's arrays as
+The Python entry point calls ``new``, or ``into`` by way of ``try_into``
+(:class:`numba_act._jit.CompiledOp`), and ``blocks``, with the user's arrays as
 they are, so that a call costs one dispatch or two; code inside ``@njit``
 calls ``new`` and ``into``.  Each is a copy of a template below with the activation's kernel
 bound in (see :func:`numba_act._jit.specialize`).
@@ -27,10 +27,9 @@ bound in (see :func:`numba_act._jit.specialize`).
 
 import numpy as np
 from numba import types
-from numba.extending import overload
 
 from numba_act import _parallel
-from numba_act._jit import Kernels, check_shapes, copy, detached, specialize, wide_vectors
+from numba_act._jit import CompiledOp, check_shapes, copy, detached, overload_kernel, specialize, wide_vectors
 
 # Bound per activation by specialize(); unset in the templates themselves.
 f = df = flat = into = None
@@ -133,7 +132,7 @@ def restore_order(out, *arrays):
     raise NotImplementedError("compiled code only")
 
 
-@overload(memory_order, jit_options={"nogil": True})
+@overload_kernel(memory_order)
 def _memory_order_overload(*arrays):
     if not _fortran(arrays):
         return lambda *arrays: arrays + (np.empty(arrays[0].shape, arrays[0].dtype),)
@@ -144,7 +143,7 @@ def _memory_order_overload(*arrays):
     return lambda *arrays: (arrays[0].T, arrays[1].T, arrays[2].T, np.empty(arrays[0].shape[::-1], arrays[0].dtype))
 
 
-@overload(restore_order, jit_options={"nogil": True})
+@overload_kernel(restore_order)
 def _restore_order_overload(out, *arrays):
     if _fortran(arrays):
         return lambda out, *arrays: out.T
@@ -163,32 +162,32 @@ def _new3(z, a, g):
     return restore_order(into(*memory_order(z, a, g)), z, a, g)
 
 
-def _kernels(name, templates, memory_bound, **bindings):
+def _op(name, templates, memory_bound, **bindings):
     flat_template, into_template, new_template, blocks_template = templates
     flat_kernel = specialize(flat_template, f"{name}_flat", **bindings)
     into_kernel = specialize(into_template, f"{name}_into", flat=flat_kernel)
     new_kernel = specialize(new_template, f"{name}_new", into=into_kernel)
     blocks_kernel = specialize(blocks_template, f"{name}_blocks", flat=flat_kernel)
     min_parallel = _parallel.MIN_SIZE_MEMORY_BOUND if memory_bound else _parallel.MIN_SIZE
-    return Kernels(into_kernel, new_kernel, flat_kernel, name=name, blocks=blocks_kernel, min_parallel=min_parallel)
+    return CompiledOp(into_kernel, new_kernel, flat_kernel, name=name, blocks=blocks_kernel, min_parallel=min_parallel)
 
 
 # memory_bound: the scalar kernel is a few arithmetic operations, so that the
 # loop runs at memory speed and is split over threads only on larger calls.
 
 
-def forward(name, scalar_kernel, memory_bound=False):
-    """Kernels for out[i] = f(x[i])."""
-    return _kernels(name, (_forward_flat, _into1, _new1, _blocks1), memory_bound, f=scalar_kernel)
+def forward_op(name, scalar_kernel, memory_bound=False):
+    """CompiledOp for out[i] = f(x[i])."""
+    return _op(name, (_forward_flat, _into1, _new1, _blocks1), memory_bound, f=scalar_kernel)
 
 
-def derivative(name, scalar_derivative, memory_bound=False):
-    """Kernels for out[i] = df(z[i], a[i]), the local derivative."""
+def derivative_op(name, scalar_derivative, memory_bound=False):
+    """CompiledOp for out[i] = df(z[i], a[i]), the local derivative."""
     templates = (_derivative_flat, _into2, _new2, _blocks2)
-    return _kernels(f"{name}_derivative", templates, memory_bound, df=scalar_derivative)
+    return _op(f"{name}_derivative", templates, memory_bound, df=scalar_derivative)
 
 
-def vjp(name, scalar_derivative, memory_bound=False):
-    """Kernels for out[i] = g[i] * df(z[i], a[i]), the vector-Jacobian product."""
+def vjp_op(name, scalar_derivative, memory_bound=False):
+    """CompiledOp for out[i] = g[i] * df(z[i], a[i]), the vector-Jacobian product."""
     templates = (_vjp_flat, _into3, _new3, _blocks3)
-    return _kernels(f"{name}_vjp", templates, memory_bound, df=scalar_derivative)
+    return _op(f"{name}_vjp", templates, memory_bound, df=scalar_derivative)

@@ -43,8 +43,19 @@ from numba_act.registry import NAMES, REGISTRY, lookup
 
 BACKENDS = ("numba", "numpy")
 
-# Registry names whose class name is not plain title case.
-_ACRONYMS = {"relu": "ReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU"}
+# Parts of registry names that torch.nn spells as acronyms in its class names.
+_ACRONYMS = {
+    "relu": "ReLU",
+    "relu6": "ReLU6",
+    "prelu": "PReLU",
+    "rrelu": "RReLU",
+    "elu": "ELU",
+    "celu": "CELU",
+    "selu": "SELU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "glu": "GLU",
+}
 
 
 def class_name(name: str) -> str:
@@ -139,7 +150,7 @@ class ActivationLayer(BaseActivation):
             raise TypeError("ActivationLayer needs a registry name; use LAYERS[name] or activation_layer(name)")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
-        self._rowwise = lookup(self.activation).rowwise  # fails here for a name that is not registered
+        lookup(self.activation)  # fails here for a name that is not registered
         self.backend = backend
         self.output: np.ndarray = np.zeros(0)
         self.layer_name: str = type(self).__name__
@@ -207,7 +218,7 @@ class ActivationLayer(BaseActivation):
             and not np.may_share_memory(x, out)
         )
         target = out if reuse else None
-        out = entry.forward(x, -1, target) if self._rowwise else entry.forward(x, target)
+        out = entry.call(x, target)
         self._input, self.output = x, out
         return out
 
@@ -265,7 +276,7 @@ class ActivationLayer(BaseActivation):
             and not np.may_share_memory(z, out)
         )
         target = out if reuse else None
-        out = entry.vjp(z, a, g, -1, target) if self._rowwise else entry.vjp(z, a, g, target)
+        out = entry.call_vjp(z, a, g, target)
         self._grad, self._grad_key = out, key
         return out
 
@@ -276,13 +287,30 @@ def _layer_class(name: str) -> type[ActivationLayer]:
     doc = (
         f"{class_name(name)} activation layer: {entry.formula}, {where}.\n\n"
         f"    Forward and backward use the registry entry {name!r}; see\n"
-        "    :class:`ActivationLayer` for the attributes, buffers and dtype rules.\n"
+        "    :class:`ActivationLayer` for the attributes, buffers and dtype rules.\n\n"
+        "    Example:\n"
+        "        >>> import numpy as np\n"
+        "        >>> from numba_act import layers\n"
+        f"        >>> layer = layers.{class_name(name)}()\n"
+        "        >>> layer.forward(np.zeros((2, 3), np.float32)).shape, layer.output.dtype\n"
+        "        ((2, 3), dtype('float32'))\n"
     )
     return type(class_name(name), (ActivationLayer,), {"activation": name, "__doc__": doc, "__module__": __name__})
 
 
 LAYERS: dict[str, type[ActivationLayer]] = {name: _layer_class(name) for name in NAMES}
-globals().update({cls.__name__: cls for cls in LAYERS.values()})
+
+
+def __getattr__(name):
+    """``layers.Sigmoid`` and the rest: the class of each layer in :data:`LAYERS`, by class name (PEP 562)."""
+    for cls in LAYERS.values():
+        if cls.__name__ == name:
+            return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *(cls.__name__ for cls in LAYERS.values())})
 
 
 def activation_layer(name: str, *, backend: str = "numba") -> ActivationLayer:

@@ -25,11 +25,7 @@ import numpy as np
 
 from numba_act._jit import kernel
 from numba_act.layers import BACKENDS, ActivationLayer, activation_layer
-
-# Activations after which a layer's weights get He initialization (variance
-# 2 / fan_in, for units that pass about half of their input); every other
-# activation gets Glorot's variance 2 / (fan_in + fan_out).
-HE_INIT = frozenset({"relu", "leaky_relu", "elu", "gelu", "gelu_tanh", "silu"})
+from numba_act.registry import REGISTRY
 
 OPTIMIZERS = ("adam", "momentum")
 _LEARNING_RATES = {"adam": 1e-3, "momentum": 0.05}
@@ -186,7 +182,8 @@ class NeuralNetworkModel:
 
     Weights are drawn in float64 and then cast, so a float32 and a float64
     model with the same seed start from the same values: He-normal for
-    layers followed by a relu-like activation (``HE_INIT``), Glorot-uniform
+    layers followed by a relu-like activation (its registry entry's
+    ``weight_init`` is ``"he"``), Glorot-uniform
     otherwise; biases start at zero.
 
     Attributes:
@@ -266,7 +263,7 @@ class NeuralNetworkModel:
         self._make_views()
         for W, b, name in zip(self.weights, self.biases, self.activations, strict=True):
             n_in, n_out = W.shape
-            if name in HE_INIT:
+            if REGISTRY[name].weight_init == "he":
                 W[...] = self.rng.normal(0.0, math.sqrt(2.0 / n_in), W.shape)
             else:
                 limit = math.sqrt(6.0 / (n_in + n_out))

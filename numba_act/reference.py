@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
+from numba_act.scalar import ELU_ALPHA, LEAKY_RELU_SLOPE
+
 EPS = 1e-12
-LEAKY_RELU_SLOPE = 0.01
-ELU_ALPHA = 1.0
 
 
 def _erf(x):

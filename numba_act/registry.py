@@ -1,41 +1,43 @@
-"""The registry of activations and the by-name dispatch.
+"""The registry of activations: one entry per name, the source of everything else.
 
-``REGISTRY`` is the single source of truth: one :class:`Activation` per
-name with its forward function, local derivative, vector-Jacobian product,
-scalar kernels and NumPy reference.  Dispatch, ``ACTIVATIONS``, the
-``@njit`` overloads, the tests and the benchmarks all iterate over it, so a
-new activation is one entry here.
+``REGISTRY`` maps each name to an :class:`Activation` holding its public
+functions (forward, local derivative, vector-Jacobian product), its
+compiled operations, its scalar kernels and its NumPy references.  The
+public namespace (``numba_act.<name>``), ``__all__``, the ``@njit``
+overloads, the layers, the benchmarks and the tests all iterate over it, so
+a built-in activation is one entry in :data:`REGISTRY` below, and
+:func:`numba_act.register` adds one at run time through the same builder.
+
+Every entry has one shape: ``call(x, out, axis)`` and
+``call_vjp(z, a, grad, out, axis)`` take the same arguments whatever the
+activation (``axis`` is used by the row-wise ones, the softmax family, only),
+so that dispatch by name never asks what kind an entry is.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol, SupportsIndex
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numba_act import _arrays, _foreign, elementwise, reference, rowwise, scalar
+from numba_act import _arrays, _dask_xarray, elementwise, reference, rowwise, scalar
 
 EPS = reference.EPS
 
 
-class ElementwiseFunction(Protocol):
-    """The type of an elementwise activation: ``f(x, out=None)``."""
+class ActivationFunction(Protocol):
+    """The type of an activation's function: ``f(x, *params, out=None)``,
+    where the softmax family's one parameter is ``axis``."""
 
-    def __call__(self, x: ArrayLike, /, out: np.ndarray | None = None) -> Any: ...
-
-
-class RowwiseFunction(Protocol):
-    """The type of a row-wise activation (the softmax family): ``f(x, axis=-1, out=None)``."""
-
-    def __call__(self, x: ArrayLike, /, axis: SupportsIndex = -1, out: np.ndarray | None = None) -> Any: ...
+    def __call__(self, x: ArrayLike, /, *params: float, out: np.ndarray | None = None) -> Any: ...
 
 
-class EntryKernels(NamedTuple):
-    """The compiled operations of one activation
-    (:class:`numba_act._jit.Kernels` each): the forward pass, the local
-    derivative (None for row-wise activations) and the vector-Jacobian product."""
+class EntryOps(NamedTuple):
+    """The compiled operations of one activation (:class:`numba_act._jit.CompiledOp`
+    each): the forward pass, the local derivative (None for the row-wise
+    activations) and the vector-Jacobian product."""
 
     forward: Any
     derivative: Any
@@ -46,14 +48,23 @@ class EntryKernels(NamedTuple):
 class Activation:
     """One activation and everything derived from its math.
 
-    ``forward(x, out=None)`` (row-wise: ``forward(x, axis=-1, out=None)``),
-    ``derivative(z, a, out=None)`` and ``vjp(z, a, grad, out=None)`` (row-wise
-    with ``axis=-1`` before ``out``) are the public Python functions.
-    ``scalar`` and ``scalar_derivative`` are the ``@njit`` scalar kernels of an
-    elementwise activation.  ``kernels`` holds the compiled array entry
-    points by name (:class:`EntryKernels`).  ``reference``,
-    ``reference_derivative`` and ``reference_vjp`` are the NumPy formulas of
-    :mod:`numba_act.reference`.
+    ``forward``, ``derivative(z, a, out=None)`` and ``vjp`` are the public
+    Python functions: ``forward(x, out=None)`` and
+    ``vjp(z, a, grad, out=None)`` elementwise, ``forward(x, axis=-1, out=None)``
+    and ``vjp(z, a, grad, axis=-1, out=None)`` for the ``rowwise`` ones (the
+    softmax family).  ``call(x, out, axis)`` and
+    ``call_vjp(z, a, grad, out, axis)`` are the same functions with one
+    signature for every entry, for dispatch by name.  ``ops`` holds the
+    compiled operations (:class:`EntryOps`); ``scalar`` and
+    ``scalar_derivative`` are the ``@njit`` scalar kernels of an elementwise
+    activation; ``reference``, ``reference_derivative`` and ``reference_vjp``
+    are the NumPy formulas of :mod:`numba_act.reference` (None for an
+    activation added by :func:`numba_act.register`).  ``public``: the
+    forward function is ``numba_act.<name>``.  ``weight_init``: how
+    :class:`numba_act.model.NeuralNetworkModel` initializes the weights of a
+    layer that this activation follows: ``"he"`` (variance 2 / fan_in, for
+    relu-like units that pass about half of their input) or ``"glorot"``
+    (2 / (fan_in + fan_out)).
     """
 
     name: str
@@ -62,12 +73,16 @@ class Activation:
     forward: Callable
     derivative: Callable
     vjp: Callable
+    call: Callable
+    call_vjp: Callable
+    ops: EntryOps
     reference: Callable | None
     reference_derivative: Callable | None
     reference_vjp: Callable | None
-    kernels: EntryKernels
     scalar: Callable | None = None
     scalar_derivative: Callable | None = None
+    public: bool = False
+    weight_init: str = "glorot"
 
 
 def _named(fn, activation, doc, part=None):
@@ -75,8 +90,7 @@ def _named(fn, activation, doc, part=None):
     ``<part>`` of the entry ``activation``, named so that pickle finds it by
     reference: ``numba_act.registry.<activation>.<part>`` is the entry's field
     (see :func:`__getattr__`), so that every function of an entry pickles to
-    the very same object, as task graphs and process pools need (its scalar
-    kernels are Numba dispatchers, which pickle as Numba's own do)."""
+    the very same object, as task graphs and process pools need."""
     if part is None:
         fn.__module__, fn.__name__, fn.__qualname__ = "numba_act", activation, activation
     else:
@@ -93,15 +107,98 @@ def __getattr__(name):
     return entry
 
 
-_DTYPES_DOC = """
-    dtype: float32 in, float32 out (computed in float32); float64 likewise;
+# ------------------------------------------------------------- docstrings
+
+_RULES = """dtype: float32 in, float32 out (computed in float32); float64 likewise;
     float16 is computed in float32 and returned as float16; integer and bool
-    give float64; any other dtype raises TypeError.  A Python scalar or 0-d
-    input gives a NumPy scalar.  ``out``, if given, must have exactly the
-    result's shape and dtype, be writeable, and have no elements that share
-    memory with each other (ValueError).  It may be an input itself or
-    overlap one: the result is as if the inputs were copied first, as NumPy's
-    ufuncs do.  Inputs are never modified otherwise."""
+    give float64; inputs of different float dtypes promote; any other dtype
+    raises TypeError.  A Python scalar or 0-d input gives a NumPy scalar.
+
+    out: if given, it must have exactly the result's shape and dtype
+    (ValueError, TypeError), be writeable and have no elements that share
+    memory with each other (ValueError); it is checked before anything is
+    written.  It may be an input itself or overlap one: the result is as if
+    the inputs were copied first, as NumPy's ufuncs do.  Inputs are never
+    modified otherwise."""
+
+_AXIS_ARG = "axis: the axis the activation is computed along (default -1, the last).\n        "
+
+
+def _forward_doc(name, formula, edge_cases, example, rowwise):
+    where, axis = ("along ``axis``", _AXIS_ARG) if rowwise else ("elementwise", "")
+    signature = f"{name}(x, axis=-1, out=None)" if rowwise else f"{name}(x, out=None)"
+    text = f"""{signature}: {formula}, {where}.
+
+    Args:
+        x: array-like or scalar input.
+        {axis}out: optional array to write the result into.
+
+    Returns:
+        An array of x's shape and the result dtype below.
+
+    Edge cases: {edge_cases}
+
+    {_RULES}
+"""
+    if example:
+        call, result = example
+        text += f"""
+    Example:
+        >>> import numpy as np
+        >>> import numba_act as na
+        >>> na.{name}({call})
+        {result}
+"""
+    return text
+
+
+def _backward_example(name, call):
+    """An example that holds for every entry: the dtype rule on a backward call."""
+    return f"""
+    Example:
+        >>> import numpy as np
+        >>> import numba_act as na
+        >>> z = np.array([[-1.0, 0.5, 2.0]], np.float32)
+        >>> entry = na.REGISTRY[{name!r}]
+        >>> entry.{call}.dtype
+        dtype('float32')
+"""
+
+
+def _derivative_doc(name, derivative_formula):
+    return f"""Local derivative of {name}: {derivative_formula}.
+
+    Args:
+        z: the pre-activation, array-like.
+        a: the activation {name}(z), of z's shape.
+        out: optional array to write the result into.
+
+    Returns:
+        An array of z's shape.
+
+    {_RULES}
+{_backward_example(name, "derivative(z, entry.forward(z))")}"""
+
+
+def _vjp_doc(name, vjp_formula, rowwise):
+    axis = _AXIS_ARG if rowwise else ""
+    uses = f"\n    a is the output of {name}; z is not read." if rowwise else ""
+    return f"""Vector-Jacobian product of {name}: {vjp_formula}.{uses}
+
+    Args:
+        z: the pre-activation, array-like.
+        a: the activation {name}(z), of z's shape.
+        grad: dL/da, of z's shape.
+        {axis}out: optional array to write the result into.
+
+    Returns:
+        dL/dz, an array of z's shape.
+
+    {_RULES}
+{_backward_example(name, "vjp(z, entry.forward(z), np.ones_like(z))")}"""
+
+
+# ---------------------------------------------------------------- entries
 
 
 def _reference_vjp(name, reference_derivative):
@@ -111,25 +208,45 @@ def _reference_vjp(name, reference_derivative):
     return _named(vjp, name, f"grad * {reference_derivative.__name__}(z, a), in NumPy.", "reference_vjp")
 
 
-def elementwise_entry(name, f, df, formula, derivative_formula, edge_cases, memory_bound=(), builtin=True, public=True):
-    """The entry of an elementwise activation; ``memory_bound`` names the passes
-    ("forward", "backward") whose kernels are a few arithmetic operations.  A
-    built-in one has its NumPy references in :mod:`numba_act.reference` and
-    its forward function is ``numba_act.<name>`` unless not ``public``
-    (gelu's, which ``numba_act.gelu`` wraps); a registered one has neither
-    (see :func:`numba_act.register`)."""
+def elementwise_entry(
+    name,
+    f,
+    df,
+    formula,
+    derivative_formula,
+    edge_cases,
+    *,
+    example=None,
+    memory_bound=(),
+    builtin=True,
+    public=True,
+    weight_init="glorot",
+):
+    """The entry of an elementwise activation with scalar kernels ``f(x)`` and
+    ``df(z, a)``; ``memory_bound`` names the passes ("forward", "backward")
+    whose kernels are a few arithmetic operations; ``example`` is the
+    docstring's ``(arguments, result)``; ``weight_init`` as in :class:`Activation`.  A built-in one has its NumPy
+    references in :mod:`numba_act.reference` and its forward function is
+    ``numba_act.<name>`` unless not ``public`` (gelu's, which ``numba_act.gelu``
+    wraps); a registered one has neither (see :func:`numba_act.register`)."""
     light = "backward" in memory_bound
-    kernels = EntryKernels(
-        elementwise.forward(name, f, "forward" in memory_bound),
-        elementwise.derivative(name, df, light),
-        elementwise.vjp(name, df, light),
+    ops = EntryOps(
+        elementwise.forward_op(name, f, "forward" in memory_bound),
+        elementwise.derivative_op(name, df, light),
+        elementwise.vjp_op(name, df, light),
     )
-    forward_kernels, derivative_kernels, vjp_kernels = kernels
+    forward = _arrays.entry_point(ops.forward, ("x",))
+    vjp = _arrays.entry_point(ops.vjp, ("z", "a", "grad"))
+    builtin_reference = getattr(reference, name) if builtin else None
+    reference_derivative = getattr(reference, f"{name}_grad") if builtin else None
 
-    forward = _arrays.door(forward_kernels, ("x",))
-    derivative = _arrays.door(derivative_kernels, ("z", "a"))
-    vjp = _arrays.door(vjp_kernels, ("z", "a", "grad"))
+    def call(x, out=None, axis=-1):
+        return forward(x, out)
 
+    def call_vjp(z, a, grad, out=None, axis=-1):
+        return vjp(z, a, grad, out)
+
+    public = builtin and public
     return Activation(
         name=name,
         formula=formula,
@@ -137,28 +254,26 @@ def elementwise_entry(name, f, df, formula, derivative_formula, edge_cases, memo
         forward=_named(
             forward,
             name,
-            f"{name}(x) = {formula}, elementwise.\n\n    {edge_cases}\n{_DTYPES_DOC}\n",
-            None if builtin and public else "forward",
+            _forward_doc(name, formula, edge_cases, example, False),
+            None if public else "forward",
         ),
         derivative=_named(
-            derivative,
+            _arrays.entry_point(ops.derivative, ("z", "a")),
             name,
-            f"Local derivative of {name}: {derivative_formula}, from the pre-activation z\n"
-            f"    and the activation a = {name}(z) (pass both, same shape).\n{_DTYPES_DOC}\n",
+            _derivative_doc(name, derivative_formula),
             "derivative",
         ),
-        vjp=_named(
-            vjp,
-            name,
-            f"Vector-Jacobian product of {name}: grad * ({derivative_formula}).\n{_DTYPES_DOC}\n",
-            "vjp",
-        ),
-        reference=getattr(reference, name) if builtin else None,
-        reference_derivative=getattr(reference, f"{name}_grad") if builtin else None,
-        reference_vjp=_reference_vjp(name, getattr(reference, f"{name}_grad")) if builtin else None,
-        kernels=kernels,
+        vjp=_named(vjp, name, _vjp_doc(name, f"grad * ({derivative_formula})", False), "vjp"),
+        call=_named(call, name, "forward(x, out), with the axis of every entry's call (unused).", "call"),
+        call_vjp=_named(call_vjp, name, "vjp(z, a, grad, out), with every entry's axis (unused).", "call_vjp"),
+        ops=ops,
+        reference=builtin_reference,
+        reference_derivative=reference_derivative,
+        reference_vjp=_reference_vjp(name, reference_derivative) if builtin else None,
         scalar=f,
         scalar_derivative=df,
+        public=public,
+        weight_init=weight_init,
     )
 
 
@@ -168,7 +283,7 @@ def _check_unused_z(z, a):
     never read, so an ``out`` that overlaps it is no concern."""
     if z is None or (type(z) is type(a) is np.ndarray and z.dtype in _arrays.NATIVE and z.shape == a.shape):
         return  # the common case, on every training step
-    if _foreign.any_foreign((z, a)):  # dask or xarray: never converted here
+    if _dask_xarray.any_dask_or_xarray((z, a)):  # dask or xarray: never converted here
         if getattr(z, "shape", None) != getattr(a, "shape", None):
             raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
         return
@@ -182,65 +297,82 @@ def _check_unused_z(z, a):
         raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
 
 
-def _rowwise(name, forward_kernels, vjp_kernels, formula, vjp_formula, edge_cases):
-    # The door for the last axis; the row kernels handle out is x themselves.
-    forward_door = _arrays.door(forward_kernels, ("x",), by_rows=True)
-    vjp_door = _arrays.door(vjp_kernels, ("a", "grad"), by_rows=True)
+def _ones_derivative(z, a, out=None):
+    # ones_like(a), by the dtype rule, with out= and the checks of every function.
+    if _dask_xarray.any_dask_or_xarray((z, a)):
+        return _dask_xarray.ones(a, out)
+    if isinstance(a, np.ma.MaskedArray) and out is None:  # masked where a is, as ones_like(a)
+        return np.ma.masked_array(_ones_derivative(z, np.ma.getdata(a)), mask=np.ma.getmaskarray(a))
+    a = _arrays.as_array(a, "a")
+    _, result = _arrays.dtype_rule(a.dtype, "a")
+    _check_unused_z(z, a)
+    if out is None:
+        return np.ones(a.shape, result)
+    _arrays.check_out(out, a.shape, result)
+    out.fill(1)
+    return out
+
+
+def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *, example):
+    """The entry of a row-wise activation (the softmax family), computed along
+    an axis by the row kernels of ``forward_op`` and ``vjp_op``
+    (:mod:`numba_act.rowwise`)."""
+    # Along the last axis the entry point takes the call; the row kernels
+    # handle an out that is an input themselves.
+    forward_last = _arrays.entry_point(forward_op, ("x",), by_rows=True)
+    vjp_last = _arrays.entry_point(vjp_op, ("a", "grad"), by_rows=True)
 
     def forward(x, axis=-1, out=None):
         if axis == -1 and type(axis) is int:
-            return forward_door(x, out)
-        return _arrays.rows(forward_kernels, (x,), axis, out, ("x",))
-
-    def derivative(z, a, out=None):
-        if _foreign.any_foreign((z, a)):
-            return _foreign.ones(a, out)
-        if isinstance(a, np.ma.MaskedArray) and out is None:  # masked where a is, as ones_like(a)
-            return np.ma.masked_array(derivative(z, np.ma.getdata(a)), mask=np.ma.getmaskarray(a))
-        a = _arrays.as_array(a, "a")
-        compute, result = _arrays.dtype_rule(a.dtype, "a")
-        _check_unused_z(z, a)
-        if out is None:
-            return np.ones(a.shape, result)
-        _arrays.check_out(out, a.shape, result)
-        out.fill(1)
-        return out
+            return forward_last(x, out)
+        return _arrays.rows(forward_op, (x,), axis, out, ("x",))
 
     def vjp(z, a, grad, axis=-1, out=None):
         _check_unused_z(z, a)
         if axis == -1 and type(axis) is int:
-            return vjp_door(a, grad, out)
-        return _arrays.rows(vjp_kernels, (a, grad), axis, out, ("a", "grad"))
+            return vjp_last(a, grad, out)
+        return _arrays.rows(vjp_op, (a, grad), axis, out, ("a", "grad"))
 
+    def call(x, out=None, axis=-1):
+        return forward(x, axis, out)
+
+    def call_vjp(z, a, grad, out=None, axis=-1):
+        return vjp(z, a, grad, axis, out)
+
+    derivative = _named(
+        lambda z, a, out=None: _ones_derivative(z, a, out),
+        name,
+        f"""ones_like(a): the convention for {name} as the last layer.
+
+    It pairs with a cross-entropy loss whose gradient with respect to the
+    logits is already p - y.  For the exact backward pass give ``grad`` to
+    activation_backward (or call REGISTRY[{name!r}].vjp).  z is not read, but
+    must be None or an accepted input of a's shape.
+
+    Args:
+        z: the pre-activation, or None.
+        a: the activation.
+        out: optional array to fill with ones.
+
+    Returns:
+        ones of a's shape, float32 for float32 a.
+{_backward_example(name, "derivative(None, entry.forward(z))")}""",
+        "derivative",
+    )
     return Activation(
         name=name,
         formula=formula,
         rowwise=True,
-        forward=_named(
-            forward,
-            name,
-            f"{name}(x, axis) = {formula}, along ``axis``.\n\n    {edge_cases}\n{_DTYPES_DOC}\n",
-        ),
-        derivative=_named(
-            derivative,
-            name,
-            f"ones_like(a): the convention for {name} as the last layer, paired with a\n"
-            "    cross-entropy loss whose gradient with respect to the logits is already\n"
-            "    p - y.  For the exact backward pass give ``grad`` to activation_backward\n"
-            f"    (or call {name}_vjp).\n",
-            "derivative",
-        ),
-        vjp=_named(
-            vjp,
-            name,
-            f"Vector-Jacobian product of {name}: {vjp_formula}, along ``axis``; a is the\n"
-            f"    output of {name}, z is not used.\n{_DTYPES_DOC}\n",
-            "vjp",
-        ),
+        forward=_named(forward, name, _forward_doc(name, formula, edge_cases, example, True)),
+        derivative=derivative,
+        vjp=_named(vjp, name, _vjp_doc(name, f"{vjp_formula}, along ``axis``", True), "vjp"),
+        call=_named(call, name, "forward(x, axis, out), in the order of every entry's call.", "call"),
+        call_vjp=_named(call_vjp, name, "vjp(z, a, grad, axis, out), in every entry's order.", "call_vjp"),
+        ops=EntryOps(forward_op, None, vjp_op),
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),
         reference_vjp=getattr(reference, f"{name}_vjp"),
-        kernels=EntryKernels(forward_kernels, None, vjp_kernels),
+        public=True,
     )
 
 
@@ -257,6 +389,10 @@ REGISTRY = {
             "a * (1 - a)",
             _NAN_RULE + "stable for every input with no overflow warning: sigmoid(-inf) = 0, "
             "sigmoid(inf) = 1, results lie in [0, 1] and are monotone.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([0.11920292, 0.5       , 0.8175745 ], dtype=float32)",
+            ),
             memory_bound=("backward",),
         ),
         elementwise_entry(
@@ -266,17 +402,23 @@ REGISTRY = {
             "max(x, 0)",
             "1 where z > 0, else 0 (0 at z == 0)",
             _NAN_RULE + "relu(nan) is nan; relu(-0.0) is 0.0.",
+            example=("np.array([-2.0, 0.0, 1.5], np.float32)", "array([0. , 0. , 1.5], dtype=float32)"),
             memory_bound=("forward", "backward"),
+            weight_init="he",
         ),
-        _rowwise(
+        rowwise_entry(
             "softmax",
             rowwise.SOFTMAX,
             rowwise.SOFTMAX_VJP,
             "exp(x - max(x)) / sum(exp(x - max(x)))",
             "a * (grad - sum(a * grad))",
-            "Rows sum to 1 within a few ulp and the result is shift-invariant; "
+            "rows sum to 1 within a few ulp and the result is shift-invariant; "
             "a row holding NaN, +inf, or only -inf gives NaN throughout; "
             "the softmax of a 0-d value is 1.0.",
+            example=(
+                "np.array([[1.0, 2.0, 3.0]], np.float32)",
+                "array([[0.09003057, 0.24472848, 0.66524094]], dtype=float32)",
+            ),
         ),
         elementwise_entry(
             "tanh",
@@ -285,6 +427,10 @@ REGISTRY = {
             "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
             "1 - a**2",
             _NAN_RULE + "tanh(+-inf) = +-1; odd, so tanh(-0.0) = -0.0.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-0.9640276 ,  0.        ,  0.90514827], dtype=float32)",
+            ),
             memory_bound=("backward",),
         ),
         elementwise_entry(
@@ -294,7 +440,9 @@ REGISTRY = {
             f"x if x >= 0 else {scalar.LEAKY_RELU_SLOPE} * x",
             f"1 where z > 0, else {scalar.LEAKY_RELU_SLOPE}",
             _NAN_RULE + "slope 0.01, as in torch.",
+            example=("np.array([-2.0, 0.0, 1.5], np.float32)", "array([-0.02,  0.  ,  1.5 ], dtype=float32)"),
             memory_bound=("forward", "backward"),
+            weight_init="he",
         ),
         elementwise_entry(
             "elu",
@@ -303,6 +451,11 @@ REGISTRY = {
             "x if x > 0 else exp(x) - 1",
             "1 where a > 0 (that is, z > 0), else a + 1",
             _NAN_RULE + "alpha = 1; elu(-inf) = -1; elu(-0.0) = -0.0.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-0.86466473,  0.        ,  1.5       ], dtype=float32)",
+            ),
+            weight_init="he",
             memory_bound=("backward",),
         ),
         elementwise_entry(
@@ -313,6 +466,7 @@ REGISTRY = {
             "Phi(z) + z * phi(z)",
             _NAN_RULE + "the exact erf form; gelu(-inf) = -0.0, gelu(inf) = inf; gelu(-0.0) = -0.0.",
             public=False,
+            weight_init="he",
         ),
         elementwise_entry(
             "gelu_tanh",
@@ -322,6 +476,11 @@ REGISTRY = {
             "s + 2 z s (1 - s) u' with s = sigmoid(2u)",
             _NAN_RULE + "the tanh approximation of gelu, with 0.044715 as a float64 (as torch and jax); "
             "gelu_tanh(-0.0) = -0.0.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-0.04540231,  0.        ,  1.3995715 ], dtype=float32)",
+            ),
+            weight_init="he",
         ),
         elementwise_entry(
             "silu",
@@ -330,6 +489,11 @@ REGISTRY = {
             "x * sigmoid(x)",
             "s * (1 + z * (1 - s)), s = sigmoid(z)",
             _NAN_RULE + "also called swish; silu(-inf) = -0.0.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-0.23840584,  0.        ,  1.2263618 ], dtype=float32)",
+            ),
+            weight_init="he",
         ),
         elementwise_entry(
             "softplus",
@@ -338,14 +502,22 @@ REGISTRY = {
             "log(1 + exp(x))",
             "sigmoid(z), computed as 1 - exp(-a)",
             _NAN_RULE + "computed as max(x, 0) + log1p(exp(-|x|)), so it never overflows.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([0.12692802, 0.6931472 , 1.7014133 ], dtype=float32)",
+            ),
         ),
-        _rowwise(
+        rowwise_entry(
             "log_softmax",
             rowwise.LOG_SOFTMAX,
             rowwise.LOG_SOFTMAX_VJP,
             "x - max(x) - log(sum(exp(x - max(x))))",
             "grad - exp(a) * sum(grad)",
-            "A row holding NaN, +inf, or only -inf gives NaN throughout; the log_softmax of a 0-d value is 0.0.",
+            "a row holding NaN, +inf, or only -inf gives NaN throughout; the log_softmax of a 0-d value is 0.0.",
+            example=(
+                "np.array([[1.0, 2.0, 3.0]], np.float32)",
+                "array([[-2.407606  , -1.407606  , -0.40760598]], dtype=float32)",
+            ),
         ),
     )
 }
@@ -390,7 +562,9 @@ for _entry in list(REGISTRY.values()):
     add(_entry)
 
 
-_by_name = REGISTRY.get
+def public_functions():
+    """``{name: function}`` of the built-in activations that are ``numba_act.<name>``."""
+    return {name: entry.forward for name, entry in REGISTRY.items() if entry.public}
 
 
 def lookup(name: str) -> Activation:
@@ -403,49 +577,3 @@ def lookup(name: str) -> Activation:
     if name in REGISTRY:  # a str subclass
         return REGISTRY[name]
     raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(NAMES)}")
-
-
-def activation_forward(x: ArrayLike, name: str, out: np.ndarray | None = None, *, axis: SupportsIndex = -1) -> Any:
-    """Apply the activation called ``name`` to ``x``.
-
-    ``name`` is one of ``NAMES``; ``axis`` is used by the row-wise
-    activations (softmax, log_softmax) only.  Same dtype and ``out`` rules as
-    the named functions.  Raises ValueError for an unknown name and
-    TypeError for a name that is not a str.
-    """
-    entry = _by_name(name) if type(name) is str else None  # lookup(), less a call on every step
-    if entry is None:
-        entry = lookup(name)
-    if entry.rowwise:
-        return entry.forward(x, axis, out)
-    return entry.forward(x, out)
-
-
-def activation_backward(
-    z: ArrayLike | None,
-    a: ArrayLike,
-    name: str,
-    grad: ArrayLike | None = None,
-    *,
-    out: np.ndarray | None = None,
-    axis: SupportsIndex = -1,
-) -> Any:
-    """Backward pass of the activation called ``name``.
-
-    Without ``grad``: the local derivative, as the seed convention defines
-    it: sigmoid a(1 - a), relu 1 where z > 0 else 0, and ``ones_like(a)`` for
-    softmax and log_softmax (meant to pair with a cross-entropy loss whose
-    gradient with respect to the logits is already p - y).
-
-    With ``grad`` (dL/da): the exact vector-Jacobian product dL/dz, e.g.
-    sigmoid grad * a * (1 - a), relu grad * (z > 0), softmax
-    a * (grad - sum(a * grad)) along ``axis``.
-    """
-    entry = _by_name(name) if type(name) is str else None
-    if entry is None:
-        entry = lookup(name)
-    if grad is None:
-        return entry.derivative(z, a, out)
-    if entry.rowwise:
-        return entry.vjp(z, a, grad, axis, out)
-    return entry.vjp(z, a, grad, out)

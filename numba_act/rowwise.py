@@ -15,10 +15,9 @@ element once (see ``_online_softmax_rows``).
 
 import numpy as np
 from numba import types
-from numba.extending import overload
 
-from numba_act import scalar
-from numba_act._jit import OPTIONS, REDUCE, Kernels, check_shapes, detached, kernel, specialize, wide_vectors
+from numba_act import _math
+from numba_act._jit import REDUCE, CompiledOp, check_shapes, detached, kernel, overload_kernel, specialize, wide_vectors
 
 _BLOCK = 512  # float64 sums are pairwise over blocks of this many terms
 
@@ -38,7 +37,7 @@ def _max(row):
     raise NotImplementedError("compiled code only")
 
 
-@overload(_max, jit_options=OPTIONS)
+@overload_kernel(_max)
 def _max_overload(row):
     if row.dtype not in (types.float32, types.float64):
         return None
@@ -75,8 +74,8 @@ def _exp_difference_pair(a, b):
     """exp(a - b) for a <= b as an unevaluated pair (hi, lo), with the rounding
     of a - b fed back: exp(d + lo) = exp(d) (1 + lo)."""
     d, lo = _shifted(a, b)
-    e_hi, e_lo = scalar.exp_parts_nonpositive(d)
-    return e_hi, scalar.fma(e_hi, lo, e_lo)
+    e_hi, e_lo = _math.exp_parts_nonpositive(d)
+    return e_hi, _math.fma(e_hi, lo, e_lo)
 
 
 @kernel(inline="always")
@@ -95,7 +94,7 @@ def _exp_shifted(x, m, out):
 
 
 # The three-pass kernels store their exps times a power of two, 2**K of
-# scalar.exp_prescaled, which keeps them normal where exp(x - m) would be
+# _math.exp_prescaled, which keeps them normal where exp(x - m) would be
 # subnormal: one scaling product for exp's two, about 1.2x faster.
 
 
@@ -107,7 +106,7 @@ def _prescaled_exp_of_difference(x, m):
     # d is; lo, up to half an ulp of d, can be of any size there (1e31 for
     # x - m = -2e38 in float32), and its product with that value had turned
     # such terms negative and large.
-    return scalar.exp_prescaled(d, lo if d > -1024.0 else type(lo)(0.0))
+    return _math.exp_prescaled(d, lo if d > -1024.0 else type(lo)(0.0))
 
 
 @kernel
@@ -171,7 +170,7 @@ def _sum(v):
 
 
 # A rest below 2**(K - 8) of the terms at the maximum is summed again.
-_SMALL_REST = 2.0 ** (scalar._prescale_exponent(types.float64) - 8)
+_SMALL_REST = 2.0 ** (_math.prescale_exponent(types.float64) - 8)
 _EXPONENT_BITS = np.int64(0x7FF0000000000000)
 
 
@@ -187,7 +186,7 @@ def _sum_exp(e, x, m):
     raise NotImplementedError("compiled code only")
 
 
-@overload(_sum_exp, inline="always", jit_options=OPTIONS)
+@overload_kernel(_sum_exp, inline=True)
 def _sum_exp_overload(e, x, m):
     if e.dtype == types.float32:
         # Summed in float64: its roundings are far below a float32 ulp.
@@ -262,7 +261,7 @@ def _rows_of_exp(x, out):
 # off on rows of a few hundred elements; eight two-sum lanes held it too,
 # but do not vectorize (a float sum vectorizes only under ``reassoc``,
 # which would fold their error terms away), 1.8x slower in all.
-_GRID = 1.5 * 2.0 ** (22 + scalar._prescale_exponent(types.float64))  # its ulp is 2**(K - 30)
+_GRID = 1.5 * 2.0 ** (22 + _math.prescale_exponent(types.float64))  # its ulp is 2**(K - 30)
 
 
 @kernel
@@ -311,7 +310,7 @@ def _scale_by_sum(o):
     raise NotImplementedError("compiled code only")
 
 
-@overload(_scale_by_sum, inline="always", jit_options=OPTIONS)
+@overload_kernel(_scale_by_sum, inline=True)
 def _scale_by_sum_overload(o):
     if o.dtype == types.float32:
         # Summed and scaled in float64: both roundings are far below a float32 ulp.
@@ -346,7 +345,7 @@ def _log_softmax_element(x, m, log_sum):
     raise NotImplementedError("compiled code only")
 
 
-@overload(_log_softmax_element, inline="always", jit_options={"nogil": True})
+@overload_kernel(_log_softmax_element, inline=True)
 def _log_softmax_element_overload(x, m, log_sum):
     if x == types.float32:
         # The difference of two float32 values is exact in float64 unless
@@ -367,7 +366,7 @@ def _log_softmax_finish(row, m, o):
     rest, rest_lo, count = _sum_exp(o, row, m)
     # The log of the whole sum; rest carries the factor 2**K, count does not.
     # log1p(a + b) = log1p(a) + b / (1 + a) for the small b that a leaves out.
-    unscale = 1.0 / scalar.exp_prescale(row[0])
+    unscale = 1.0 / _math.exp_prescale(row[0])
     a, b = _two_sum(rest * unscale, rest_lo * unscale, count - 1.0)
     log_sum = np.log1p(a) + b / (1.0 + a)
     wide_vectors()
@@ -397,7 +396,7 @@ def _scale_by_pair(o, hi, lo):
     """o *= hi + lo, rounded once."""
     wide_vectors()
     for i in range(o.size):
-        o[i] = scalar.fma(o[i], hi, o[i] * lo)
+        o[i] = _math.fma(o[i], hi, o[i] * lo)
 
 
 @kernel
@@ -417,7 +416,7 @@ def _online_softmax_rows(x, out):
                 if m != -np.inf:
                     f_hi, f_lo = _exp_difference_pair(m, block_max)
                     t = (rest + compensation) + count
-                    rest, compensation, count = scalar.fma(t, f_hi, t * f_lo), 0.0, 0.0
+                    rest, compensation, count = _math.fma(t, f_hi, t * f_lo), 0.0, 0.0
                 m = block_max
             shifts[b] = m
             if m == -np.inf:  # nothing but -inf so far: zeros, unless the whole row is
@@ -432,13 +431,13 @@ def _online_softmax_rows(x, out):
             rest = np.nan
         total = rest + count  # 0 for a row of -inf only: its 0 * inf below is NaN, as documented
         inverse = 1.0 / total
-        inverse_lo = scalar.fma(-total, inverse, 1.0) / total
+        inverse_lo = _math.fma(-total, inverse, 1.0) / total
         for b in range(blocks):
             hi, lo = inverse, inverse_lo
             if shifts[b] != m:
                 f_hi, f_lo = _exp_difference_pair(shifts[b], m)
                 hi = f_hi * inverse
-                lo = scalar.fma(f_hi, inverse, -hi) + (f_hi * inverse_lo + f_lo * inverse)
+                lo = _math.fma(f_hi, inverse, -hi) + (f_hi * inverse_lo + f_lo * inverse)
             _scale_by_pair(o[b * _ONLINE_BLOCK : (b + 1) * _ONLINE_BLOCK], hi, lo)
 
 
@@ -453,7 +452,7 @@ def softmax_rows(x, out):
     raise NotImplementedError("compiled code only")
 
 
-@overload(softmax_rows, jit_options=OPTIONS)
+@overload_kernel(softmax_rows)
 def _softmax_rows_overload(x, out):
     if x.dtype != types.float64:
         return lambda x, out: _three_pass_softmax_rows(x, out)
@@ -510,7 +509,7 @@ def log_softmax_vjp_rows(a, g, out):
 def _exp_all(a, out):
     wide_vectors()
     for i in range(a.size):
-        out[i] = scalar.exp(a[i])
+        out[i] = _math.exp(a[i])
 
 
 @kernel(inline="always")
@@ -554,9 +553,9 @@ def _new2(a, g):
 
 
 def _over_last_axis(name, kernel_2d, into_template, new_template):
-    """Kernels applying a row kernel along the last axis of any shape."""
+    """CompiledOp applying a row kernel along the last axis of any shape."""
     into_kernel = specialize(into_template, f"{name}_into", inline=True, row_kernel=kernel_2d)
-    return Kernels(into_kernel, specialize(new_template, f"{name}_new", into=into_kernel), name=name)
+    return CompiledOp(into_kernel, specialize(new_template, f"{name}_new", into=into_kernel), name=name)
 
 
 SOFTMAX = _over_last_axis("softmax", softmax_rows, _into1, _new1)

@@ -31,7 +31,7 @@ Example:
 
 import xarray as xr
 
-from numba_act import _foreign
+from numba_act import _dask_xarray
 from numba_act.api import _gelu_name
 from numba_act.registry import NAMES, REGISTRY, lookup
 
@@ -95,7 +95,7 @@ def activation_forward(x, name, *, dim=None):
     entry = lookup(name)
     x = _labelled(x, "x")
     if entry.rowwise:
-        return _foreign.labelled_rows(entry.kernels.forward, [x], _dim(x, dim), ("x",))
+        return _dask_xarray.labelled_rows(entry.ops.forward, [x], _dim(x, dim), ("x",))
     return entry.forward(x)
 
 
@@ -153,7 +153,7 @@ def activation_backward(z, a, name, grad=None, *, dim=None):
     if entry.rowwise:
         if grad is None:
             return entry.derivative(None, a)
-        return _foreign.labelled_rows(entry.kernels.vjp, [a, _labelled(grad, "grad")], _dim(a, dim), ("a", "grad"))
+        return _dask_xarray.labelled_rows(entry.ops.vjp, [a, _labelled(grad, "grad")], _dim(a, dim), ("a", "grad"))
     z = _labelled(z, "z")
     if grad is None:
         return entry.derivative(z, a)
@@ -177,10 +177,21 @@ def _forward_of(entry):
     return forward
 
 
-globals().update({name: _forward_of(entry) for name, entry in REGISTRY.items()})
+def __getattr__(name):
+    """``numba_act.xarray.<name>``: the activation ``name`` of the registry on
+    xarray objects (PEP 562); one function per name, bound here on first use."""
+    entry = REGISTRY.get(name)
+    if entry is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = forward = _forward_of(entry)
+    return forward
 
 
-# gelu also takes torch's ``approximate``; this replaces the plain entry.
+def __dir__():
+    return sorted({*globals(), *NAMES})
+
+
+# gelu also takes torch's ``approximate``, so it is defined here rather than by the registry.
 def gelu(x, approximate="none"):
     """Apply gelu elementwise to an xarray object.
 

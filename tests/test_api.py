@@ -169,7 +169,7 @@ def test_other_dtypes_raise_type_error_naming_the_accepted_ones(name, bad):
 
 # ------------------------------------------------------- shapes and layouts
 
-# Layouts the door converts to a plain array before any kernel sees them;
+# Layouts the entry point converts to a plain array before any kernel sees them;
 # the others reach the compiled code as they are, so each is a compilation:
 # they are checked on one function of each kind of kernel (all functions of
 # a kind are built by the same factory), in both dtypes for the first.
@@ -351,7 +351,7 @@ def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch)
 
     monkeypatch.setattr(_parallel, "split", recorded)
     split_in = [2] if numba.get_num_threads() >= 2 else []
-    forward_kernels, _, vjp_kernels = entry.kernels
+    forward_kernels, _, vjp_kernels = entry.ops
     assert {forward_kernels.min_parallel, vjp_kernels.min_parallel} <= {
         _parallel.MIN_SIZE,
         _parallel.MIN_SIZE_MEMORY_BOUND,
@@ -367,13 +367,13 @@ def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch)
             assert splits == expected, (kernels, size)
 
 
-# Small native arrays of the layouts the door kernels take as they are.
+# Small native arrays of the layouts the compiled ops take as they are.
 DOOR_LAYOUTS = ["C", "F", "non_contiguous", "negative_stride", "read_only", "1d", "3d", "empty"]
 
 
 def _long_way(entry, kind, arrays, out=None):
-    """The result of the long way itself, for ``kind`` "forward", "derivative" or "vjp"."""
-    kernels = getattr(entry.kernels, kind)
+    """The result of the general path itself, for ``kind`` "forward", "derivative" or "vjp"."""
+    kernels = getattr(entry.ops, kind)
     if entry.rowwise:
         arrays = arrays[-2:] if kind == "vjp" else arrays
         return _arrays.rows(kernels, arrays, -1, out, ("x", "y")[: len(arrays)])
@@ -390,11 +390,11 @@ DOOR_CASES = [pytest.param(e, "C", id=f"{e.name}-C") for e in REGISTRY.values()]
 
 
 @pytest.mark.parametrize("entry, layout", DOOR_CASES)
-def test_small_calls_go_through_the_door_kernels(entry, layout, dtype, monkeypatch):
+def test_small_calls_go_straight_to_the_compiled_ops(entry, layout, dtype, monkeypatch):
     """Small native arrays, with or without ``out=`` (a separate array, or an
     input for in-place work), are checked in compiled code and never reach
-    the long way's conversions, which cost several times the kernel on such
-    calls.  The results are the long way's."""
+    the general path's conversions, which cost several times the kernel on such
+    calls.  The results are the general path's."""
     z = LAYOUTS[layout](np.linspace(-3, 3, 40).reshape(8, 5).astype(dtype))
     g = LAYOUTS[layout](np.linspace(1, 2, 40).reshape(8, 5).astype(dtype))
     a = _long_way(entry, "forward", (z,))
@@ -403,10 +403,10 @@ def test_small_calls_go_through_the_door_kernels(entry, layout, dtype, monkeypat
         expected["derivative"] = _long_way(entry, "derivative", (z, a))
 
     def refused(*args, **kwargs):
-        raise AssertionError("the long way was taken")
+        raise AssertionError("the general path was taken")
 
-    for long_way in ("elementwise", "rows", "_prepare", "_run"):
-        monkeypatch.setattr(_arrays, long_way, refused)
+    for general_path in ("elementwise", "rows", "_prepare", "_run"):
+        monkeypatch.setattr(_arrays, general_path, refused)
     np.testing.assert_array_equal(entry.forward(z), expected["forward"])
     np.testing.assert_array_equal(numba_act.activation_forward(z, entry.name), expected["forward"])
     np.testing.assert_array_equal(entry.vjp(z, a, g), expected["vjp"])
@@ -427,8 +427,8 @@ def test_small_calls_go_through_the_door_kernels(entry, layout, dtype, monkeypat
     np.testing.assert_array_equal(h, expected["vjp"])
 
 
-def test_the_door_kernels_refuse_what_they_cannot_take(monkeypatch):
-    """What the door kernels cannot take as it is (a non-contiguous out,
+def test_the_compiled_ops_refuse_what_they_cannot_take(monkeypatch):
+    """What the compiled ops cannot take as it is (a non-contiguous out,
     mixed dtypes, a 0-d input, a call large enough to split) goes the long
     way, with its results and errors; a partly overlapping out does not."""
     x = np.linspace(-3, 3, 64).astype(np.float32)
@@ -463,9 +463,9 @@ def _public_callables():
     for name, entry in REGISTRY.items():
         for part in ("forward", "derivative", "vjp", "reference", "reference_derivative", "reference_vjp"):
             found[f"REGISTRY[{name!r}].{part}"] = getattr(entry, part)
-        for part, kernels in entry.kernels._asdict().items():
+        for part, kernels in entry.ops._asdict().items():
             if kernels is not None:
-                found[f"REGISTRY[{name!r}].kernels.{part}"] = kernels
+                found[f"REGISTRY[{name!r}].ops.{part}"] = kernels
         for pass_, function in numba_act.ACTIVATIONS[name].items():
             found[f"ACTIVATIONS[{name!r}][{pass_!r}]"] = function
     return found

@@ -51,7 +51,7 @@ EXP_LIMITS = {
     np.dtype(np.float32): (88.72284, 87.33654, 103.97208),
     np.dtype(np.float64): (709.782712893384, 708.3964185322641, 745.1332191019412),
 }
-# Where exp_unscaled clamps its argument (scalar._exp_unscaled_overload).
+# Where exp_unscaled clamps its argument (_math._exp_unscaled_for).
 EXP_CLAMPS = {np.dtype(np.float32): (120.0, 89.0), np.dtype(np.float64): (770.0, 710.0)}
 
 

@@ -1,5 +1,5 @@
 """numba_act.register: a user's activation from two @njit scalar functions
-gets every door a built-in elementwise one has.
+gets every entry point a built-in elementwise one has.
 
 Registering changes the package's registry for the rest of the process, so
 each test runs its script in a fresh interpreter.

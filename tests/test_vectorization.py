@@ -41,7 +41,7 @@ def _vector_bits(ir, dtype):
 @pytest.mark.parametrize("name", [n for n, e in REGISTRY.items() if not e.rowwise])
 @pytest.mark.parametrize("kind", ["forward", "derivative", "vjp"])
 def test_elementwise_loops_are_vectorized(name, kind, dtype):
-    kernels = dict(zip(("forward", "derivative", "vjp"), REGISTRY[name].kernels, strict=True))[kind]
+    kernels = dict(zip(("forward", "derivative", "vjp"), REGISTRY[name].ops, strict=True))[kind]
     arrays = [np.ones(64, dtype) for _ in range({"forward": 2, "derivative": 3, "vjp": 4}[kind])]
     bits = _vector_bits(_vector_ir(kernels.flat, *arrays), dtype)
     # 256-bit registers at least: 8 floats or 4 doubles per instruction.

@@ -1,7 +1,7 @@
-"""What the Python door costs: activation_forward(z, name) and
+"""What the Python entry point costs: activation_forward(z, name) and
 activation_backward(z, a, name, grad) (``by_name``), and the activation's own
 functions without ``out`` (``direct``) and into a preallocated ``out=``
-(``out``), on a (32, 10) float64 array, where the door is most of the time."""
+(``out``), on a (32, 10) float64 array, where the entry point is most of the time."""
 
 import functools
 

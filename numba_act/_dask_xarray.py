@@ -44,7 +44,7 @@ def kind(x):
     return None
 
 
-def any_foreign(arrays):
+def any_dask_or_xarray(arrays):
     return any(type(a) is not np.ndarray and kind(a) is not None for a in arrays)
 
 

@@ -1,0 +1,474 @@
+"""The math library under the activations: scalar kernels that vectorize.
+
+Each kernel takes a float32 or float64 scalar and computes in that type:
+constants are built from the argument's type (``T(0.5)``), never from bare
+Python float literals, which Numba would promote to float64.  Every kernel
+is inlined where it is called, so the array loops that call it vectorize.
+
+``exp`` is written out rather than taken from libm: without SVML, Numba's
+``np.exp`` is a scalar library call that LLVM cannot vectorize.  It returns
+the result as an unevaluated sum ``hi + lo`` so that sigmoid, elu's expm1
+and softmax can keep the bits a plain ``exp`` would round away.  Most
+callers take exp of a number <= 0 only (of -|x|, of x - max), where
+:func:`exp_parts_nonpositive` needs one scaling product instead of two.
+
+Also here: ``log1p`` on [0, 1] (:func:`log1p_unit`), the double-word steps
+that carry a value as ``hi + lo`` (:func:`ratio_of_one_plus`,
+:func:`x_sigmoid`, :func:`split_constant`), and the float64 forms used for
+float32 results (``*_for_f32``: float64 arithmetic with float32-accurate
+polynomials, rounded once by the caller).  The normal distribution's tail
+is in :mod:`numba_act._normal`.
+"""
+
+import math
+
+import numpy as np
+from numba import types
+from numba.core.errors import TypingError
+from numba.extending import intrinsic
+
+from numba_act._jit import overload_kernel, scalar
+
+# Chebyshev fits of (expm1(r) - r) / r**2 on |r| <= ln(2)/2, highest power
+# first; they leave |error| < 2**-27 (float32) and < 2**-62 (float64) in expm1(r),
+# small beside the rounding of 1 + expm1(r) that the low part of exp keeps.
+_EXPM1_F32 = (
+    0.0013926926614021906481,
+    0.0083637738744055734988,
+    0.041666550110305124444,
+    0.16666573381900846023,
+    0.5,
+)
+_EXPM1_F64 = (
+    2.0915442297780115217e-9,
+    2.5106274733573294688e-8,
+    2.7557271810219799569e-7,
+    2.7557252833516909748e-6,
+    0.000024801587327007186731,
+    0.00019841269876864354929,
+    0.0013888888888883326674,
+    0.0083333333333255446996,
+    0.041666666666666670074,
+    0.16666666666666671438,
+    0.5,
+)
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c with one rounding (llvm.fma): the exact residuals below, and
+    the polynomials, which are faster and more accurate fused.
+
+    Written out rather than left to the ``contract`` fast-math flag, so that
+    results do not depend on the flags of the code a kernel is inlined into.
+    """
+    if not (a == b == c and a in (types.float32, types.float64)):
+        raise TypingError(f"fma needs three arguments of one float type, got {a}, {b}, {c}")
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen
+
+
+# ln 2 = _LN2_HI + _LN2_LO, the high part with trailing zeros so that n * _LN2_HI is exact.
+_LN2_HI = 0.693145751953125
+_LN2_LO = 1.42860682030941723212e-6
+
+
+def exp_unscaled(x):
+    """exp(x) = (hi + lo) * s1 * s2, with hi + lo in [0.7, 1.5) and s1, s2 powers of two.
+
+    Callable from ``@njit`` code only.  Kept apart so that a caller can
+    multiply before scaling, and a result that is normal keeps its bits even
+    where exp(x) itself is subnormal.  s1 and s2 are normal numbers, so that
+    a subnormal result is rounded once, in the last product.  NaN gives NaN,
+    -inf gives 0 and +inf gives inf.
+    """
+    raise TypeError("exp_unscaled is only callable from @njit code")
+
+
+def smallest_normal(x):
+    """The smallest normal number of x's float type (``@njit`` code only)."""
+    raise TypeError("smallest_normal is only callable from @njit code")
+
+
+@overload_kernel(smallest_normal)
+def _smallest_normal_overload(x):
+    if x in (types.float32, types.float64):
+        tiny = np.finfo(str(x)).tiny
+        return lambda x: tiny
+    return None
+
+
+@scalar
+def _expm1_poly_f32(r):
+    T, c = type(r), _EXPM1_F32
+    p = fma(fma(T(c[0]), r, T(c[1])), r, T(c[2]))
+    return fma(fma(p, r, T(c[3])), r, T(c[4]))
+
+
+@scalar
+def _expm1_poly_f64(r):
+    T, c = type(r), _EXPM1_F64
+    p = fma(fma(fma(T(c[0]), r, T(c[1])), r, T(c[2])), r, T(c[3]))
+    p = fma(fma(fma(p, r, T(c[4])), r, T(c[5])), r, T(c[6]))
+    return fma(fma(fma(fma(p, r, T(c[7])), r, T(c[8])), r, T(c[9])), r, T(c[10]))
+
+
+def _exp_reduce(x):
+    """(p, n) with e**x = 2**n (1 + p), p = expm1(r) for |r| <= ln(2)/2 and n an
+    integer of x's width, for x within exp's clamps (``@njit`` code only)."""
+    raise TypeError("_exp_reduce is only callable from @njit code")
+
+
+def _exp_reduce_impl(T, Int, shifter, ln2_hi, ln2_lo, poly):
+    """_exp_reduce for float type T with same-width integer type Int."""
+    log2e = T(1.4426950408889634)
+    shifter_bits = np.array(shifter).view(Int)[()]
+
+    def impl(x):
+        # Adding the shifter rounds x/ln2 to an integer n, which lands in the
+        # low mantissa bits of t: no float-to-int conversion needed.
+        t = fma(x, log2e, shifter)
+        n = t - shifter
+        r = fma(-n, ln2_lo, fma(-n, ln2_hi, x))  # the first step is exact
+        p = fma(r * r, poly(r), r)  # expm1(r)
+        return p, Int(T(t).view(Int) - shifter_bits)
+
+    return impl
+
+
+@overload_kernel(_exp_reduce)
+def _exp_reduce_overload(x):
+    if x == types.float32:
+        f = np.float32
+        return _exp_reduce_impl(f, np.int32, f(12582912.0), f(0.693359375), f(-2.12194440e-4), _expm1_poly_f32)
+    if x == types.float64:
+        f = np.float64
+        return _exp_reduce_impl(f, np.int64, f(6755399441055744.0), f(_LN2_HI), f(_LN2_LO), _expm1_poly_f64)
+    return None
+
+
+# For each float type: the integer type of its width, its exponent bias and mantissa bits.
+_LAYOUT = {types.float32: (np.float32, np.int32, 127, 23), types.float64: (np.float64, np.int64, 1023, 52)}
+
+
+# exp's input clamps: below lo, e**x is far below the smallest subnormal.
+_EXP_CLAMPS = {types.float32: (-120.0, 89.0), types.float64: (-770.0, 710.0)}
+
+
+def _exp_unscaled_impl(T, Int, lo, hi, bias, mbits, prescale=None):
+    """exp_unscaled for float type T with same-width integer type Int; with
+    ``prescale`` (K), exp_unscaled_nonpositive: no upper clamp, and s1, s2 =
+    2**(n + K), 2**-K."""
+    one = T(1.0)
+    bias, mbits = Int(bias), Int(mbits)
+    unscale = T(2.0 ** -(prescale or 0))
+    offset = Int(bias + (prescale or 0))
+
+    def impl(x):
+        # Comparisons with NaN are false, so a NaN passes both clamps and
+        # flows through every step below into both parts.
+        xc = lo if x < lo else x
+        if prescale is None:
+            xc = hi if xc > hi else xc
+        p, ni = _exp_reduce(xc)
+        e_hi = one + p
+        e_lo = (one - e_hi) + p  # the exact rounding error of 1 + p
+        if prescale is not None:
+            return e_hi, e_lo, Int((ni + offset) << mbits).view(T), unscale
+        # 2**n in two normal factors
+        n1 = Int(ni >> 1)
+        s1 = Int((n1 + bias) << mbits).view(T)
+        s2 = Int((ni - n1 + bias) << mbits).view(T)
+        return e_hi, e_lo, s1, s2
+
+    return impl
+
+
+def exp_unscaled_nonpositive(x):
+    """:func:`exp_unscaled` for x <= 0 (or NaN) only (``@njit`` code only):
+    s1 = 2**(n + K) and s2 = 2**-K (K of :func:`exp_prescaled`), four
+    integer operations and a clamp fewer.  -inf gives the value at the
+    clamp, which s2 scales to 0."""
+    raise TypeError("exp_unscaled_nonpositive is only callable from @njit code")
+
+
+def _exp_unscaled_for(nonpositive):
+    """The overload of exp_unscaled, or with ``nonpositive`` of exp_unscaled_nonpositive."""
+
+    def exp_unscaled_overload(x):
+        if x not in _LAYOUT:
+            return None
+        T, Int, bias, mbits = _LAYOUT[x]
+        lo, hi = _EXP_CLAMPS[x]
+        prescale = prescale_exponent(x) if nonpositive else None
+        return _exp_unscaled_impl(T, Int, T(lo), T(hi), bias, mbits, prescale)
+
+    return exp_unscaled_overload
+
+
+overload_kernel(exp_unscaled)(_exp_unscaled_for(False))
+overload_kernel(exp_unscaled_nonpositive)(_exp_unscaled_for(True))
+
+
+def prescale_exponent(x):
+    """K of :func:`exp_prescaled` for float type x: the least that keeps
+    2**(n + K) normal for every n that exp's lower clamp can give."""
+    _, _, bias, _ = _LAYOUT[x]
+    return 1 - bias - math.floor(_EXP_CLAMPS[x][0] / math.log(2.0))
+
+
+def exp_prescale(x):
+    """2**K of :func:`exp_prescaled` for x's float type, as a float64 (``@njit`` code only)."""
+    raise TypeError("exp_prescale is only callable from @njit code")
+
+
+@overload_kernel(exp_prescale)
+def _exp_prescale_overload(x):
+    if x in _LAYOUT:
+        factor = 2.0 ** prescale_exponent(x)
+        return lambda x: factor
+    return None
+
+
+def exp_split(y, lo, hi):
+    """(p, s) with e**y = s (1 + p), s a power of two, for y clamped to [lo, hi]
+    (``@njit`` code only).  exp without the low part and the two-factor
+    scaling of :func:`exp_unscaled`, for callers that need neither: lo and hi
+    (constants; None for no clamp on that side) must keep s normal.  NaN
+    gives NaN in p.
+    """
+    raise TypeError("exp_split is only callable from @njit code")
+
+
+def exp_split_for_f32(y, lo, hi):
+    """:func:`exp_split` for float64 y with the float32 polynomial: e**y within
+    2**-27 relatively, for float32 results computed in float64 (``@njit``
+    code only)."""
+    raise TypeError("exp_split_for_f32 is only callable from @njit code")
+
+
+def _exp_reduce_for_f32(x):
+    """_exp_reduce for float64 x with the float32 polynomial (``@njit`` code only)."""
+    raise TypeError("_exp_reduce_for_f32 is only callable from @njit code")
+
+
+@overload_kernel(_exp_reduce_for_f32)
+def _exp_reduce_for_f32_overload(x):
+    if x == types.float64:
+        f = np.float64
+        return _exp_reduce_impl(f, np.int64, f(6755399441055744.0), f(_LN2_HI), f(_LN2_LO), _expm1_poly_f32)
+    return None
+
+
+def _exp_split_for(reduce, accepted):
+    """The overload of an exp_split on ``accepted`` float types, by way of ``reduce``."""
+
+    def exp_split_overload(y, lo, hi):
+        if y not in accepted or any(b not in (y, types.none) for b in (lo, hi)):
+            return None
+        T, Int, bias, mbits = _LAYOUT[y]
+        bias, mbits = Int(bias), Int(mbits)
+        clamp_lo, clamp_hi = lo != types.none, hi != types.none
+
+        def impl(y, lo, hi):
+            # Comparisons with NaN are false, so a NaN passes the clamps.
+            if clamp_lo:
+                y = lo if y < lo else y
+            if clamp_hi:
+                y = hi if y > hi else y
+            p, ni = reduce(y)
+            return p, Int((ni + bias) << mbits).view(T)
+
+        return impl
+
+    return exp_split_overload
+
+
+overload_kernel(exp_split)(_exp_split_for(_exp_reduce, tuple(_LAYOUT)))
+overload_kernel(exp_split_for_f32)(_exp_split_for(_exp_reduce_for_f32, (types.float64,)))
+
+
+@scalar
+def exp_parts(x):
+    """exp(x) as ``(hi, lo)`` with hi = fl(exp(x)) and |lo| < ulp(hi)."""
+    e_hi, e_lo, s1, s2 = exp_unscaled(x)
+    return (e_hi * s1) * s2, (e_lo * s1) * s2
+
+
+@scalar
+def exp_parts_nonpositive(y):
+    """:func:`exp_parts` for y <= 0 (or NaN) only.
+
+    e**y is at most 1 there, so the power of two is one product, s1 s2 of
+    :func:`exp_unscaled_nonpositive`: 2**n exactly down to the smallest
+    subnormal, 0 below it; hi and lo are each rounded once.  -inf gives 0.
+    """
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(y)
+    scale = s1 * s2
+    return e_hi * scale, e_lo * scale
+
+
+@scalar
+def exp_prescaled(y, lo):
+    """e**(y + lo) * 2**K, for y <= 0 (or NaN) and |lo| <= ulp(y) / 2, with
+    K = 48 for float32 and 89 for float64.
+
+    s1 of :func:`exp_unscaled_nonpositive` alone: the factor 2**K keeps the
+    result normal wherever e**y itself would be subnormal, and a caller
+    that only takes ratios of such values (softmax) never undoes it.  lo is
+    the rounding error of y (from a two-sum), fed back as e**y (1 + lo).
+    -inf gives the value at exp's lower clamp, about 2**-126 times the
+    value at 0; NaN gives NaN.
+    """
+    e_hi, e_lo, s1, _ = exp_unscaled_nonpositive(y)
+    return (e_hi + fma(e_hi, lo, e_lo)) * s1
+
+
+@scalar
+def exp(x):
+    """e**x, within 1 ulp."""
+    e_hi, e_lo = exp_parts(x)
+    return e_hi + e_lo
+
+
+@scalar
+def ratio_of_one_plus(e_hi, e_lo):
+    """(q, c) with e/(1 + e) = q + c for e = e_hi + e_lo <= 1.
+
+    One division, then one correction step using 1/(1 + e) = 1 - q, so the
+    result carries the low bits of both e and 1 + e.
+    """
+    one = type(e_hi)(1.0)
+    d_hi = one + e_hi
+    d_lo = ((one - d_hi) + e_hi) + e_lo
+    q = e_hi / d_hi
+    residual = (fma(-q, d_hi, e_hi) + e_lo) - q * d_lo
+    return q, residual * (one - q)
+
+
+@scalar
+def split_constant(hi64, lo64, T):
+    """A float64 constant (hi64 + lo64) as a hi + lo pair of type T; folded at compile time."""
+    hi = T(hi64)
+    return hi, T((np.float64(hi64) - np.float64(hi)) + np.float64(lo64))
+
+
+@scalar
+def limit_zero(t):
+    """t, or 0 where t is inf * 0: a vanishing term of a derivative at +-inf."""
+    return t if t == t else type(t)(0.0)
+
+
+def _atanh_series(s2):
+    """(atanh(s) - s) / s**3 as a polynomial in s2 = s**2, |s| <= 3 - 2 sqrt(2)
+    (``@njit`` code only); float32 stops at s**9, float64 at s**21."""
+    raise TypeError("_atanh_series is only callable from @njit code")
+
+
+@overload_kernel(_atanh_series)
+def _atanh_series_overload(s2):
+    if s2 not in (types.float32, types.float64):
+        return None
+    T = np.float32 if s2 == types.float32 else np.float64
+    terms = 4 if s2 == types.float32 else 10
+    coeffs = tuple(T(1.0 / (2 * k + 1)) for k in range(terms, 0, -1))  # 1/21 ... 1/3
+
+    def series(s2):
+        p = coeffs[0]
+        for c in coeffs[1:]:
+            p = fma(p, s2, c)
+        return p
+
+    return series
+
+
+@scalar
+def log1p_unit(y_hi, y_lo):
+    """log(1 + y) for y = y_hi + y_lo in [0, 1], vectorizable.
+
+    1 + y is carried as u + u_lo; u is halved (exactly) above sqrt(2), and
+    log(u) = k ln 2 + 2 atanh(s) with s = (u - 1) / (u + 1), |s| < 0.172.
+    """
+    T = type(y_hi)
+    one = T(1.0)
+    u = one + y_hi
+    u_lo = ((one - u) + y_hi) + y_lo
+    big = u > T(1.4142135623730951)
+    half = T(0.5) if big else one
+    u, u_lo = u * half, u_lo * half
+    n_hi = (u - one) + u_lo  # u - 1 is exact, and at least |u_lo| unless 0
+    n_lo = ((u - one) - n_hi) + u_lo
+    a = u + one  # two-sum: u + 1 need not be exact
+    one_part = a - u
+    a_lo = (u - (a - one_part)) + (one - one_part)
+    d_hi = a + u_lo
+    d_lo = ((a - d_hi) + u_lo) + a_lo
+    s = n_hi / d_hi
+    # One correction step, with 1 / (u + 1) = (1 - s) / 2.
+    residual = (fma(-s, d_hi, n_hi) + n_lo) - s * d_lo
+    s_lo = residual * ((one - s) * T(0.5))
+    s2 = s * s
+    log_u = fma(s * s2, T(2.0) * _atanh_series(s2), T(2.0) * s) + T(2.0) * s_lo
+    k = one - half - half + one  # 1 above sqrt(2), else 0
+    return fma(k, T(_LN2_HI), fma(k, T(_LN2_LO), log_u))
+
+
+@scalar
+def x_sigmoid(x, t, t_lo):
+    """x * sigmoid(t + t_lo), with sigmoid(t + d) = s + s (1 - s) d; -inf gives -0.0.
+
+    Where exp(t) is subnormal, 1 + exp(t) rounds to 1 and the result is
+    x exp(t), which may well be normal: it is formed before the final
+    scaling, so that it keeps its bits.
+    """
+    T = type(x)
+    p_hi, p_lo, s1, s2 = exp_unscaled_nonpositive(-abs(t))
+    e_hi, e_lo = (p_hi * s1) * s2, (p_lo * s1) * s2
+    if t < 0 and e_hi < smallest_normal(x):
+        # Below exp's clamp the product must vanish (to -0.0 at x = -inf),
+        # and t's low part no longer matters.  No separate test for -inf: on
+        # AVX2 one more branch tips LLVM's cost model against vectorizing
+        # silu in float64.
+        x_tail = x if x > T(-800.0) else T(-800.0)
+        t_lo = t_lo if t > T(-800.0) else T(0.0)
+        return (fma(x_tail, p_hi, x_tail * fma(p_hi, t_lo, p_lo)) * s1) * s2
+    # s = sigmoid(t + t_lo) as an unevaluated s_hi + s_lo, so that x s rounds once.
+    q, c = ratio_of_one_plus(e_hi, e_lo)  # the smaller of s and 1 - s
+    if t < 0:
+        s_hi, s_lo = q, c
+    else:
+        s_hi = T(1.0) - q
+        s_lo = ((T(1.0) - s_hi) - q) - c
+    ds = (s_hi * (T(1.0) - s_hi)) * t_lo
+    return fma(x, s_hi, limit_zero(x * (s_lo + ds)))
+
+
+# Below it every float32 x * sigmoid(t) of these activations is -0.0 or 0.0,
+# and float64's exp stays normal.
+F32_FLOOR = -120.0
+
+
+@scalar
+def x_sigmoid_for_f32(x, t):
+    """x * sigmoid(t) in float64 for float32 results, within about 1e-8 relatively.
+
+    x and t are float64 and t is exact or nearly so; -|t| is clamped at
+    F32_FLOOR, so x must be too (a NaN passes both).  With e = e**-|t|
+    from the float32 polynomial and r = 1 / (1 + e): x e r for t < 0, x r
+    otherwise.  Rounded once to float32 by the caller, the result is within
+    about half an ulp, subnormal ones included: float64's range holds them.
+    """
+    p, s = exp_split_for_f32(-abs(t), F32_FLOOR, None)
+    e = fma(s, p, s)
+    r = 1.0 / (1.0 + e)
+    return x * (e * r if t < 0 else r)
+
+
+@scalar
+def to_float64_floored(x):
+    """float32 x as float64, clamped below at F32_FLOOR; a NaN passes."""
+    xc = np.float64(x)
+    return F32_FLOOR if xc < F32_FLOOR else xc
