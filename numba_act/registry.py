@@ -29,9 +29,10 @@ EPS = reference.EPS
 
 class ActivationFunction(Protocol):
     """The type of an activation's function: ``f(x, *params, out=None)``,
-    where the softmax family's one parameter is ``axis``."""
+    where the softmax family's one parameter is ``axis``.  (For type
+    checkers: ``out`` is given by keyword.)"""
 
-    def __call__(self, x: ArrayLike, /, *params: float, out: np.ndarray | None = None) -> Any: ...
+    def __call__(self, x: ArrayLike, /, *params: float, out: np.ndarray | None = None, **named: float) -> Any: ...
 
 
 class EntryOps(NamedTuple):

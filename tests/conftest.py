@@ -7,7 +7,9 @@ formulas below restate its math at high precision and are checked against
 ``Activation.reference`` in test_elementwise.py, so they cannot drift apart.
 """
 
+import dataclasses
 import math
+from collections.abc import Callable
 
 import mpmath
 import numpy as np
@@ -22,7 +24,23 @@ ELEMENTWISE = [entry for entry in REGISTRY.values() if not entry.rowwise]
 ROWWISE = [entry for entry in REGISTRY.values() if entry.rowwise]
 
 
-def entry_params(entries):
+# The activations that the matrices (every layout, dtype, bad argument and
+# out= case) run on by default: one of each kind of kernel, since the code
+# those matrices exercise is shared by every entry of a kind.  The other
+# entries run them under ``-m slow``, which CI runs too; every entry still
+# gets its accuracy, special values, @njit and layer tests by default.
+SAMPLE = ("sigmoid", "relu", "gelu", "softmax")
+
+
+def sampled(name, *values, id=None):
+    """``pytest.param(*values)``, marked slow unless ``name`` is in :data:`SAMPLE`."""
+    return pytest.param(*values, id=id or name, marks=() if name in SAMPLE else pytest.mark.slow)
+
+
+def entry_params(entries, sample=False):
+    """Parameters for ``entries``; with ``sample``, those outside :data:`SAMPLE` run under ``-m slow``."""
+    if sample:
+        return [sampled(entry.name, entry) for entry in entries]
     return [pytest.param(entry, id=entry.name) for entry in entries]
 
 
@@ -64,48 +82,10 @@ def _mp_normal_cdf(x):
     return mpmath.erfc(-x / mpmath.sqrt(2)) / 2
 
 
-# Each activation's value at x.  1 + tanh(u) is written 2 sigmoid(2u) and
-# 1 + erf(t) as erfc(-t) so the tails keep their relative accuracy.
-MP_FORWARD = {
-    "sigmoid": _mp_sigmoid,
-    "relu": lambda x: x if x > 0 else mpmath.mpf(0),
-    "tanh": mpmath.tanh,
-    "leaky_relu": lambda x: x if x >= 0 else mpmath.mpf(0.01) * x,
-    "elu": lambda x: x if x > 0 else mpmath.expm1(x),
-    "gelu": lambda x: x * _mp_normal_cdf(x),
-    "gelu_tanh": lambda x: x * _mp_sigmoid(2 * _mp_gelu_tanh_inner(x)),
-    "silu": lambda x: x * _mp_sigmoid(x),
-    "softplus": lambda x: mpmath.log1p(mpmath.exp(x)),
-}
-
-
 def _mp_gelu_tanh_grad(z, a):
     s = _mp_sigmoid(2 * _mp_gelu_tanh_inner(z))
     du = mpmath.sqrt(2 / mpmath.pi) * (1 + 3 * mpmath.mpf(0.044715) * z**2)
     return s + 2 * z * s * (1 - s) * du
-
-
-# Each local derivative as a function of (z, a), the registry's convention:
-# the ones written through a use the given a, not the exact f(z).
-MP_DERIVATIVE = {
-    "sigmoid": lambda z, a: a * (1 - a),
-    "relu": lambda z, a: mpmath.mpf(1 if z > 0 else 0),
-    "tanh": lambda z, a: 1 - a * a,
-    "leaky_relu": lambda z, a: mpmath.mpf(1) if z > 0 else mpmath.mpf(0.01),
-    "elu": lambda z, a: mpmath.mpf(1) if z > 0 else a + 1,
-    "gelu": lambda z, a: _mp_normal_cdf(z) + z * mpmath.exp(-(z**2) / 2) / mpmath.sqrt(2 * mpmath.pi),
-    "gelu_tanh": _mp_gelu_tanh_grad,
-    "silu": lambda z, a: _mp_sigmoid(z) * (1 + z * (1 - _mp_sigmoid(z))),
-    "softplus": lambda z, a: -mpmath.expm1(-a),  # sigmoid(z), read from a as the kernel does
-}
-
-# The zeros of the derivatives that cancel there, near which they are held to
-# an absolute bound (DERIVATIVE_ROOT_WIDTH, DERIVATIVE_BOUNDS).
-DERIVATIVE_ROOTS = {
-    "silu": (-1.2784645427610738,),
-    "gelu": (-0.7517915246935645,),
-    "gelu_tanh": (-0.7524614220710163,),
-}
 
 
 def _mp_log_softmax_row(row):
@@ -117,16 +97,148 @@ def _mp_log_softmax_row(row):
     return [(v - m) - log_sum for v in row]
 
 
-# Each row-wise activation on one row (a list of finite mpf values).
-MP_ROWWISE = {
-    "softmax": lambda row: [mpmath.exp(v) for v in _mp_log_softmax_row(row)],
-    "log_softmax": _mp_log_softmax_row,
-}
+LN2 = math.log(2)
 
-# The registry's float64 formulas that lose the tails to cancellation
-# (1 + erf(x/sqrt 2) and 1 + tanh(u) for x below about -5; log(1 + tiny) at
-# the maximum of a log_softmax row): even for float32 results these need mpmath.
-FLOAT64_REFERENCE_CANCELS = {"gelu", "gelu_tanh", "log_softmax"}
+
+def _precision(dtype):
+    """Bits of precision of ``dtype``: 24 or 53."""
+    return np.finfo(dtype).nmant + 1
+
+
+def _one_rounds(dtype):
+    """|x| past which exp(-|x|) is below a quarter ulp of 1: 1 - exp(-|x|) rounds to 1."""
+    return (_precision(dtype) + 1) * LN2
+
+
+def _f32(dtype):
+    return np.dtype(dtype) == np.float32
+
+
+def _exp_tail(dtype):
+    """Where exp(x) turns subnormal, then 0: every exp-based kernel switches paths there."""
+    return (-106.0, -80.0) if _f32(dtype) else (-746.0, -700.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferenceRow:
+    """One activation's row of the test reference table: its math restated in
+    mpmath, and what the accuracy tests need to know of its kernel.
+
+    forward: the exact value at an mpf x (elementwise), or the exact values
+        of a row, a list of finite mpf (row-wise).
+    derivative: the exact local derivative at (z, a), the registry's
+        convention: one written through a uses the given a.  None for row-wise.
+    derivative_bounds: (float32, float64, at a root) bounds in ulp: the
+        forward bounds 2 and 3 unless the kernel is measured worse, and then
+        its measured worst, so that any new fault still shows; the third is
+        an absolute allowance, in ulp of 0.25, within DERIVATIVE_ROOT_WIDTH of
+        a zero in ``roots``, where the derivative's terms cancel.
+    cuts: ``cuts(dtype)``, |x| of the kernel's branch and saturation points,
+        which the edge sweeps walk densely (rounded values are fine).
+    tails: ``tails(dtype)``, x ranges where the result or its exp turns
+        subnormal and then 0.
+    cancels: the registry's float64 formula loses the tails to cancellation,
+        so that even float32 results need mpmath.
+    positive_zero: f(-0.0) is 0.0 by the activation's rule (relu); every
+        other f with f(0) = 0 keeps x's sign, as x g(x) does in IEEE
+        arithmetic (and as torch and jax do).
+    """
+
+    forward: Callable
+    derivative: Callable | None = None
+    derivative_bounds: tuple = (2, 3, 0)
+    roots: tuple = ()
+    cuts: Callable = lambda dtype: []
+    tails: Callable = lambda dtype: [_exp_tail(dtype)]
+    cancels: bool = False
+    positive_zero: bool = False
+
+
+# 1 + tanh(u) is written 2 sigmoid(2u) and 1 + erf(t) as erfc(-t) so that the
+# tails keep their relative accuracy.
+TABLE = {
+    "sigmoid": ReferenceRow(
+        _mp_sigmoid,
+        lambda z, a: a * (1 - a),
+        cuts=lambda d: [_one_rounds(d)],
+        tails=lambda d: [_exp_tail(d), (-20.0, 20.0)],
+    ),
+    "relu": ReferenceRow(
+        lambda x: x if x > 0 else mpmath.mpf(0),
+        lambda z, a: mpmath.mpf(1 if z > 0 else 0),
+        derivative_bounds=(0, 0, 0),
+        positive_zero=True,
+    ),
+    "softmax": ReferenceRow(lambda row: [mpmath.exp(v) for v in _mp_log_softmax_row(row)]),
+    "tanh": ReferenceRow(
+        mpmath.tanh,
+        lambda z, a: 1 - a * a,
+        cuts=lambda d: [(_precision(d) + 2) * LN2 / 2],  # 1 - 2 exp(-2x) rounds to 1
+        tails=lambda d: [_exp_tail(d), (-10.0, 10.0)],
+    ),
+    "leaky_relu": ReferenceRow(
+        lambda x: x if x >= 0 else mpmath.mpf(0.01) * x,
+        lambda z, a: mpmath.mpf(1) if z > 0 else mpmath.mpf(0.01),
+        derivative_bounds=(0.5, 0, 0),  # the slope 0.01 rounded to float32
+    ),
+    "elu": ReferenceRow(
+        lambda x: x if x > 0 else mpmath.expm1(x),
+        lambda z, a: mpmath.mpf(1) if z > 0 else a + 1,
+        cuts=lambda d: [_one_rounds(d)],  # expm1(x) rounds to -1
+        tails=lambda d: [_exp_tail(d), (-40.5, -15.0)],  # expm1(x) within a few ulp of -1
+    ),
+    "gelu": ReferenceRow(
+        lambda x: x * _mp_normal_cdf(x),
+        lambda z, a: _mp_normal_cdf(z) + z * mpmath.exp(-(z**2) / 2) / mpmath.sqrt(2 * mpmath.pi),
+        derivative_bounds=(2, 3, 4),
+        roots=(-0.7517915246935645,),
+        cuts=lambda d: [
+            37.0,  # the asymptotic series below -37
+            40.0,  # the tail drops the low part of x**2 beyond |x| = 40
+            5.42 if _f32(d) else 8.29,  # Phi(x) rounds to 1
+            *((13.2, 14.1) if _f32(d) else (37.5, 38.6)),  # gelu(-x) turns subnormal, then 0
+        ],
+        tails=lambda d: [_exp_tail(d), (-14.2, -12.9) if _f32(d) else (-38.7, -37.0)],  # x Phi(x) subnormal, then 0
+        cancels=True,
+    ),
+    "gelu_tanh": ReferenceRow(
+        lambda x: x * _mp_sigmoid(2 * _mp_gelu_tanh_inner(x)),
+        _mp_gelu_tanh_grad,
+        derivative_bounds=(2, 24, 4),
+        roots=(-0.7524614220710163,),
+        cuts=lambda d: [
+            # x where t = 2 sqrt(2/pi) (x + 0.044715 x**3) reaches the exp limits and the clamp
+            # (-800; -120 for float32, computed in float64, whose x and z are clamped at -+120)
+            *((10.06, 10.0, 10.68, 11.27, 120.0) if _f32(d) else (21.16, 21.15, 21.52, 21.76)),
+            22.05,
+            1.6832e13 if _f32(d) else 1.3607e103,  # t overflows
+            1.9667e13 if _f32(d) else 1.5899e103,  # x (1 + 0.044715 x**2) overflows
+            1.8447e19 if _f32(d) else 1.3408e154,  # x**2 overflows
+        ],
+        # t from -700 to past exp's zero
+        tails=lambda d: [_exp_tail(d), (-11.4, -9.9) if _f32(d) else (-22.2, -20.9)],
+        cancels=True,
+    ),
+    "silu": ReferenceRow(
+        lambda x: x * _mp_sigmoid(x),
+        lambda z, a: _mp_sigmoid(z) * (1 + z * (1 - _mp_sigmoid(z))),
+        derivative_bounds=(24, 23, 4),
+        roots=(-1.2784645427610738,),
+        # float64: x_sigmoid clamps its tail at -800; float32 computes in float64, clamped at -120
+        cuts=lambda d: [_one_rounds(d), 120.0 if _f32(d) else 800.0],
+    ),
+    "softplus": ReferenceRow(
+        lambda x: mpmath.log1p(mpmath.exp(x)),
+        lambda z, a: -mpmath.expm1(-a),  # sigmoid(z), read from a as the kernel does
+        cuts=lambda d: [
+            math.log(1 / (math.sqrt(2) - 1)),  # log1p_unit halves 1 + exp(-|x|) above sqrt(2)
+            14.56 if _f32(d) else 33.27,  # log1p(exp(-x)) drops below half an ulp of x
+        ],
+    ),
+    "log_softmax": ReferenceRow(_mp_log_softmax_row, cancels=True),
+}
+DERIVATIVE_ROOT_WIDTH = 0.05
+
 
 # An infinite argument is evaluated at this huge finite value, which gives
 # the limit (silu(-inf) = -0.0, not -inf * 0).
@@ -232,17 +344,12 @@ def mp_evaluate(fn, *arrays):
     return Exact(hi[inverse].reshape(shape), lo[inverse].reshape(shape))
 
 
-# relu(-0.0) = 0.0 by its rule; every other f with f(0) = 0 keeps x's sign
-# there, as a product x g(x) does in IEEE arithmetic (and as torch and jax do).
-POSITIVE_AT_NEGATIVE_ZERO = {"relu"}
-
-
 def mp_forward(name, x):
     """:class:`Exact` of the elementwise activation ``name`` at ``x``, signed zeros included."""
     x = np.asarray(x, np.float64)
-    exact = mp_evaluate(MP_FORWARD[name], x)
+    exact = mp_evaluate(TABLE[name].forward, x)
     zero = (x == 0) & (exact.hi == 0)
-    exact.hi[zero] = 0.0 if name in POSITIVE_AT_NEGATIVE_ZERO else x[zero]
+    exact.hi[zero] = 0.0 if TABLE[name].positive_zero else x[zero]
     return exact
 
 
@@ -251,7 +358,7 @@ def mp_derivative(name, z, a, g=None):
 
     An exact zero vjp has the sign of g (the derivatives' exact zeros are 0.0).
     """
-    d = MP_DERIVATIVE[name]
+    d = TABLE[name].derivative
     if g is None:
         return mp_evaluate(d, z, a)
 
@@ -283,11 +390,11 @@ def reference_forward(entry, x, dtype, axis=-1):
     """
     x64 = np.asarray(x, np.float64)
     if entry.rowwise:
-        if np.dtype(dtype) == np.float32 and entry.name not in FLOAT64_REFERENCE_CANCELS:
+        if np.dtype(dtype) == np.float32 and not TABLE[entry.name].cancels:
             # The reference divides by sum + EPS: 1e-12 relative, far below a float32 ulp.
             return Exact(entry.reference(x64, axis=axis))
-        return mp_rows(MP_ROWWISE[entry.name], x64, axis)
-    if np.dtype(dtype) == np.float32 and entry.name not in FLOAT64_REFERENCE_CANCELS:
+        return mp_rows(TABLE[entry.name].forward, x64, axis)
+    if np.dtype(dtype) == np.float32 and not TABLE[entry.name].cancels:
         with np.errstate(all="ignore"):
             expected = np.array(entry.reference(x64), np.float64)
         # The formulas' limits at +-inf are not always what float64 gives
@@ -302,7 +409,7 @@ def reference_forward(entry, x, dtype, axis=-1):
 def reference_derivative(entry, z, a, dtype, g=None):
     """The exact local derivative at (z, a), or the vjp with ``g``; see :func:`reference_forward`."""
     z64, a64 = np.asarray(z, np.float64), np.asarray(a, np.float64)
-    if np.dtype(dtype) == np.float32 and entry.name not in FLOAT64_REFERENCE_CANCELS:
+    if np.dtype(dtype) == np.float32 and not TABLE[entry.name].cancels:
         with np.errstate(all="ignore"):
             if g is None:
                 expected = np.asarray(entry.reference_derivative(z64, a64), np.float64)
@@ -378,38 +485,20 @@ def assert_ulp_close(actual, expected, dtype, max_ulp, inputs=None, signed_zeros
         pytest.fail("\n".join([header, *lines]))
 
 
-# The local derivatives' bounds in ulp of the result: the forward bounds,
-# 2 (float32) and 3 (float64), unless a kernel is measured worse, and then
-# its measured worst, so that any new fault still shows.  Within
-# DERIVATIVE_ROOT_WIDTH of a zero in DERIVATIVE_ROOTS, where the terms
-# cancel, an absolute error of the third figure's ulp of 0.25 is allowed too.
 # A vjp (g f') is rounded once more, and the product can move the result's
 # exponent, so it gets twice the derivative's bound plus one.
-DERIVATIVE_BOUNDS = {
-    # name: (float32, float64, ulp of 0.25 next to a root)
-    "sigmoid": (2, 3, 0),
-    "relu": (0, 0, 0),
-    "tanh": (2, 3, 0),
-    "leaky_relu": (0.5, 0, 0),  # the slope 0.01 rounded to float32
-    "elu": (2, 3, 0),
-    "gelu": (2, 3, 4),
-    "gelu_tanh": (2, 24, 4),
-    "silu": (24, 23, 4),
-    "softplus": (2, 3, 0),
-}
-DERIVATIVE_ROOT_WIDTH = 0.05
 
 
 def derivative_bound(name, dtype, z, g=None):
     """Per-element bounds in ulp for ``name``'s derivative (or vjp, with ``g``) at ``z``, and
     the absolute allowance next to a root (0 elsewhere)."""
-    f32, f64, at_root = DERIVATIVE_BOUNDS[name]
+    f32, f64, at_root = TABLE[name].derivative_bounds
     bound = f32 if np.dtype(dtype) == np.float32 else f64
     if g is not None:
         bound = 2 * bound + 1
     z = np.asarray(z, np.float64)
     near = np.zeros(z.shape, bool)
-    for root in DERIVATIVE_ROOTS.get(name, ()):
+    for root in TABLE[name].roots:
         near |= np.abs(z - root) <= DERIVATIVE_ROOT_WIDTH
     scale = 1.0 if g is None else np.abs(np.asarray(g, np.float64))
     allowance = np.where(near, at_root * float(ulp(0.25, dtype)) * scale, 0.0)
@@ -428,7 +517,7 @@ def derivative_distance(name, got, exact, dtype, z, g=None):
 
 
 def assert_derivative_close(name, got, exact, dtype, z, g=None):
-    """Within :data:`DERIVATIVE_BOUNDS`; ``g`` given: the vjp g f'."""
+    """Within the table's ``derivative_bounds``; ``g`` given: the vjp g f'."""
     exact = as_exact(exact)
     distance, bound = derivative_distance(name, got, exact, dtype, z, g)
     keep = ~(distance <= bound)

@@ -15,15 +15,14 @@ caches), a few thousand points each.
 """
 
 import functools
-import math
 
 import numpy as np
 import pytest
 from conftest import (
     ELEMENTWISE,
     FLOATS,
-    MP_ROWWISE,
     ROWWISE,
+    TABLE,
     Exact,
     assert_derivative_close,
     assert_ulp_close,
@@ -34,7 +33,7 @@ from conftest import (
     ulp_distance,
 )
 
-# test_elementwise.py's forward bounds; the derivatives' are conftest's DERIVATIVE_BOUNDS.
+# test_elementwise.py's forward bounds; the derivatives' are in conftest's TABLE.
 from test_elementwise import FORWARD_ULP
 from test_rowwise import ROW_ULP_BY_DTYPE
 
@@ -42,8 +41,6 @@ from numba_act import REGISTRY
 
 elementwise = pytest.mark.parametrize("entry", entry_params(ELEMENTWISE))
 rowwise = pytest.mark.parametrize("entry", entry_params(ROWWISE))
-
-LN2 = math.log(2)
 
 # |x| where exp(x) overflows, where exp(-x) becomes subnormal, and where it
 # rounds to 0 (float32: 88.72, 87.33, 103.97; float64: 709.78, 708.40, 745.13).
@@ -53,62 +50,6 @@ EXP_LIMITS = {
 }
 # Where exp_unscaled clamps its argument (_math._exp_unscaled_for).
 EXP_CLAMPS = {np.dtype(np.float32): (120.0, 89.0), np.dtype(np.float64): (770.0, 710.0)}
-
-
-def _cuts(name, dtype):
-    """|x| of each kernel's own branch points and saturation points for ``dtype``.
-
-    Rounded values are fine: every cut gets a walk over consecutive floats
-    and a dense linspace around it.
-    """
-    p = np.finfo(dtype).nmant + 1  # bits of precision: 24 or 53
-    f32 = np.dtype(dtype) == np.float32
-    one_rounds = (p + 1) * LN2  # exp(-x) below a quarter ulp of 1: 1 - exp(-x) rounds to 1
-    cuts = {
-        "sigmoid": [one_rounds],
-        "tanh": [(p + 2) * LN2 / 2],  # 1 - 2 exp(-2x) rounds to 1
-        "elu": [one_rounds],  # expm1(x) rounds to -1
-        "softplus": [
-            math.log(1 / (math.sqrt(2) - 1)),  # _log1p_unit halves 1 + exp(-|x|) above sqrt(2)
-            14.56 if f32 else 33.27,  # log1p(exp(-x)) drops below half an ulp of x
-        ],
-        # float64: _x_sigmoid clamps its tail at -800; float32 computes in float64, clamped at -120
-        "silu": [one_rounds, 120.0 if f32 else 800.0],
-        "gelu": [
-            37.0,  # _GELU_TAIL: the asymptotic series below -37
-            40.0,  # the tail drops the low part of x**2 beyond |x| = 40
-            5.42 if f32 else 8.29,  # Phi(x) rounds to 1
-            *((13.2, 14.1) if f32 else (37.5, 38.6)),  # gelu(-x) turns subnormal, then 0
-        ],
-        "gelu_tanh": [
-            # x where t = 2 sqrt(2/pi) (x + 0.044715 x**3) reaches the exp limits and the clamp
-            # (-800; -120 for float32, computed in float64, whose x and z are clamped at -+120)
-            *((10.06, 10.0, 10.68, 11.27, 120.0) if f32 else (21.16, 21.15, 21.52, 21.76)),
-            22.05,
-            1.6832e13 if f32 else 1.3607e103,  # t overflows
-            1.9667e13 if f32 else 1.5899e103,  # x (1 + 0.044715 x**2) overflows
-            1.8447e19 if f32 else 1.3408e154,  # x**2 overflows
-        ],
-        "relu": [],
-        "leaky_relu": [],
-    }
-    return cuts[name]
-
-
-def _tails(name, dtype):
-    """x ranges (negative) where ``name``'s result or its exp turns subnormal and then 0:
-    the kernels switch paths there, and their low parts go subnormal."""
-    f32 = np.dtype(dtype) == np.float32
-    ranges = [(-106.0, -80.0) if f32 else (-746.0, -700.0)]  # exp(x) subnormal, then 0
-    ranges += {
-        "gelu": [(-14.2, -12.9) if f32 else (-38.7, -37.0)],  # x Phi(x) subnormal, then 0
-        # t = 2 sqrt(2/pi) (x + 0.044715 x**3) from -700 to past exp's zero
-        "gelu_tanh": [(-11.4, -9.9) if f32 else (-22.2, -20.9)],
-        "elu": [(-40.5, -15.0)],  # expm1(x) within a few ulp of -1
-        "sigmoid": [(-20.0, 20.0)],
-        "tanh": [(-10.0, 10.0)],
-    }.get(name, [])
-    return ranges
 
 
 # Inputs where searches wider than these sweeps found each kernel's largest
@@ -159,7 +100,7 @@ def _around(center, dtype, walk=100, dense=DENSE):
 
 def edge_points(name, dtype, dense=DENSE, tail=TAIL):
     """The sorted edge sweep for activation ``name``: both signs of every magnitude, +-0, +-inf,
-    NaN, and the tails of :func:`_tails`."""
+    NaN, and the table's tails."""
     dtype = np.dtype(dtype)
     info = np.finfo(dtype)
     sub, tiny, big = float(info.smallest_subnormal), float(info.tiny), float(info.max)
@@ -176,11 +117,11 @@ def edge_points(name, dtype, dense=DENSE, tail=TAIL):
     ]
     magnitudes += [_around(limit, dtype) for limit in EXP_LIMITS[dtype] + EXP_CLAMPS[dtype]]
     magnitudes += [np.linspace(limit - 0.5, limit + 0.5, 21) for limit in EXP_LIMITS[other]]
-    magnitudes += [_around(cut, dtype, dense=dense) for cut in _cuts(name, dtype)]
+    magnitudes += [_around(cut, dtype, dense=dense) for cut in TABLE[name].cuts(dtype)]
     with np.errstate(over="ignore"):
         m = np.concatenate(magnitudes).astype(dtype)
     m = np.unique(m[np.isfinite(m) & (m > 0)])
-    tails = np.concatenate([np.linspace(lo, hi, tail) for lo, hi in _tails(name, dtype)]).astype(dtype)
+    tails = np.concatenate([np.linspace(lo, hi, tail) for lo, hi in TABLE[name].tails(dtype)]).astype(dtype)
     found = [_walk(v, dtype, 100) for v in _found_by_search(name, dtype)[0]]
     signed = np.unique(np.concatenate([-m, m, tails, *found]))
     specials = np.array([0.0, -0.0, np.inf, -np.inf, np.nan], dtype)
@@ -383,7 +324,7 @@ def _exact_row(name, row):
     finite = np.isfinite(row)
     out = np.full(row.shape, 0.0 if name == "softmax" else -np.inf)
     lo = np.zeros(row.shape)
-    exact = mp_rows(MP_ROWWISE[name], row[finite].astype(np.float64))
+    exact = mp_rows(TABLE[name].forward, row[finite].astype(np.float64))
     out[finite], lo[finite] = exact.hi, exact.lo
     return Exact(out, lo)
 

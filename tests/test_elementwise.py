@@ -14,9 +14,7 @@ import pytest
 from conftest import (
     ELEMENTWISE,
     FLOATS,
-    MP_DERIVATIVE,
-    MP_FORWARD,
-    POSITIVE_AT_NEGATIVE_ZERO,
+    TABLE,
     assert_derivative_close,
     assert_ulp_close,
     edge_values,
@@ -59,10 +57,10 @@ def _split_by_result(expected, dtype):
 # ------------------------------------------------------------ the references
 
 
-def test_mpmath_tables_cover_every_elementwise_entry():
-    names = {entry.name for entry in ELEMENTWISE}
-    assert set(MP_FORWARD) == names
-    assert set(MP_DERIVATIVE) == names
+def test_the_reference_table_has_a_row_for_every_entry():
+    assert set(TABLE) == set(REGISTRY)
+    for name, entry in REGISTRY.items():
+        assert (TABLE[name].derivative is None) == entry.rowwise, name
 
 
 @elementwise
@@ -70,10 +68,10 @@ def test_mpmath_formulas_restate_the_registry_reference(entry):
     # Where the float64 reference is well conditioned the two must agree, so
     # the mpmath table is the registry's math and not some other function's.
     x = np.linspace(-4, 4, 81)
-    np.testing.assert_allclose(mp_evaluate(MP_FORWARD[entry.name], x), entry.reference(x), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(mp_evaluate(TABLE[entry.name].forward, x), entry.reference(x), rtol=1e-10, atol=1e-14)
     a = entry.reference(x)
     np.testing.assert_allclose(
-        mp_evaluate(MP_DERIVATIVE[entry.name], x, a), entry.reference_derivative(x, a), rtol=1e-10, atol=1e-14
+        mp_evaluate(TABLE[entry.name].derivative, x, a), entry.reference_derivative(x, a), rtol=1e-10, atol=1e-14
     )
 
 
@@ -179,7 +177,7 @@ def test_signed_zeros_on_every_path(dtype):
             assert got.dtype == dtype, (entry.name, path)
             distance = ulp_distance(got, exact, dtype)
             assert (distance <= bound).all(), (entry.name, path, got)
-        if entry.name not in POSITIVE_AT_NEGATIVE_ZERO and exact.hi[0] == 0:
+        if not TABLE[entry.name].positive_zero and exact.hi[0] == 0:
             assert np.signbit(entry.forward(long)[places]).tolist() == [True, False, True, True], entry.name
 
 

@@ -4,7 +4,7 @@ and activation_backward for every name, and their errors.
 
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, SPLIT_SIZE, assert_unchanged, entry_params, snapshot
+from conftest import ELEMENTWISE, assert_unchanged, entry_params, snapshot
 
 import numba_act
 from numba_act import NAMES, REGISTRY, activation_backward, activation_forward
@@ -133,20 +133,3 @@ def test_str_subclass_name_works():
     z = np.linspace(-1, 1, 5)
     np.testing.assert_array_equal(activation_forward(z, Name("relu")), activation_forward(z, "relu"))
     np.testing.assert_array_equal(activation_forward(z, np.str_("softmax")), activation_forward(z, "softmax"))
-
-
-@every_entry
-def test_large_backward_gives_the_same_result_as_in_pieces(entry):
-    # Large calls are split over threads: the pieces must not show.
-    rng = np.random.default_rng(6)
-    z = rng.normal(scale=4, size=(SPLIT_SIZE // 5 + 3, 5))
-    g = rng.normal(size=z.shape)
-    assert z.size >= SPLIT_SIZE
-    a = activation_forward(z, entry.name)
-    parts = list(zip(np.array_split(z, 40), np.array_split(a, 40), np.array_split(g, 40), strict=True))
-    for grad in (None, g):
-        got = activation_backward(z, a, entry.name, grad)
-        expected = np.concatenate(
-            [activation_backward(zp, ap, entry.name, None if grad is None else gp) for zp, ap, gp in parts]
-        )
-        np.testing.assert_array_equal(got, expected)

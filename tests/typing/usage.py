@@ -16,7 +16,7 @@ out = np.empty_like(x)
 a = na.sigmoid(x)
 na.relu(x, out=out)
 na.softmax(x, axis=0)
-na.log_softmax(x, -1, out)
+na.log_softmax(x, -1, out=out)
 na.gelu(x, approximate="tanh")
 na.sigmoid_derivative_from_activation(a)
 na.relu_derivative_from_pre_activation(x, out=out)
@@ -45,6 +45,6 @@ layer = layers.activation_layer("relu")
 layer.forward(x)
 
 na.sigmoid(x, out="no")  # type: ignore[arg-type]
-na.softmax(x, 0, out, 1)  # type: ignore[call-arg]
+na.softmax(x, 0, out, 1)  # type: ignore[arg-type]
 na.activation_forward(x, 3)  # type: ignore[arg-type]
 na.register("f", cube)  # type: ignore[call-arg]

@@ -1,7 +1,8 @@
 """Compilation and the on-disk cache (numba_act._jit), each case in fresh
 Python processes: importing compiles nothing, a second process loads what a
-first one compiled instead of compiling it again, a read-only install
-works, and a cache written by another version is not used.  No timings:
+first one compiled instead of compiling it again, two processes can fill
+one empty cache at once, a read-only install works, and a cache written by
+another version is not used.  No timings:
 compilation is observed through Numba's compile events and dispatcher
 statistics.
 """
@@ -228,3 +229,32 @@ def test_a_cache_from_another_version_is_not_used(tmp_path):
     assert changed != source
     scalar.write_text(changed)
     assert run() == "4.0"
+
+
+def test_two_processes_filling_one_empty_cache_at_once(tmp_path):
+    code = """
+        import numpy as np, numba_act
+        x = np.linspace(-5, 5, 7).astype(np.float32)
+        print(numba_act.sigmoid(x).tobytes().hex(), numba_act.softmax(x).tobytes().hex())
+    """
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    first, second = _start(code, env), _start(code, env)
+    outs = [p.communicate(timeout=300) for p in (first, second)]
+    assert first.returncode == 0, outs[0][1]
+    assert second.returncode == 0, outs[1][1]
+    assert outs[0][0] == outs[1][0]
+    # and a third process loads what they wrote
+    third = _start(code, env)
+    out, err = third.communicate(timeout=300)
+    assert third.returncode == 0, err
+    assert out == outs[0][0]
+
+
+def _start(code, env):
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

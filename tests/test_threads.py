@@ -1,9 +1,12 @@
-"""Threads, processes and memory: the conditions of long training runs."""
+"""The thread pool (numba_act._parallel): how large calls are split, that
+the split never shows in the results, that many caller threads and forked
+children work, and that a large call allocates only its output."""
 
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -11,6 +14,7 @@ import pytest
 from conftest import PEAK_BYTES_SOURCE, SPLIT_SIZE
 
 import numba_act
+from numba_act import NAMES, _parallel, activation_backward, activation_forward
 
 
 def _work(x, g):
@@ -46,25 +50,6 @@ def _run(code, env):
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def test_two_processes_filling_one_empty_cache_at_once(tmp_path):
-    code = """
-        import numpy as np, numba_act
-        x = np.linspace(-5, 5, 7).astype(np.float32)
-        print(numba_act.sigmoid(x).tobytes().hex(), numba_act.softmax(x).tobytes().hex())
-    """
-    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    first, second = _run(code, env), _run(code, env)
-    outs = [p.communicate(timeout=300) for p in (first, second)]
-    assert first.returncode == 0, outs[0][1]
-    assert second.returncode == 0, outs[1][1]
-    assert outs[0][0] == outs[1][0]
-    # and a third process loads what they wrote
-    third = _run(code, env)
-    out, err = third.communicate(timeout=300)
-    assert third.returncode == 0, err
-    assert out == outs[0][0]
 
 
 FORKED_CHILDREN_SOURCE = """
@@ -136,3 +121,64 @@ def test_a_large_call_allocates_only_its_output(call, shape, tmp_path):
     assert process.returncode == 0, err
     growth = float(out)
     assert growth < 1.15, f"peak memory grew by {growth:.2f}x the output"
+
+
+def test_threads_for_follows_the_size_and_the_serial_block(monkeypatch):
+    monkeypatch.setattr(_parallel.numba, "get_num_threads", lambda: 4)
+    assert _parallel.threads_for(_parallel.MIN_SIZE - 1) == 1
+    assert _parallel.threads_for(_parallel.MIN_SIZE) == 2
+    assert _parallel.threads_for(100 * _parallel.MIN_SIZE) == 4
+    assert _parallel.threads_for(_parallel.MIN_SIZE_MEMORY_BOUND - 1, _parallel.MIN_SIZE_MEMORY_BOUND) == 1
+    with _parallel.serial():
+        assert _parallel.threads_for(100 * _parallel.MIN_SIZE) == 1
+        with _parallel.serial():
+            pass
+        assert _parallel.threads_for(100 * _parallel.MIN_SIZE) == 1  # nested blocks restore their own state
+    assert _parallel.threads_for(100 * _parallel.MIN_SIZE) == 4
+
+
+@pytest.mark.parametrize("n, threads", [(1000, 3), (64 * 7 + 5, 4), (10, 4), (5000, 1)])
+def test_split_covers_every_element_once_in_aligned_chunks(n, threads):
+    seen = np.zeros(n, int)
+    starts = []
+    lock = threading.Lock()
+
+    def kernel(part, marks):
+        with lock:
+            starts.append(marks[0] if marks.size else None)
+        part += 1
+
+    _parallel.split(kernel, [seen, np.arange(n)], n, threads)
+    np.testing.assert_array_equal(seen, np.ones(n, int))
+    if threads > 1:
+        assert all(s % 64 == 0 for s in starts if s is not None)  # chunks start on whole cache lines
+
+
+def test_split_raises_what_a_chunk_raised_after_every_chunk_ran():
+    done = []
+
+    def kernel(part):
+        done.append(part.size)
+        if part[0] == 0:
+            raise ValueError("first chunk")
+
+    with pytest.raises(ValueError, match="first chunk"):
+        _parallel.split(kernel, [np.arange(4096)], 4096, 4)
+    assert sum(done) == 4096
+
+
+@pytest.mark.parametrize("name", list(NAMES))
+def test_large_backward_gives_the_same_result_as_in_pieces(name):
+    # Large calls are split over threads: the pieces must not show.
+    rng = np.random.default_rng(6)
+    z = rng.normal(scale=4, size=(SPLIT_SIZE // 5 + 3, 5))
+    g = rng.normal(size=z.shape)
+    assert z.size >= SPLIT_SIZE
+    a = activation_forward(z, name)
+    parts = list(zip(np.array_split(z, 40), np.array_split(a, 40), np.array_split(g, 40), strict=True))
+    for grad in (None, g):
+        got = activation_backward(z, a, name, grad)
+        expected = np.concatenate(
+            [activation_backward(zp, ap, name, None if grad is None else gp) for zp, ap, gp in parts]
+        )
+        np.testing.assert_array_equal(got, expected)
