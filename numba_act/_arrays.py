@@ -17,7 +17,7 @@ import operator
 import numpy as np
 
 from numba_act import _dask_xarray, _parallel
-from numba_act._jit import MAY_OVERLAP, SAME_VIEW, GeneralPath, out_alias
+from numba_act._jit import MAY_OVERLAP, SAME_VIEW, GeneralPath, kernel, out_alias, overload_kernel
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 ACCEPTED = "float16, float32, float64, integer or bool"
@@ -56,6 +56,75 @@ def as_array(x, name="x"):
         return np.asarray(x)
     except ValueError as err:  # ragged nested sequences
         raise ValueError(f"{name} is not a rectangular array: {err}") from None
+
+
+def _shape_text(shape):
+    """str(shape), in Python and (by its overload) inside @njit."""
+    return str(tuple(shape))
+
+
+@overload_kernel(_shape_text)
+def _shape_text_overload(shape):
+    if len(shape) == 0:
+        return lambda shape: "()"
+
+    def impl(shape):
+        text = ""
+        for n in shape:
+            text += str(n) + ", "
+        return "(" + (text[:-1] if len(shape) == 1 else text[:-2]) + ")"
+
+    return impl
+
+
+def _differ(shape, other):
+    """shape != other, in Python and inside @njit, also for tuples of other lengths."""
+    return shape != other
+
+
+@overload_kernel(_differ)
+def _differ_overload(shape, other):
+    if len(shape) != len(other):
+        return lambda shape, other: True
+    return lambda shape, other: shape != other
+
+
+def _source():
+    """How an error starts: as is in Python; with "numba_act: " inside @njit, where the
+    traceback does not say where it came from."""
+    return ""
+
+
+@overload_kernel(_source)
+def _source_overload():
+    return lambda: "numba_act: "
+
+
+def _check_shape(what, array, like, expected):
+    """The shape rule of every function: the arrays of one call have one shape
+    (no broadcasting).  ValueError "<what> has shape (4,), expected (3,) (the
+    shape of <like>)" unless ``array`` has the shape of ``expected``.
+
+    Plain code on ndarray attributes, so that the same definition runs in
+    Python (``check_shape.py_func``) and compiled (``check_shape``, in the
+    ``@njit`` forms of :mod:`numba_act._overloads`).
+    """
+    if _differ(array.shape, expected.shape):
+        raise ValueError(
+            _source()
+            + what
+            + " has shape "
+            + _shape_text(array.shape)
+            + ", expected "
+            + _shape_text(expected.shape)
+            + " (the shape of "
+            + like
+            + ")"
+        )
+
+
+check_shape = kernel(_check_shape)
+same_shape = check_shape.py_func  # the rule, run in Python
 
 
 def check_out(out, shape, dtype):
@@ -131,9 +200,9 @@ NATIVE = (F32, F64)
 _REFUSALS = (GeneralPath, ValueError)
 
 
-def entry_point(kernels, names, by_rows=False):
-    """``call(*inputs, out=None)``, the Python entry point of ``kernels``: one, two or
-    three inputs, as ``kernels`` take them, called ``names`` in errors;
+def entry_point(op, names, by_rows=False):
+    """``call(*inputs, out=None)``, the Python entry point of ``op``: one, two or
+    three inputs, as ``op`` takes them, called ``names`` in errors;
     ``by_rows`` for the row-wise kernels, along the last axis.
 
     ndarrays of one native float dtype, the first of ndim >= 1, go straight
@@ -152,15 +221,15 @@ def entry_point(kernels, names, by_rows=False):
     shares one object per builtin dtype, and by value after: arrays
     returned from compiled code carry equal copies of it.
     """
-    new, try_into, limit = kernels.new, kernels.try_into, kernels.min_parallel
+    new, try_into, limit = op.new, op.try_into, op.min_parallel
 
     def general_path(arrays, out):
         if by_rows:
-            return rows(kernels, arrays, -1, out, names)
-        return elementwise(kernels, arrays, out, names)
+            return rows(op, arrays, -1, out, names)
+        return elementwise(op, arrays, out, names)
 
-    in_place = kernels.blocks or kernels.into  # the row kernels handle an out that is an input themselves
-    if kernels.inputs == 1:
+    in_place = op.blocks or op.into  # the row kernels handle an out that is an input themselves
+    if op.inputs == 1:
 
         def call(x, out=None):
             if type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0:
@@ -178,7 +247,7 @@ def entry_point(kernels, names, by_rows=False):
                     pass
             return general_path((x,), out)
 
-    elif kernels.inputs == 2:
+    elif op.inputs == 2:
 
         def call(z, a, out=None):
             if type(z) is _ndarray and type(a) is _ndarray and z.dtype in NATIVE and a.dtype == z.dtype and z.ndim != 0:
@@ -230,8 +299,7 @@ def _prepare(arrays, out, names):
     result_dtype = result_dtype_of([a.dtype for a in arrays], names)  # a wrong dtype is reported first
     shape = arrays[0].shape
     for arr, name in zip(arrays[1:], names[1:], strict=True):
-        if arr.shape != shape:
-            raise ValueError(f"{name} has shape {arr.shape}, expected {shape} (the shape of {names[0]})")
+        same_shape(name, arr, names[0], arrays[0])
     compute = F32 if result_dtype == F16 else result_dtype
     if out is not None:
         check_out(out, shape, result_dtype)
@@ -305,39 +373,39 @@ def _of_subclasses(apply, arrays, out, names, fill=None, masks_allowed=True):
     return like.__array_wrap__(np.asarray(result), None, np.ndim(result) == 0)
 
 
-def elementwise(kernels, arrays, out, names):
-    """Apply the elementwise ``kernels`` to same-shaped ``arrays``.
+def elementwise(op, arrays, out, names):
+    """Apply the elementwise compiled ``op`` to same-shaped ``arrays``.
 
     The result dtype is the promotion of the inputs' result dtypes.
     """
     if _dask_xarray.any_dask_or_xarray(arrays):
-        return _dask_xarray.elementwise(kernels, arrays, out, names)
+        return _dask_xarray.elementwise(op, arrays, out, names)
     if _subclassed(arrays, out):
-        return _of_subclasses(lambda arrays, out: elementwise(kernels, arrays, out, names), arrays, out, names)
+        return _of_subclasses(lambda arrays, out: elementwise(op, arrays, out, names), arrays, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     if out is None and _fortran(inputs):
         # In memory order, as the kernels' own new() does (see
         # elementwise.memory_order): the transposes are C-contiguous.
-        result = elementwise(kernels, [a.T for a in inputs], None, names).T
+        result = elementwise(op, [a.T for a in inputs], None, names).T
         return result if result.dtype == result_dtype else result.astype(result_dtype)
     target, written = _target(out, compute, shape)
     inputs, in_place = detach(inputs, target)
-    _run(kernels, inputs, target, _parallel.threads_for(target.size, kernels.min_parallel), in_place)
+    _run(op, inputs, target, _parallel.threads_for(target.size, op.min_parallel), in_place)
     return _finish(target, out, result_dtype, shape, written)
 
 
-def _run(kernels, inputs, target, threads, in_place):
+def _run(op, inputs, target, threads, in_place):
     """Fill the C-contiguous ``target`` from ``inputs`` on ``threads`` threads.
 
     A target that is one of the inputs (``in_place``; no other input may
-    overlap it, see :func:`detach`) goes to ``kernels.blocks`` (see
+    overlap it, see :func:`detach`) goes to ``op.blocks`` (see
     :mod:`numba_act.elementwise`).
     """
     if threads == 1 and not in_place:
-        kernels.into(*inputs, target)
+        op.into(*inputs, target)
         return
     flats = [np.ascontiguousarray(a).reshape(-1) for a in inputs] + [target.reshape(-1)]
-    _parallel.split(kernels.blocks if in_place else kernels.flat, flats, target.size, threads)
+    _parallel.split(op.blocks if in_place else op.flat, flats, target.size, threads)
 
 
 def _moved_copy(a, order):
@@ -357,8 +425,8 @@ def _moved_copy(a, order):
     return copy
 
 
-def rows(kernels, arrays, axis, out, names):
-    """Apply the row-wise ``kernels`` along ``axis`` of same-shaped ``arrays``.
+def rows(op, arrays, axis, out, names):
+    """Apply the row-wise compiled ``op`` along ``axis`` of same-shaped ``arrays``.
 
     The kernels reduce over the last axis; another axis is moved there (the
     kernel copies the moved view into a contiguous block) and moved back, so
@@ -366,12 +434,12 @@ def rows(kernels, arrays, axis, out, names):
     of one.
     """
     if _dask_xarray.any_dask_or_xarray(arrays):
-        return _dask_xarray.rows(kernels, arrays, axis, out, names)
+        return _dask_xarray.rows(op, arrays, axis, out, names)
     if _subclassed(arrays, out):
         # A masked element is left out of its row: -inf is the forward pass's neutral input.
-        forward = kernels.inputs == 1  # the VJPs have no neutral a to fill in
+        forward = op.inputs == 1  # the VJPs have no neutral a to fill in
         return _of_subclasses(
-            lambda arrays, out: rows(kernels, arrays, axis, out, names), arrays, out, names, -np.inf, forward
+            lambda arrays, out: rows(op, arrays, axis, out, names), arrays, out, names, -np.inf, forward
         )
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     axis = normalize_axis(axis, len(shape))
@@ -384,11 +452,11 @@ def rows(kernels, arrays, axis, out, names):
     target, written = _target(out if last else None, compute, inputs[0].shape)
     inputs, _ = detach(inputs, target)  # the row kernels copy a row block that is out itself
     n = target.shape[-1]
-    threads = _parallel.threads_for(target.size, kernels.min_parallel) if n else 1
+    threads = _parallel.threads_for(target.size, op.min_parallel) if n else 1
     if threads > 1:
         blocks = [np.ascontiguousarray(a).reshape(-1, n) for a in inputs] + [target.reshape(-1, n)]
-        _parallel.split(kernels.into, blocks, blocks[0].shape[0], threads, align=1)
+        _parallel.split(op.into, blocks, blocks[0].shape[0], threads, align=1)
     else:
-        kernels.into(*inputs, target)
+        op.into(*inputs, target)
     result = target if last else target.transpose(*range(axis), target.ndim - 1, *range(axis, target.ndim - 1))
     return _finish(result, out, result_dtype, shape, written)

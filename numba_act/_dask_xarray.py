@@ -58,12 +58,12 @@ def _array(result):
     return np.asarray(result) if isinstance(result, np.generic) else result
 
 
-def _elementwise_of(kernels, names, *arrays):
-    return _array(_arrays.elementwise(kernels, arrays, None, names))
+def _elementwise_of(op, names, *arrays):
+    return _array(_arrays.elementwise(op, arrays, None, names))
 
 
-def _rows_of(kernels, names, axis, *arrays):
-    return _array(_arrays.rows(kernels, arrays, axis, None, names))
+def _rows_of(op, names, axis, *arrays):
+    return _array(_arrays.rows(op, arrays, axis, None, names))
 
 
 def _one_thread(fn, *blocks):
@@ -89,11 +89,11 @@ def _check_shapes(converted, names):
     first, first_name = converted[0], names[0]
     for a, name in zip(converted[1:], names[1:], strict=True):
         if len(a.shape) != len(first.shape):
-            raise ValueError(f"{name} has shape {a.shape}, expected {first.shape} (the shape of {first_name})")
+            _arrays.same_shape(name, a, first_name, first)  # raises the shape rule's error
         for axis, (m, n) in enumerate(zip(a.shape, first.shape, strict=True)):
             if not (math.isnan(m) or math.isnan(n)):
                 if m != n:
-                    raise ValueError(f"{name} has shape {a.shape}, expected {first.shape} (the shape of {first_name})")
+                    _arrays.same_shape(name, a, first_name, first)
             elif not (math.isnan(m) and math.isnan(n)):
                 unknown, known = (name, first_name) if math.isnan(m) else (first_name, name)
                 raise ValueError(
@@ -154,9 +154,9 @@ def _labelled(fn, arrays, core_dim=None):
     return result.transpose(*first.dims)
 
 
-def elementwise(kernels, arrays, out, names):
-    """The elementwise ``kernels`` over dask or xarray inputs (see the module docstring)."""
-    block_fn = functools.partial(_elementwise_of, kernels, names)
+def elementwise(op, arrays, out, names):
+    """The elementwise ``op`` over dask or xarray inputs (see the module docstring)."""
+    block_fn = functools.partial(_elementwise_of, op, names)
     if any(kind(a) == "xarray" for a in arrays):
         _no_out(out, "xarray")
         return _labelled(block_fn, arrays)
@@ -165,8 +165,8 @@ def elementwise(kernels, arrays, out, names):
     return _map_blocks(block_fn, arrays, dtype)
 
 
-def rows(kernels, arrays, axis, out, names):
-    """The row-wise ``kernels`` along ``axis`` of dask or xarray inputs."""
+def rows(op, arrays, axis, out, names):
+    """The row-wise ``op`` along ``axis`` of dask or xarray inputs."""
     if any(kind(a) == "xarray" for a in arrays):
         _no_out(out, "xarray")
         first = arrays[0]
@@ -176,7 +176,7 @@ def rows(kernels, arrays, axis, out, names):
                 "for a Dataset, name the dimension with numba_act.xarray"
             )
         dim = first.dims[_arrays.normalize_axis(axis, first.ndim)] if first.ndim else None
-        return labelled_rows(kernels, arrays, dim, names)
+        return labelled_rows(op, arrays, dim, names)
     _no_out(out, "dask")
     arrays, dtype = _as_dask(arrays, names)
     axis = _arrays.normalize_axis(axis, arrays[0].ndim) if arrays[0].ndim else 0
@@ -191,7 +191,7 @@ def rows(kernels, arrays, axis, out, names):
         first = _whole_rows(first, axis)
     # Every input in the same blocks (dask's own alignment could split rows).
     arrays = [first] + [a if _same_chunks(a.chunks, first.chunks) else _rechunk_like(a, first) for a in arrays[1:]]
-    return _map_blocks(functools.partial(_rows_of, kernels, names, axis), arrays, dtype)
+    return _map_blocks(functools.partial(_rows_of, op, names, axis), arrays, dtype)
 
 
 def _whole_rows(x, axis):
@@ -226,8 +226,8 @@ def _rechunk_like(a, like):
     return a.rechunk(tuple(own if _unknown(own) else new for own, new in zip(a.chunks, like.chunks, strict=True)))
 
 
-def labelled_rows(kernels, arrays, dim, names):
-    """The row-wise ``kernels`` along the dimension ``dim`` of xarray inputs (None: 0-d)."""
+def labelled_rows(op, arrays, dim, names):
+    """The row-wise ``op`` along the dimension ``dim`` of xarray inputs (None: 0-d)."""
     for a, name in zip(arrays, names, strict=True):
         chunks = a.chunksizes.get(dim, ()) if dim is not None else ()
         if len(chunks) > 1 and _unknown(chunks):  # said here by name, not as the axis apply_ufunc moves it to
@@ -236,7 +236,7 @@ def labelled_rows(kernels, arrays, dim, names):
                 f"whose {len(chunks)} chunks must be merged into one: call compute_chunk_sizes() on its "
                 "dask array (.data) first"
             )
-    return _labelled(functools.partial(_rows_of, kernels, names, -1), arrays, dim)
+    return _labelled(functools.partial(_rows_of, op, names, -1), arrays, dim)
 
 
 def _ones_block(dtype, block):

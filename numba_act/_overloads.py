@@ -16,6 +16,7 @@ from numba.core.errors import NumbaNotImplementedError, TypingError
 from numba.np import numpy_support
 
 from numba_act import _arrays
+from numba_act._arrays import check_shape
 from numba_act._jit import kernel, overload_kernel
 from numba_act.registry import REGISTRY
 
@@ -83,54 +84,6 @@ def _array_args(*named):
     return result, [_as_is if ty.dtype == result else to_result for _, ty in named]
 
 
-def _shape_text(shape):
-    """str(shape), inside @njit."""
-    raise TypeError("_shape_text is only callable from @njit code")
-
-
-@overload_kernel(_shape_text)
-def _shape_text_overload(shape):
-    if len(shape) == 0:
-        return lambda shape: "()"
-
-    def impl(shape):
-        text = ""
-        for n in shape:
-            text += str(n) + ", "
-        return "(" + (text[:-1] if len(shape) == 1 else text[:-2]) + ")"
-
-    return impl
-
-
-def _differ(shape, other):
-    """shape != other, inside @njit, also for tuples of other lengths."""
-    raise TypeError("_differ is only callable from @njit code")
-
-
-@overload_kernel(_differ)
-def _differ_overload(shape, other):
-    if len(shape) != len(other):
-        return lambda shape, other: True
-    return lambda shape, other: shape != other
-
-
-@kernel
-def _same_shape(what, array, like, expected):
-    """ValueError with the Python path's message unless ``array`` has the shape of ``expected``."""
-    if _differ(array.shape, expected.shape):
-        raise ValueError(
-            "numba_act: "
-            + what
-            + " has shape "
-            + _shape_text(array.shape)
-            + ", expected "
-            + _shape_text(expected.shape)
-            + " (the shape of "
-            + like
-            + ")"
-        )
-
-
 def _check_out(out, dtype):
     if not (isinstance(out, types.Array) and out.dtype == dtype and out.layout == "C" and out.mutable):
         raise TypingError(f"numba_act: out must be a writeable C-contiguous {dtype} array inside @njit, got {out}")
@@ -155,7 +108,7 @@ def _register_elementwise(entry):
         _check_out(out, result)
 
         def forward_out(x, out=None):
-            _same_shape("out", out, "x", x)
+            check_shape("out", out, "x", x)
             return forward_into(cx(x), out)
 
         return forward_out
@@ -169,15 +122,15 @@ def _register_elementwise(entry):
         if is_none(out):
 
             def derivative(z, a, out=None):
-                _same_shape("a", a, "z", z)
+                check_shape("a", a, "z", z)
                 return derivative_new(cz(z), ca(a))
 
             return derivative
         _check_out(out, result)
 
         def derivative_out(z, a, out=None):
-            _same_shape("a", a, "z", z)
-            _same_shape("out", out, "z", z)
+            check_shape("a", a, "z", z)
+            check_shape("out", out, "z", z)
             return derivative_into(cz(z), ca(a), out)
 
         return derivative_out
@@ -191,17 +144,17 @@ def _register_elementwise(entry):
         if is_none(out):
 
             def vjp(z, a, grad, out=None):
-                _same_shape("a", a, "z", z)
-                _same_shape("grad", grad, "z", z)
+                check_shape("a", a, "z", z)
+                check_shape("grad", grad, "z", z)
                 return vjp_new(cz(z), ca(a), cg(grad))
 
             return vjp
         _check_out(out, result)
 
         def vjp_out(z, a, grad, out=None):
-            _same_shape("a", a, "z", z)
-            _same_shape("grad", grad, "z", z)
-            _same_shape("out", out, "z", z)
+            check_shape("a", a, "z", z)
+            check_shape("grad", grad, "z", z)
+            check_shape("out", out, "z", z)
             return vjp_into(cz(z), ca(a), cg(grad), out)
 
         return vjp_out
@@ -244,7 +197,7 @@ def _register_rowwise(entry):
 
         def impl_out(x, axis=-1, out=None):
             _last_axis_only(axis, x.ndim)
-            _same_shape("out", out, "x", x)
+            check_shape("out", out, "x", x)
             return forward_into(cx(x), out)
 
         return impl_out
@@ -257,7 +210,7 @@ def _register_rowwise(entry):
         _check_out(out, result)
 
         def impl(z, a, out=None):
-            _same_shape("out", out, "a", a)
+            check_shape("out", out, "a", a)
             out[...] = 1
             return out
 
@@ -270,7 +223,7 @@ def _register_rowwise(entry):
 
             def impl(z, a, grad, axis=-1, out=None):
                 _last_axis_only(axis, a.ndim)
-                _same_shape("grad", grad, "a", a)
+                check_shape("grad", grad, "a", a)
                 return vjp_new(ca(a), cg(grad))
 
             return impl
@@ -278,8 +231,8 @@ def _register_rowwise(entry):
 
         def impl_out(z, a, grad, axis=-1, out=None):
             _last_axis_only(axis, a.ndim)
-            _same_shape("grad", grad, "a", a)
-            _same_shape("out", out, "a", a)
+            check_shape("grad", grad, "a", a)
+            check_shape("out", out, "a", a)
             return vjp_into(ca(a), cg(grad), out)
 
         return impl_out

@@ -260,8 +260,7 @@ class ActivationLayer(BaseActivation):
             raise RuntimeError(f"{self.layer_name}.backward called before forward")
         g = _arrays.as_array(grad_next, "grad_next")
         _arrays.dtype_rule(g.dtype, "grad_next")
-        if g.shape != z.shape:
-            raise ValueError(f"grad_next has shape {g.shape}, expected {z.shape} (the shape of the last input)")
+        _arrays.same_shape("grad_next", g, "the last input", z)
         entry = self._entry
         if self.backend == "numpy":
             self._grad = entry.reference_vjp(z, a, g)

@@ -743,3 +743,6 @@ class NeuralNetworkModel:
             clone.train_step(*batches[step % len(batches)])
         total = perf_counter() - start
         return StepProfile(total / steps, spent["activations"] / steps, spent["matmul"] / steps)
+
+
+__all__ = ["OPTIMIZERS", "Evaluation", "NeuralNetworkModel", "StepProfile"]

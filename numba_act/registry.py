@@ -285,8 +285,7 @@ def _check_unused_z(z, a):
     if z is None or (type(z) is type(a) is np.ndarray and z.dtype in _arrays.NATIVE and z.shape == a.shape):
         return  # the common case, on every training step
     if _dask_xarray.any_dask_or_xarray((z, a)):  # dask or xarray: never converted here
-        if getattr(z, "shape", None) != getattr(a, "shape", None):
-            raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
+        _arrays.same_shape("z", z, "a", a)
         return
     z = _arrays.as_array(z, "z")
     _arrays.dtype_rule(z.dtype, "z")
@@ -294,8 +293,7 @@ def _check_unused_z(z, a):
         return
     a = _arrays.as_array(a, "a")
     _arrays.dtype_rule(a.dtype, "a")  # a wrong dtype is the error to report, rather than its shape
-    if z.shape != a.shape:
-        raise ValueError(f"z has shape {z.shape}, expected {a.shape} (the shape of a)")
+    _arrays.same_shape("z", z, "a", a)
 
 
 def _ones_derivative(z, a, out=None):

@@ -20,7 +20,7 @@ import numba_act.layers
 import numba_act.model
 
 # Module attributes that are data, not callables to document.
-_DATA = {"ACTIVATIONS", "EPS", "NAMES", "REGISTRY", "LAYERS", "BACKENDS"}
+_DATA = {"ACTIVATIONS", "EPS", "NAMES", "REGISTRY", "LAYERS", "BACKENDS", "OPTIMIZERS"}
 
 
 def public_objects():
