@@ -248,6 +248,7 @@ def register(
     *,
     formula: str | None = None,
     derivative_formula: str | None = None,
+    weight_init: str = "glorot",
 ) -> ActivationFunction:
     """Register an elementwise activation built from two ``@njit`` scalar functions.
 
@@ -275,13 +276,16 @@ def register(
         forward: the ``@njit`` scalar function ``forward(x)``.
         derivative: the ``@njit`` scalar function ``derivative(z, a)``.
         formula, derivative_formula: text for the docstrings.
+        weight_init: ``"glorot"`` (default) or ``"he"``: how
+            :class:`numba_act.model.NeuralNetworkModel` initializes the
+            weights of a layer that this activation follows.
 
     Returns:
         The array function of the new activation.
 
     Raises:
-        ValueError for a name already taken or not an identifier, TypeError
-        for functions that are not ``@njit`` ones.
+        ValueError for a name already taken or not an identifier, or another
+        ``weight_init``; TypeError for functions that are not ``@njit`` ones.
 
     Example:
         >>> import numpy as np, numba, numba_act as na
@@ -303,6 +307,8 @@ def register(
     taken = name in REGISTRY or any(k in _jit.COMPILED_OPS for k in (name, f"{name}_derivative", f"{name}_vjp"))
     if not name.isidentifier() or taken or hasattr(registry, name):
         raise ValueError(f"{name!r} cannot be registered: it is taken or not an identifier")
+    if weight_init not in ("glorot", "he"):
+        raise ValueError(f"weight_init must be 'glorot' or 'he', not {weight_init!r}")
     for what, function in (("forward", forward), ("derivative", derivative)):
         if not isinstance(function, Dispatcher):
             raise TypeError(f"{what} must be an @njit function, not {type(function).__name__}")
@@ -315,6 +321,7 @@ def register(
             derivative_formula or f"{derivative.__name__}(z, a)",
             "A registered activation.",
             builtin=False,
+            weight_init=weight_init,
         )
     registry.add(entry)
     _overloads.register_entry(entry)

@@ -127,5 +127,14 @@ def test_layer_pickle_and_refusals():
             else:
                 raise AssertionError(forward)
         assert "other" not in na.REGISTRY
+        try:
+            na.register("other", squash, squash_derivative, weight_init="lecun")
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("weight_init")
+        assert na.REGISTRY["squash"].weight_init == "glorot"
+        na.register("squash_he", squash, squash_derivative, weight_init="he")
+        assert na.REGISTRY["squash_he"].weight_init == "he"
         """
     )
