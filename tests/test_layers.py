@@ -9,6 +9,7 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import sampled
 
 import numba_act.layers as layers_module
 from numba_act import NAMES, REGISTRY
@@ -28,7 +29,9 @@ SEED_CLASS_NAMES = {
     "log_softmax": "LogSoftmax",
 }
 
-every_layer = pytest.mark.parametrize("name", NAMES)
+# The numerics of every layer are those of its activation, tested per entry
+# elsewhere; the layer machinery is shared, so its matrix runs on the sample.
+every_layer = pytest.mark.parametrize("name", [sampled(name, name) for name in NAMES])
 # For what the layer itself decides (buffers, layouts), whatever the math: one
 # layer that needs its input in backward, one that needs only its output, and
 # both row-wise ones.  Each extra layout is an extra compilation per kernel.
@@ -90,7 +93,7 @@ def test_class_name_of_a_new_activation():
     assert class_name("hard_swish") == "HardSwish"
 
 
-@every_layer
+@pytest.mark.parametrize("name", NAMES)
 def test_attributes(name):
     layer = LAYERS[name]()
     assert layer.trainable is None
