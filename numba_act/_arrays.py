@@ -1,11 +1,13 @@
-"""The Python entry point in front of every compiled op: input conversion, dtype rules
-and ``out=`` checks.
+"""The rules every call follows, and the general path for NumPy arrays:
+input conversion, the dtype rules, the shape rule, ``out=`` checks, ndarray
+subclasses, and the calls of the compiled operations on one thread or
+several.
 
-The common case (a native float32 or float64 array, no ``out``) goes straight
-to one compiled call.  Everything else is converted here first: kernels see
-native float32 or float64 arrays of one dtype (any layout), with the reduced
-axis last for the softmax family.  Every check that can fail runs before
-anything is written.
+The common case (a native float32 or float64 array) goes straight from the
+entry point (:mod:`numba_act._entry`) to one compiled call.  Everything else
+is converted here first: kernels see native float32 or float64 arrays of
+one dtype (any layout), with the reduced axis last for the softmax family.
+Every check that can fail runs before anything is written.
 
 dtype rules: float32 -> float32 and float64 -> float64, computed in that
 type; float16 is computed in float32 and returned as float16; integer and
@@ -16,10 +18,11 @@ import operator
 
 import numpy as np
 
-from numba_act import _dask_xarray, _parallel
-from numba_act._jit import MAY_OVERLAP, SAME_VIEW, GeneralPath, kernel, out_alias, overload_kernel
+from numba_act import _parallel
+from numba_act._jit import MAY_OVERLAP, SAME_VIEW, kernel, out_alias, overload_kernel
 
 F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+NATIVE = (F32, F64)  # the dtypes the compiled operations take
 ACCEPTED = "float16, float32, float64, integer or bool"
 
 # dtype -> (dtype computed in, dtype returned), for the dtypes that need no lookup.
@@ -192,104 +195,6 @@ def normalize_axis(axis, ndim):
     return index % ndim
 
 
-# Bound once: the checks below run on every call, where a module attribute
-# lookup costs about as much as a check.
-_ndarray = np.ndarray
-NATIVE = (F32, F64)
-# What the compiled kernels raise, before writing anything, for a call they leave to the general path.
-_REFUSALS = (GeneralPath, ValueError)
-
-
-def entry_point(op, names, by_rows=False):
-    """``call(*inputs, out=None)``, the Python entry point of ``op``: one, two or
-    three inputs, as ``op`` takes them, called ``names`` in errors;
-    ``by_rows`` for the row-wise kernels, along the last axis.
-
-    ndarrays of one native float dtype, the first of ndim >= 1, go straight
-    to the compiled kernels: ``new`` below the size from which calls are
-    split over threads, and ``try_into`` (then the in-place kernel, for an
-    ``out`` that is one of the inputs) for an ``out`` of their dtype that is
-    C-contiguous, aligned and writeable; it checks the sizes, shapes and
-    overlaps itself.  Everything else, and what the kernels refuse (with
-    GeneralPath, or ValueError for shapes that differ), goes to
-    the general path (:func:`elementwise` or :func:`rows`), which converts and
-    checks it all again and raises the documented errors; nothing is
-    written before a refusal.
-
-    Written out for each number of inputs: a Python call more, or
-    ``*inputs``, would cost more than these checks.  ``in`` compares dtypes by identity first, as NumPy
-    shares one object per builtin dtype, and by value after: arrays
-    returned from compiled code carry equal copies of it.
-    """
-    new, try_into, limit = op.new, op.try_into, op.min_parallel
-
-    def general_path(arrays, out):
-        if by_rows:
-            return rows(op, arrays, -1, out, names)
-        return elementwise(op, arrays, out, names)
-
-    in_place = op.blocks or op.into  # the row kernels handle an out that is an input themselves
-    if op.inputs == 1:
-
-        def call(x, out=None):
-            if type(x) is _ndarray and x.dtype in NATIVE and x.ndim != 0:
-                try:
-                    if out is None:
-                        if x.size < limit:
-                            return new(x)
-                    elif type(out) is _ndarray and out.dtype == x.dtype and out.flags.carray:
-                        if out is x and x.size < limit:  # nothing else to check: one dispatch saved
-                            in_place(x, out)
-                        elif try_into(x, out):
-                            in_place(x, out)
-                        return out
-                except _REFUSALS:
-                    pass
-            return general_path((x,), out)
-
-    elif op.inputs == 2:
-
-        def call(z, a, out=None):
-            if type(z) is _ndarray and type(a) is _ndarray and z.dtype in NATIVE and a.dtype == z.dtype and z.ndim != 0:
-                try:
-                    if out is None:
-                        if z.size < limit:
-                            return new(z, a)
-                    elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
-                        if try_into(z, a, out):
-                            in_place(z, a, out)
-                        return out
-                except _REFUSALS:
-                    pass
-            return general_path((z, a), out)
-
-    else:
-
-        def call(z, a, grad, out=None):
-            if (
-                type(z) is _ndarray
-                and type(a) is _ndarray
-                and type(grad) is _ndarray
-                and z.dtype in NATIVE
-                and a.dtype == z.dtype
-                and grad.dtype == z.dtype
-                and z.ndim != 0
-            ):
-                try:
-                    if out is None:
-                        if z.size < limit:
-                            return new(z, a, grad)
-                    elif type(out) is _ndarray and out.dtype == z.dtype and out.flags.carray:
-                        if try_into(z, a, grad, out):
-                            in_place(z, a, grad, out)
-                        return out
-                except _REFUSALS:
-                    pass
-            return general_path((z, a, grad), out)
-
-    return call
-
-
 def _prepare(arrays, out, names):
     """Convert by the dtype rules and check everything.
 
@@ -378,8 +283,6 @@ def elementwise(op, arrays, out, names):
 
     The result dtype is the promotion of the inputs' result dtypes.
     """
-    if _dask_xarray.any_dask_or_xarray(arrays):
-        return _dask_xarray.elementwise(op, arrays, out, names)
     if _subclassed(arrays, out):
         return _of_subclasses(lambda arrays, out: elementwise(op, arrays, out, names), arrays, out, names)
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
@@ -433,8 +336,6 @@ def rows(op, arrays, axis, out, names):
     the result is then a view with the input's shape.  A 0-d input is a row
     of one.
     """
-    if _dask_xarray.any_dask_or_xarray(arrays):
-        return _dask_xarray.rows(op, arrays, axis, out, names)
     if _subclassed(arrays, out):
         # A masked element is left out of its row: -inf is the forward pass's neutral input.
         forward = op.inputs == 1  # the VJPs have no neutral a to fill in

@@ -269,7 +269,7 @@ into = min_parallel = None
 
 # try_into(*inputs, out): ``into`` for the Python entry point, on calls of fewer
 # than min_parallel elements (GeneralPath otherwise), with the dtypes and out's
-# layout checked there (see numba_act._arrays.entry_point).  It returns True, having
+# layout checked there (see numba_act._entry.entry_point).  It returns True, having
 # written nothing, where out is one of the inputs and overlaps no other: the
 # caller then runs the in-place kernel (calling it from here would compile it
 # with every try_into).  Answering that in compiled code costs a few ns,

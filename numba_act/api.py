@@ -16,7 +16,7 @@ from numba.core.dispatcher import Dispatcher
 from numba.core.errors import TypingError
 from numpy.typing import ArrayLike
 
-from numba_act import _arrays, _jit, _overloads, registry
+from numba_act import _entry, _jit, _overloads, registry
 from numba_act._jit import overload_kernel
 from numba_act._overloads import is_none
 from numba_act.registry import REGISTRY, ActivationFunction, lookup
@@ -186,7 +186,7 @@ def _gelu_overload(x, approximate="none", out=None):
 
 
 # REGISTRY["sigmoid"].derivative, with errors that name the argument a
-_sigmoid_derivative = _arrays.entry_point(REGISTRY["sigmoid"].ops.derivative, ("a", "a"))
+_sigmoid_derivative = _entry.entry_point(REGISTRY["sigmoid"].ops.derivative, ("a", "a"))
 
 
 def sigmoid_derivative_from_activation(a: ArrayLike, out: np.ndarray | None = None) -> Any:

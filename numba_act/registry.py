@@ -22,7 +22,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
-from numba_act import _arrays, _dask_xarray, elementwise, reference, rowwise, scalar
+from numba_act import _arrays, _dask_xarray, _entry, elementwise, reference, rowwise, scalar
 
 EPS = reference.EPS
 
@@ -236,8 +236,8 @@ def elementwise_entry(
         elementwise.derivative_op(name, df, light),
         elementwise.vjp_op(name, df, light),
     )
-    forward = _arrays.entry_point(ops.forward, ("x",))
-    vjp = _arrays.entry_point(ops.vjp, ("z", "a", "grad"))
+    forward = _entry.entry_point(ops.forward, ("x",))
+    vjp = _entry.entry_point(ops.vjp, ("z", "a", "grad"))
     builtin_reference = getattr(reference, name) if builtin else None
     reference_derivative = getattr(reference, f"{name}_grad") if builtin else None
 
@@ -259,7 +259,7 @@ def elementwise_entry(
             None if public else "forward",
         ),
         derivative=_named(
-            _arrays.entry_point(ops.derivative, ("z", "a")),
+            _entry.entry_point(ops.derivative, ("z", "a")),
             name,
             _derivative_doc(name, derivative_formula),
             "derivative",
@@ -318,19 +318,19 @@ def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *,
     (:mod:`numba_act.rowwise`)."""
     # Along the last axis the entry point takes the call; the row kernels
     # handle an out that is an input themselves.
-    forward_last = _arrays.entry_point(forward_op, ("x",), by_rows=True)
-    vjp_last = _arrays.entry_point(vjp_op, ("a", "grad"), by_rows=True)
+    forward_last = _entry.entry_point(forward_op, ("x",), by_rows=True)
+    vjp_last = _entry.entry_point(vjp_op, ("a", "grad"), by_rows=True)
 
     def forward(x, axis=-1, out=None):
         if axis == -1 and type(axis) is int:
             return forward_last(x, out)
-        return _arrays.rows(forward_op, (x,), axis, out, ("x",))
+        return _entry.rows(forward_op, (x,), axis, out, ("x",))
 
     def vjp(z, a, grad, axis=-1, out=None):
         _check_unused_z(z, a)
         if axis == -1 and type(axis) is int:
             return vjp_last(a, grad, out)
-        return _arrays.rows(vjp_op, (a, grad), axis, out, ("a", "grad"))
+        return _entry.rows(vjp_op, (a, grad), axis, out, ("a", "grad"))
 
     def call(x, out=None, axis=-1):
         return forward(x, axis, out)
@@ -557,8 +557,8 @@ def add(entry):
     _ACTIVATIONS[entry.name] = MappingProxyType({"forward": entry.forward, "backward": entry.derivative})
 
 
-for _entry in list(REGISTRY.values()):
-    add(_entry)
+for _builtin in list(REGISTRY.values()):
+    add(_builtin)
 
 
 def public_functions():
