@@ -300,7 +300,7 @@ def _layer_class(name: str) -> type[ActivationLayer]:
 LAYERS: dict[str, type[ActivationLayer]] = {name: _layer_class(name) for name in NAMES}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> type[ActivationLayer]:
     """``layers.Sigmoid`` and the rest: the class of each layer in :data:`LAYERS`, by class name (PEP 562)."""
     for cls in LAYERS.values():
         if cls.__name__ == name:
@@ -308,7 +308,7 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted({*globals(), *(cls.__name__ for cls in LAYERS.values())})
 
 

@@ -15,7 +15,6 @@ Both are averaged over the batch.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Sequence
 from time import perf_counter
@@ -23,7 +22,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from numba_act._jit import kernel
+from numba_act import _profile
+from numba_act._optimizers import Adam, Momentum
+from numba_act._profile import StepProfile
 from numba_act.layers import BACKENDS, ActivationLayer, activation_layer
 from numba_act.registry import REGISTRY
 
@@ -47,110 +48,6 @@ class Evaluation(NamedTuple):
 
     loss: float
     accuracy: float
-
-
-class StepProfile(NamedTuple):
-    """Mean seconds per training step, as returned by :meth:`NeuralNetworkModel.profile_step`.
-
-    Attributes:
-        total (float): seconds per training step.
-        activations (float): the part spent in the activation layers'
-            forward and backward passes.
-        matmul (float): the part spent in matrix products.
-
-    Example:
-        >>> from numba_act.model import StepProfile
-        >>> StepProfile(total=3.0, activations=1.0, matmul=0.5).other
-        1.5
-    """
-
-    total: float
-    activations: float
-    matmul: float
-
-    @property
-    def other(self) -> float:
-        """Seconds per step in the rest: bias additions, loss, optimizer update and Python overhead.
-
-        ``other = total - activations - matmul``.
-        """
-        return self.total - self.activations - self.matmul
-
-
-# Both optimizers update the model's one flat parameter array in a single
-# compiled pass; as a chain of NumPy operations the update would cost more
-# than the rest of a small network's training step.  Values below the
-# smallest normal float are flushed to zero: a gradient that fades out (a
-# dead unit, a batch already learned) would otherwise leave subnormal
-# moments that make every later update many times slower.
-
-
-@kernel
-def _adam_update(params, grads, m, v, beta1, beta2, step_size, eps, tiny):
-    """m, v = the moment updates; params -= step_size * m / (sqrt(v) + eps).
-
-    The scalars come in the arrays' dtype, so float32 is computed in float32.
-    """
-    one, zero = type(beta1)(1), type(beta1)(0)
-    for i in range(params.size):
-        g = grads[i]
-        g = zero if abs(g) < tiny else g  # NaN is kept, so divergence still shows
-        m_i = beta1 * m[i] + (one - beta1) * g
-        v_i = beta2 * v[i] + (one - beta2) * g * g
-        m_i = zero if abs(m_i) < tiny else m_i
-        v_i = zero if v_i < tiny else v_i
-        m[i] = m_i
-        v[i] = v_i
-        params[i] -= step_size * m_i / (np.sqrt(v_i) + eps)
-
-
-@kernel
-def _momentum_update(params, grads, velocity, momentum, learning_rate, tiny):
-    """velocity = momentum * velocity - learning_rate * grads; params += velocity."""
-    zero = type(momentum)(0)
-    for i in range(params.size):
-        g = grads[i]
-        g = zero if abs(g) < tiny else g
-        v_i = momentum * velocity[i] - learning_rate * g
-        v_i = zero if abs(v_i) < tiny else v_i
-        velocity[i] = v_i
-        params[i] += v_i
-
-
-class _Adam:
-    """Adam (Kingma & Ba 2015), with the bias corrections folded into the step size and eps."""
-
-    def __init__(self, size, dtype, learning_rate, betas=(0.9, 0.999), eps=1e-8):
-        self.learning_rate, self.betas, self.eps = learning_rate, betas, eps
-        self._type = dtype.type
-        self._tiny = np.finfo(dtype).tiny
-        self.m = np.zeros(size, dtype)
-        self.v = np.zeros(size, dtype)
-        self.t = 0
-
-    def step(self, params, grads):
-        self.t += 1
-        beta1, beta2 = self.betas
-        bias1, bias2 = 1 - beta1**self.t, 1 - beta2**self.t
-        # lr * m_hat / (sqrt(v_hat) + eps) == (lr sqrt(bias2) / bias1) * m / (sqrt(v) + eps sqrt(bias2))
-        T = self._type
-        step_size = T(self.learning_rate * math.sqrt(bias2) / bias1)
-        eps = T(self.eps * math.sqrt(bias2))
-        _adam_update(params, grads, self.m, self.v, T(beta1), T(beta2), step_size, eps, self._tiny)
-
-
-class _Momentum:
-    """SGD with heavy-ball momentum: v = mu v - lr g; p += v."""
-
-    def __init__(self, size, dtype, learning_rate, momentum=0.9):
-        self.learning_rate, self.momentum = learning_rate, momentum
-        self._type = dtype.type
-        self._tiny = np.finfo(dtype).tiny
-        self.velocity = np.zeros(size, dtype)
-
-    def step(self, params, grads):
-        T = self._type
-        _momentum_update(params, grads, self.velocity, T(self.momentum), T(self.learning_rate), self._tiny)
 
 
 class NeuralNetworkModel:
@@ -273,9 +170,9 @@ class NeuralNetworkModel:
         self.optimizer = optimizer
         rate = _LEARNING_RATES[optimizer] if learning_rate is None else float(learning_rate)
         if optimizer == "adam":
-            self._optimizer = _Adam(size, self.dtype, rate)
+            self._optimizer = Adam(size, self.dtype, rate)
         else:
-            self._optimizer = _Momentum(size, self.dtype, rate, momentum)
+            self._optimizer = Momentum(size, self.dtype, rate, momentum)
 
         self._reset_buffers()
 
@@ -709,40 +606,7 @@ class NeuralNetworkModel:
             >>> profile.total > 0
             True
         """
-        X = np.asarray(X, dtype=self.dtype)
-        y = np.asarray(y)
-        starts = range(0, X.shape[0] - batch_size + 1, batch_size)
-        if not starts:
-            raise ValueError(f"profile_step needs at least one full batch of {batch_size} samples")
-        clone = copy.deepcopy(self)
-        spent = {"activations": 0.0, "matmul": 0.0}
-
-        def timed(fn, part):
-            def call(*args, **kwargs):
-                start = perf_counter()
-                result = fn(*args, **kwargs)
-                spent[part] += perf_counter() - start
-                return result
-
-            return call
-
-        for layer in clone.layers:
-            layer.forward = timed(layer.forward, "activations")
-            layer.backward = timed(layer.backward, "activations")
-        clone._matmul = timed(np.matmul, "matmul")
-        batches = [(X[i : i + batch_size], y[i : i + batch_size]) for i in starts]
-        # Warm-up, untimed: the first step allocates the buffers and runs the
-        # kernels that return new arrays; only the second writes into those
-        # buffers, through the out= kernels that every timed step uses, which
-        # a process loads (or compiles) on their first call.
-        for _ in range(2):
-            clone.train_step(*batches[0])
-        spent.update(activations=0.0, matmul=0.0)
-        start = perf_counter()
-        for step in range(steps):
-            clone.train_step(*batches[step % len(batches)])
-        total = perf_counter() - start
-        return StepProfile(total / steps, spent["activations"] / steps, spent["matmul"] / steps)
+        return _profile.step(self, X, y, batch_size, steps)
 
 
 __all__ = ["OPTIMIZERS", "Evaluation", "NeuralNetworkModel", "StepProfile"]

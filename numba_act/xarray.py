@@ -29,6 +29,8 @@ Example:
     array([0., 2.])
 """
 
+from collections.abc import Callable, Hashable
+
 import xarray as xr
 
 from numba_act import _dask_xarray
@@ -36,6 +38,8 @@ from numba_act.api import _gelu_name
 from numba_act.registry import NAMES, REGISTRY, lookup
 
 __all__ = [*NAMES, "activation_forward", "activation_backward"]
+
+Labelled = xr.DataArray | xr.Dataset  # what every function here takes and returns
 
 
 def _labelled(value, name):
@@ -55,7 +59,7 @@ def _dim(x, dim):
     return dim
 
 
-def activation_forward(x, name, *, dim=None):
+def activation_forward(x: Labelled, name: str, *, dim: Hashable | None = None) -> Labelled:
     """Apply the activation called ``name`` to an xarray object.
 
     Args:
@@ -99,7 +103,9 @@ def activation_forward(x, name, *, dim=None):
     return entry.forward(x)
 
 
-def activation_backward(z, a, name, grad=None, *, dim=None):
+def activation_backward(
+    z: Labelled | None, a: Labelled, name: str, grad: Labelled | None = None, *, dim: Hashable | None = None
+) -> Labelled:
     """Compute the backward pass of the activation ``name`` on xarray objects.
 
     As :func:`numba_act.activation_backward`.  Without ``grad``, the local derivative ``f'(z)`` (ones in ``a``'s result
@@ -163,13 +169,13 @@ def activation_backward(z, a, name, grad=None, *, dim=None):
 def _forward_of(entry):
     if entry.rowwise:
 
-        def forward(x, dim=None):
+        def forward(x: Labelled, dim: Hashable | None = None) -> Labelled:
             return activation_forward(x, entry.name, dim=dim)
 
         forward.__doc__ = f"{entry.name} = {entry.formula}, along the dimension ``dim`` (default: the last)."
     else:
 
-        def forward(x):
+        def forward(x: Labelled) -> Labelled:
             return activation_forward(x, entry.name)
 
         forward.__doc__ = f"{entry.name}(x) = {entry.formula}, elementwise."
@@ -177,7 +183,7 @@ def _forward_of(entry):
     return forward
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Callable[..., Labelled]:
     """``numba_act.xarray.<name>``: the activation ``name`` of the registry on
     xarray objects (PEP 562); one function per name, bound here on first use."""
     entry = REGISTRY.get(name)
@@ -187,12 +193,12 @@ def __getattr__(name):
     return forward
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted({*globals(), *NAMES})
 
 
 # gelu also takes torch's ``approximate``, so it is defined here rather than by the registry.
-def gelu(x, approximate="none"):
+def gelu(x: Labelled, approximate: str | bool = "none") -> Labelled:
     """Apply gelu elementwise to an xarray object.
 
     Computes ``gelu(x) = x * Phi(x) = x/2 * (1 + erf(x / sqrt(2)))``, or with

@@ -34,7 +34,7 @@ def public_objects():
     for module in (numba_act.layers, numba_act.model):
         for name in module.__all__:
             obj = getattr(module, name)
-            if name in _DATA or not callable(obj) or getattr(obj, "__module__", "") != module.__name__:
+            if name in _DATA or not callable(obj):
                 continue
             found[f"{module.__name__}.{name}"] = obj
             if inspect.isclass(obj):
