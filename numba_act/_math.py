@@ -214,8 +214,9 @@ overload_kernel(exp_unscaled_nonpositive)(_exp_unscaled_for(True))
 
 
 def prescale_exponent(x):
-    """K of :func:`exp_prescaled` for float type x: the least that keeps
-    2**(n + K) normal for every n that exp's lower clamp can give."""
+    """K of :func:`exp_prescaled` for float type x: it keeps 2**(n + K)
+    normal for every n that exp's lower clamp can give (one more than the
+    least such K for float32)."""
     _, _, bias, _ = _LAYOUT[x]
     return 1 - bias - math.floor(_EXP_CLAMPS[x][0] / math.log(2.0))
 
@@ -245,8 +246,8 @@ def exp_split(y, lo, hi):
 
 def exp_split_for_f32(y, lo, hi):
     """:func:`exp_split` for float64 y with the float32 polynomial: e**y within
-    2**-27 relatively, for float32 results computed in float64 (``@njit``
-    code only)."""
+    about 1e-8 relatively (8.1e-9 measured), for float32 results computed in
+    float64 (``@njit`` code only)."""
     raise TypeError("exp_split_for_f32 is only callable from @njit code")
 
 
@@ -293,7 +294,10 @@ overload_kernel(exp_split_for_f32)(_exp_split_for(_exp_reduce_for_f32, (types.fl
 
 @scalar
 def exp_parts(x):
-    """exp(x) as ``(hi, lo)`` with hi = fl(exp(x)) and |lo| < ulp(hi)."""
+    """exp(x) as ``(hi, lo)``: hi is :func:`exp`'s result (within about 1 ulp,
+    not always the nearest float) and lo, at most half an ulp of hi, the
+    rounding of 1 + p (:func:`exp_unscaled`), so that hi + lo is within
+    about half an ulp of e**x."""
     e_hi, e_lo, s1, s2 = exp_unscaled(x)
     return (e_hi * s1) * s2, (e_lo * s1) * s2
 
@@ -304,7 +308,10 @@ def exp_parts_nonpositive(y):
 
     e**y is at most 1 there, so the power of two is one product, s1 s2 of
     :func:`exp_unscaled_nonpositive`: 2**n exactly down to the smallest
-    subnormal, 0 below it; hi and lo are each rounded once.  -inf gives 0.
+    subnormal, 0 below it; hi and lo are each rounded once.  So within
+    ln(2)/2 of exp's underflow (y from about -103.97 to -103.63 in float32,
+    -745.13 to -744.79 in float64) hi is 0 where :func:`exp_parts` gives the
+    smallest subnormal, still within 1 ulp.  -inf gives 0.
     """
     e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(y)
     scale = s1 * s2
@@ -320,8 +327,8 @@ def exp_prescaled(y, lo):
     result normal wherever e**y itself would be subnormal, and a caller
     that only takes ratios of such values (softmax) never undoes it.  lo is
     the rounding error of y (from a two-sum), fed back as e**y (1 + lo).
-    -inf gives the value at exp's lower clamp, about 2**-126 times the
-    value at 0; NaN gives NaN.
+    -inf gives the value at exp's lower clamp times 2**K, itself about the
+    smallest normal number; NaN gives NaN.
     """
     e_hi, e_lo, s1, _ = exp_unscaled_nonpositive(y)
     return (e_hi + fma(e_hi, lo, e_lo)) * s1
@@ -329,7 +336,7 @@ def exp_prescaled(y, lo):
 
 @scalar
 def exp(x):
-    """e**x, within 1 ulp."""
+    """e**x, within about 1 ulp (1.06 ulp at worst in float32, 0.98 in float64)."""
     e_hi, e_lo = exp_parts(x)
     return e_hi + e_lo
 
@@ -418,7 +425,8 @@ def log1p_unit(y_hi, y_lo):
 
 @scalar
 def x_sigmoid(x, t, t_lo):
-    """x * sigmoid(t + t_lo), with sigmoid(t + d) = s + s (1 - s) d; -inf gives -0.0.
+    """x * sigmoid(t + t_lo) for |x| <= |t| (as silu and gelu_tanh call it),
+    with sigmoid(t + d) = s + s (1 - s) d; -inf gives -0.0.
 
     Where exp(t) is subnormal, 1 + exp(t) rounds to 1 and the result is
     x exp(t), which may well be normal: it is formed before the final

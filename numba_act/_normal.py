@@ -107,9 +107,11 @@ def normal_tail(x):
 
     Returns (xc, h, h_lo, p_hi, p_lo, s1, s2): xc is x clamped to
     [-A_MAX, A_MAX], a = |xc|, h + h_lo = exp(a**2/2) Phi(-a), within about
-    half an ulp of h, and exp(-a**2/2) = (p_hi + p_lo) s1 s2 as
-    :func:`exp_unscaled_nonpositive` gives it, so that a caller scales last
-    and a subnormal result rounds once.  a**2 is carried as w + w_lo, since
+    half an ulp of h below a = 13 and one ulp above, and exp(-a**2/2) =
+    (p_hi + p_lo) s1 s2 as :func:`exp_unscaled_nonpositive` gives it, so
+    that a caller scales last and a subnormal result rounds once (past
+    a = 39.2 exp's clamp stops it at e**-770, where every x Phi(-a)
+    already rounds to 0).  a**2 is carried as w + w_lo, since
     exp(-a**2/2) amplifies its rounding by a**2/2.  NaN gives NaN.
     """
     raise TypeError("normal_tail is only callable from @njit code")
@@ -161,9 +163,10 @@ def _normal_tail_overload(x):
 
 @scalar
 def normal_tail_for_f32(x):
-    """(xc, a, h, e) in float64 for float32 x, each within about 1e-9 relatively,
-    which is all that float32 results need: xc is x clamped to [-A_MAX, A_MAX],
-    a = |xc|, h = exp(a**2/2) Phi(-a) and e = exp(-a**2/2).
+    """(xc, a, h, e) in float64 for float32 x, which is all that float32
+    results need: xc is x clamped to [-A_MAX, A_MAX], a = |xc|,
+    h = exp(a**2/2) Phi(-a) within about 1e-9 relatively and e = exp(-a**2/2)
+    within about 1e-8 (:func:`exp_split_for_f32`).
 
     The float32 counterpart of :func:`normal_tail`, with no low parts: a**2
     is exact (a has 24 bits), and e stays normal in float64 down to A_MAX,
