@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 from conftest import (
+    SAMPLE,
     TABLE,
     assert_ulp_close,
     mp_forward,
@@ -200,9 +201,21 @@ def _result_dtype(dtype):
     return np.float64 if np.dtype(dtype).kind in "biu" else np.dtype(dtype)
 
 
+# The layouts and dtypes exercise code every entry shares: the sample's entries
+# by default, the others under -m slow.
+def _sample_then_the_rest(names):
+    sample = [name for name in names if name in SAMPLE]
+    rest = [name for name in names if name not in SAMPLE]
+    return pytest.mark.parametrize(
+        "names", [pytest.param(sample, id="sample"), pytest.param(rest, id="rest", marks=pytest.mark.slow)]
+    )
+
+
+@_sample_then_the_rest(ELEMENTWISE)
 @_settings
-@given(x=_arrays(), name=st.sampled_from(ELEMENTWISE))
-def test_elementwise_matches_the_reference_for_any_layout(x, name):
+@given(x=_arrays(), data=st.data())
+def test_elementwise_matches_the_reference_for_any_layout(names, x, data):
+    name = data.draw(st.sampled_from(names))
     entry = REGISTRY[name]
     before = x.copy()
     with np.errstate(over="ignore"):  # int32 and bool arrays to float64: exact
@@ -215,9 +228,11 @@ def test_elementwise_matches_the_reference_for_any_layout(x, name):
     np.testing.assert_array_equal(got, entry.forward(np.ascontiguousarray(x)))
 
 
+@_sample_then_the_rest(ROWWISE)
 @_settings
-@given(x=_arrays(finite=True, long_sizes=[511, 512, 513, 1025]), name=st.sampled_from(ROWWISE), data=st.data())
-def test_softmax_family_along_any_axis(x, name, data):
+@given(x=_arrays(finite=True, long_sizes=[511, 512, 513, 1025]), data=st.data())
+def test_softmax_family_along_any_axis(names, x, data):
+    name = data.draw(st.sampled_from(names))
     entry = REGISTRY[name]
     axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
     before = x.copy()
@@ -245,13 +260,14 @@ def test_sigmoid_is_monotone_and_in_the_unit_interval(x, dtype):
     assert (np.diff(s.astype(np.float64)) >= 0).all()
 
 
+@_sample_then_the_rest(list(REGISTRY))
 @_settings
 @given(
     z=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=6), elements=st.floats(-4, 4)),
-    name=st.sampled_from(list(REGISTRY)),
     data=st.data(),
 )
-def test_vjp_matches_central_differences(z, name, data):
+def test_vjp_matches_central_differences(names, z, data):
+    name = data.draw(st.sampled_from(names))
     entry = REGISTRY[name]
     g = data.draw(hnp.arrays(np.float64, z.shape, elements=st.floats(-2, 2)))
     # Keep away from relu-type kinks, where the difference quotient straddles two slopes.

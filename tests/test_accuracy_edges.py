@@ -78,9 +78,10 @@ def _found_by_search(name, dtype):
     return np.array([float.fromhex(v) for v in found], dtype), np.array(list(found.values()))
 
 
-# Points of each linspace: around every cut, and through every tail.  The
-# slow sweeps take many more.
-DENSE, TAIL = 401, 1001
+# Points of each linspace: around every cut, and through every tail (each
+# cut also gets a walk over 100 consecutive floats each way).  The slow
+# sweep takes 20 times and 32 times as many.
+DENSE, TAIL = 101, 251
 
 
 def _walk(center, dtype, n):
@@ -200,7 +201,7 @@ def test_vjp_at_edge_points(entry, dtype):
 @elementwise
 def test_dense_sweep_of_cuts_and_tails(entry, dtype):
     """The sweeps above, five times as dense around every cut and eight times through every tail."""
-    sweep = _Sweep(entry, np.dtype(dtype), dense=5 * DENSE, tail=8 * TAIL)
+    sweep = _Sweep(entry, np.dtype(dtype), dense=20 * DENSE, tail=32 * TAIL)
     assert_ulp_close(sweep.got, sweep.exact, dtype, FORWARD_ULP[np.dtype(dtype)], sweep.x)
     assert_derivative_close(entry.name, sweep.derivative, sweep.exact_derivative, dtype, sweep.x)
 
