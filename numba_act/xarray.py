@@ -167,19 +167,41 @@ def activation_backward(
 
 
 def _forward_of(entry):
+    name = entry.name
+    example = f"""
+
+    Args:
+        x: a DataArray, or a Dataset (every data variable).{{dim}}
+
+    Returns:
+        The type of ``x``, with its dimensions and coordinates; the dtype
+        rules of :func:`numba_act.{name}`.
+
+    Example:
+        >>> import numpy as np
+        >>> import xarray as xr
+        >>> import numba_act.xarray as nax
+        >>> x = xr.DataArray(np.zeros((2, 3), np.float32), dims=("sample", "unit"))
+        >>> y = nax.{name}(x{{call}})
+        >>> y.dims, y.dtype
+        (('sample', 'unit'), dtype('float32'))
+"""
     if entry.rowwise:
 
         def forward(x: Labelled, dim: Hashable | None = None) -> Labelled:
-            return activation_forward(x, entry.name, dim=dim)
+            return activation_forward(x, name, dim=dim)
 
-        forward.__doc__ = f"{entry.name} = {entry.formula}, along the dimension ``dim`` (default: the last)."
+        forward.__doc__ = f"{name} = {entry.formula}, along the dimension ``dim``." + example.format(
+            dim="\n        dim: the dimension to normalize over (default: the last of a DataArray).",
+            call=', dim="unit"',
+        )
     else:
 
         def forward(x: Labelled) -> Labelled:
-            return activation_forward(x, entry.name)
+            return activation_forward(x, name)
 
-        forward.__doc__ = f"{entry.name}(x) = {entry.formula}, elementwise."
-    forward.__name__ = forward.__qualname__ = entry.name
+        forward.__doc__ = f"{name}(x) = {entry.formula}, elementwise." + example.format(dim="", call="")
+    forward.__name__ = forward.__qualname__ = name
     return forward
 
 

@@ -18,6 +18,7 @@ import pytest
 import numba_act
 import numba_act.layers
 import numba_act.model
+import numba_act.xarray
 
 # Module attributes that are data, not callables to document.
 _DATA = {"ACTIVATIONS", "EPS", "NAMES", "REGISTRY", "LAYERS", "BACKENDS", "OPTIMIZERS"}
@@ -31,7 +32,7 @@ def public_objects():
     for name, entry in numba_act.REGISTRY.items():
         found[f"REGISTRY[{name!r}].derivative"] = entry.derivative
         found[f"REGISTRY[{name!r}].vjp"] = entry.vjp
-    for module in (numba_act.layers, numba_act.model):
+    for module in (numba_act.layers, numba_act.model, numba_act.xarray):
         for name in module.__all__:
             obj = getattr(module, name)
             if name in _DATA or not callable(obj):
