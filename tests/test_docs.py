@@ -18,7 +18,11 @@ import pytest
 import numba_act
 import numba_act.layers
 import numba_act.model
-import numba_act.xarray
+
+try:  # the xarray extra
+    import numba_act.xarray as xarray_module
+except ImportError:
+    xarray_module = None
 
 # Module attributes that are data, not callables to document.
 _DATA = {"ACTIVATIONS", "EPS", "NAMES", "REGISTRY", "LAYERS", "BACKENDS", "OPTIMIZERS"}
@@ -32,7 +36,9 @@ def public_objects():
     for name, entry in numba_act.REGISTRY.items():
         found[f"REGISTRY[{name!r}].derivative"] = entry.derivative
         found[f"REGISTRY[{name!r}].vjp"] = entry.vjp
-    for module in (numba_act.layers, numba_act.model, numba_act.xarray):
+    for module in (numba_act.layers, numba_act.model, xarray_module):
+        if module is None:
+            continue
         for name in module.__all__:
             obj = getattr(module, name)
             if name in _DATA or not callable(obj):
