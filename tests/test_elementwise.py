@@ -30,7 +30,7 @@ from conftest import (
 )
 from numba import njit
 
-from numba_act import REGISTRY, _parallel
+from numba_act import REGISTRY
 from numba_act import elementwise as elementwise_kernels
 
 # The bounds promised for the forward pass: within 2 ulp in float32 and 3 in
@@ -257,29 +257,6 @@ def test_vjp_nan_propagates(entry, dtype):
     got = entry.vjp(z, entry.forward(z), g)
     assert np.isnan(got[:2]).all()
     assert not np.isnan(got[2])
-
-
-# Every entry over several blocks and a partial last one; silu also over threaded chunks.
-_MANY_BLOCKS = [pytest.param(e, 2 * elementwise_kernels._BLOCK + 3, id=e.name) for e in ELEMENTWISE] + [
-    pytest.param(REGISTRY["silu"], _parallel.MIN_SIZE + 5, id="silu-threaded")
-]
-
-
-@pytest.mark.parametrize(("entry", "size"), _MANY_BLOCKS)
-def test_out_that_is_an_input_over_many_blocks(entry, dtype, size):
-    """An input given as ``out`` runs block by block through a buffer: every
-    block, the last partial one and the threaded chunks are written."""
-    rng = np.random.default_rng(6)
-    z = rng.normal(scale=4, size=size).astype(dtype)
-    a = entry.forward(z)
-    g = rng.normal(size=size).astype(dtype)
-    expected = (entry.forward(z), entry.derivative(z, a), entry.vjp(z, a, g))
-    calls = [(entry.forward, (z,)), (entry.derivative, (z, a)), (entry.vjp, (z, a, g))]
-    for (call, args), want in zip(calls, expected, strict=True):
-        for position in range(len(args)):
-            args_copy = [arg.copy() for arg in args]
-            assert call(*args_copy, out=args_copy[position]) is args_copy[position]
-            np.testing.assert_array_equal(args_copy[position], want)
 
 
 # -------------------------------------------------------------- relu rules

@@ -9,12 +9,14 @@ import textwrap
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 import pytest
 from conftest import PEAK_BYTES_SOURCE, SPLIT_SIZE
+from test_api import UNARY, call_checked
 
 import numba_act
-from numba_act import NAMES, _parallel, activation_backward, activation_forward
+from numba_act import NAMES, REGISTRY, _parallel, activation_backward, activation_forward
 
 
 def _work(x, g):
@@ -182,3 +184,46 @@ def test_large_backward_gives_the_same_result_as_in_pieces(name):
             [activation_backward(zp, ap, name, None if grad is None else gp) for zp, ap, gp in parts]
         )
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", list(UNARY))
+def test_large_arrays_split_over_threads_give_the_same_result(name):
+    # Large calls are split over threads: the pieces must not show.
+    x = np.random.default_rng(0).normal(scale=5, size=(SPLIT_SIZE // 5 + 3, 5))
+    assert x.size >= SPLIT_SIZE
+    expected = np.concatenate([call_checked(name, part) for part in np.array_split(x, 40)])
+    np.testing.assert_array_equal(call_checked(name, x), expected)
+    out = np.full_like(x, 7)
+    assert call_checked(name, x, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(call_checked(name, np.asfortranarray(x)), expected)
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in REGISTRY.values()])
+def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch):
+    """Memory-bound kernels (relu, the backward passes computed from a) are
+    split from a larger size than those that take an exp; below its own
+    size, a call never touches a thread."""
+    splits = []
+    split = _parallel.split
+
+    def recorded(kernel, arrays, n, threads, **options):
+        splits.append(threads)
+        return split(kernel, arrays, n, threads, **options)
+
+    monkeypatch.setattr(_parallel, "split", recorded)
+    split_in = [2] if numba.get_num_threads() >= 2 else []
+    forward_kernels, _, vjp_kernels = entry.ops
+    assert {forward_kernels.min_parallel, vjp_kernels.min_parallel} <= {
+        _parallel.MIN_SIZE,
+        _parallel.MIN_SIZE_MEMORY_BOUND,
+    }
+    for kernels in (forward_kernels, vjp_kernels):
+        for size, expected in ((kernels.min_parallel - 8, []), (kernels.min_parallel, split_in)):
+            x = np.linspace(-3, 3, size).reshape(-1, 8)
+            splits.clear()
+            if kernels is forward_kernels:
+                entry.forward(x)
+            else:
+                entry.vjp(x, x, x)
+            assert splits == expected, (kernels, size)
