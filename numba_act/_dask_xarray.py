@@ -58,11 +58,20 @@ def _array(result):
     return np.asarray(result) if isinstance(result, np.generic) else result
 
 
+# The functions that xarray's apply_ufunc and dask's map_blocks call: on the
+# NumPy blocks of a dask array, or on the data of an xarray object, which is
+# a dask array itself where the object is dask-backed (and stays lazy).
+
+
 def _elementwise_of(op, names, *arrays):
+    if any_dask_or_xarray(arrays):
+        return elementwise(op, arrays, None, names)
     return _array(_arrays.elementwise(op, arrays, None, names))
 
 
 def _rows_of(op, names, axis, *arrays):
+    if any_dask_or_xarray(arrays):
+        return rows(op, arrays, axis, None, names)
     return _array(_arrays.rows(op, arrays, axis, None, names))
 
 
