@@ -14,6 +14,7 @@ activation (``axis`` is used by the row-wise ones, the softmax family, only),
 so that dispatch by name never asks what kind an entry is.
 """
 
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -122,6 +123,12 @@ _RULES = """dtype: float32 in, float32 out (computed in float32); float64 likewi
     the inputs were copied first, as NumPy's ufuncs do.  Inputs are never
     modified otherwise."""
 
+
+def _wrapped(text):
+    """``text`` in lines of a docstring's width, indented as its paragraphs."""
+    return textwrap.fill(text, 76, subsequent_indent="    ", break_on_hyphens=False)
+
+
 _AXIS_ARG = "axis: the axis the activation is computed along (default -1, the last).\n        "
 
 
@@ -137,7 +144,7 @@ def _forward_doc(name, formula, edge_cases, example, rowwise):
     Returns:
         An array of x's shape and the result dtype below.
 
-    Edge cases: {edge_cases}
+    {_wrapped("Edge cases: " + edge_cases)}
 
     {_RULES}
 """
