@@ -78,10 +78,10 @@ def _found_by_search(name, dtype):
     return np.array([float.fromhex(v) for v in found], dtype), np.array(list(found.values()))
 
 
-# Points of each linspace: around every cut, and through every tail (each
-# cut also gets a walk over 100 consecutive floats each way).  The slow
-# sweep takes 20 times and 32 times as many.
-DENSE, TAIL = 101, 251
+# Points of each linspace around every cut and limit, and through every
+# tail, and the consecutive floats walked each way from every cut and limit.
+# The slow sweep takes 20, 32 and 3 times as many.
+DENSE, TAIL, WALK = 101, 251, 32
 
 
 def _walk(center, dtype, n):
@@ -91,7 +91,7 @@ def _walk(center, dtype, n):
     return np.arange(bits - n, bits + n + 1, dtype=int_type).view(dtype)
 
 
-def _around(center, dtype, walk=100, dense=DENSE):
+def _around(center, dtype, walk=WALK, dense=DENSE):
     """A walk of ``walk`` ulps each way and a linspace of ``dense`` points over center +- 0.5."""
     width = max(0.5, abs(center) * 1e-3)
     return np.concatenate(
@@ -99,7 +99,7 @@ def _around(center, dtype, walk=100, dense=DENSE):
     )
 
 
-def edge_points(name, dtype, dense=DENSE, tail=TAIL):
+def edge_points(name, dtype, dense=DENSE, tail=TAIL, walk=WALK):
     """The sorted edge sweep for activation ``name``: both signs of every magnitude, +-0, +-inf,
     NaN, and the table's tails."""
     dtype = np.dtype(dtype)
@@ -116,9 +116,9 @@ def edge_points(name, dtype, dense=DENSE, tail=TAIL):
         _walk(big, dtype, 16)[:17],  # the largest finite numbers
         np.array([1e30]),
     ]
-    magnitudes += [_around(limit, dtype) for limit in EXP_LIMITS[dtype] + EXP_CLAMPS[dtype]]
+    magnitudes += [_around(limit, dtype, walk, dense) for limit in EXP_LIMITS[dtype] + EXP_CLAMPS[dtype]]
     magnitudes += [np.linspace(limit - 0.5, limit + 0.5, 21) for limit in EXP_LIMITS[other]]
-    magnitudes += [_around(cut, dtype, dense=dense) for cut in TABLE[name].cuts(dtype)]
+    magnitudes += [_around(cut, dtype, walk, dense) for cut in TABLE[name].cuts(dtype)]
     with np.errstate(over="ignore"):
         m = np.concatenate(magnitudes).astype(dtype)
     m = np.unique(m[np.isfinite(m) & (m > 0)])
@@ -132,8 +132,8 @@ def edge_points(name, dtype, dense=DENSE, tail=TAIL):
 class _Sweep:
     """One activation's edge sweep in one dtype: inputs, results and exact values (float64)."""
 
-    def __init__(self, entry, dtype, dense=DENSE, tail=TAIL):
-        self.x = edge_points(entry.name, dtype, dense, tail)
+    def __init__(self, entry, dtype, dense=DENSE, tail=TAIL, walk=WALK):
+        self.x = edge_points(entry.name, dtype, dense, tail, walk)
         self.got = entry.forward(self.x)
         self.exact = mp_forward(entry.name, self.x)
         # The derivative reference takes the kernel's a, as in test_elementwise.py.
@@ -160,9 +160,9 @@ def test_edge_points_cover_every_region():
         for v in (0, info.smallest_subnormal, info.tiny, info.max, np.inf):
             assert (x == v).any() and (x == -v).any(), v
         assert np.isnan(x).sum() == 1 and np.signbit(x[x == 0]).sum() == 1
-        for limit in EXP_LIMITS[np.dtype(dtype)]:  # every float within 100 ulps of each limit
-            near = np.abs(x.astype(np.float64) - limit) <= 100 * np.spacing(dtype(limit))
-            assert near.sum() >= 200
+        for limit in EXP_LIMITS[np.dtype(dtype)]:  # every float within WALK ulps of each limit
+            near = np.abs(x.astype(np.float64) - limit) <= WALK * np.spacing(dtype(limit))
+            assert near.sum() >= 2 * WALK
 
 
 @elementwise
@@ -201,7 +201,7 @@ def test_vjp_at_edge_points(entry, dtype):
 @elementwise
 def test_dense_sweep_of_cuts_and_tails(entry, dtype):
     """The sweeps above, five times as dense around every cut and eight times through every tail."""
-    sweep = _Sweep(entry, np.dtype(dtype), dense=20 * DENSE, tail=32 * TAIL)
+    sweep = _Sweep(entry, np.dtype(dtype), dense=20 * DENSE, tail=32 * TAIL, walk=3 * WALK)
     assert_ulp_close(sweep.got, sweep.exact, dtype, FORWARD_ULP[np.dtype(dtype)], sweep.x)
     assert_derivative_close(entry.name, sweep.derivative, sweep.exact_derivative, dtype, sweep.x)
 
