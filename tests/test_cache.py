@@ -18,6 +18,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from test_threads import start_python
 
 import numba_act
 
@@ -238,23 +239,13 @@ def test_two_processes_filling_one_empty_cache_at_once(tmp_path):
         print(numba_act.sigmoid(x).tobytes().hex(), numba_act.softmax(x).tobytes().hex())
     """
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
-    first, second = _start(code, env), _start(code, env)
+    first, second = start_python(code, env), start_python(code, env)
     outs = [p.communicate(timeout=300) for p in (first, second)]
     assert first.returncode == 0, outs[0][1]
     assert second.returncode == 0, outs[1][1]
     assert outs[0][0] == outs[1][0]
     # and a third process loads what they wrote
-    third = _start(code, env)
+    third = start_python(code, env)
     out, err = third.communicate(timeout=300)
     assert third.returncode == 0, err
     assert out == outs[0][0]
-
-
-def _start(code, env):
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )

@@ -44,7 +44,8 @@ def test_eight_threads_get_the_serial_results(size):
     np.testing.assert_array_equal(g, g_before)
 
 
-def _run(code, env):
+def start_python(code, env):
+    """A fresh interpreter running ``code`` with ``env`` added to the environment, its output captured."""
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code)],
         env={**os.environ, **env},
@@ -91,7 +92,7 @@ if __name__ == "__main__":
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_forked_children_run_large_calls_after_the_parent_did():
     """A child forked after the parent used its thread pool builds its own."""
-    process = _run(FORKED_CHILDREN_SOURCE, {"NUMBA_NUM_THREADS": "4"})
+    process = start_python(FORKED_CHILDREN_SOURCE, {"NUMBA_NUM_THREADS": "4"})
     try:
         out, err = process.communicate(timeout=300)
     finally:
@@ -118,7 +119,7 @@ def test_a_large_call_allocates_only_its_output(call, shape, tmp_path):
         after = peak_bytes()
         print((after - before) / y.nbytes)
     """)
-    process = _run(code, {"NUMBA_CACHE_DIR": str(tmp_path / "cache")})
+    process = start_python(code, {"NUMBA_CACHE_DIR": str(tmp_path / "cache")})
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, err
     growth = float(out)
