@@ -40,7 +40,9 @@ _REFUSALS = (GeneralPath, ValueError)
 def entry_point(op, names, by_rows=False):
     """``call(*inputs, out=None)``, the Python entry point of ``op``: one, two or
     three inputs, as ``op`` takes them, called ``names`` in errors;
-    ``by_rows`` for the row-wise kernels, along the last axis.
+    ``by_rows`` for the row-wise kernels, along the last axis.  An ``op``
+    with parameters gives ``call(*inputs, out, params)`` instead, ``params``
+    the tuple of their float values.
 
     ndarrays of one native float dtype, the first of ndim >= 1, go straight
     to the compiled kernels: ``new`` below the size from which calls are
@@ -60,12 +62,14 @@ def entry_point(op, names, by_rows=False):
     """
     new, try_into, limit = op.new, op.try_into, op.min_parallel
 
-    def general_path(arrays, out):
+    def general_path(arrays, out, params=()):
         if by_rows:
             return rows(op, arrays, -1, out, names)
-        return elementwise(op, arrays, out, names)
+        return elementwise(op.bind(params), arrays, out, names)
 
     in_place = op.blocks or op.into  # the row kernels handle an out that is an input themselves
+    if op.params:
+        return _entry_point_with_params(op, general_path, in_place)
     if op.inputs == 1:
 
         def call(x, out=None):
@@ -123,5 +127,31 @@ def entry_point(op, names, by_rows=False):
                 except _REFUSALS:
                     pass
             return general_path((z, a, grad), out)
+
+    return call
+
+
+def _entry_point_with_params(op, general_path, in_place):
+    """``call(*inputs, out, params)`` for an ``op`` whose kernels take
+    parameters after their arrays: :func:`entry_point`'s checks, on any
+    number of inputs."""
+    new, try_into, limit = op.new, op.try_into, op.min_parallel
+
+    def call(*arrays_out_params):
+        *arrays, out, params = arrays_out_params
+        first = arrays[0]
+        if type(first) is _ndarray and first.dtype in NATIVE and first.ndim != 0:
+            if all(type(a) is _ndarray and a.dtype == first.dtype for a in arrays):
+                try:
+                    if out is None:
+                        if first.size < limit:
+                            return new(*arrays, *params)
+                    elif type(out) is _ndarray and out.dtype == first.dtype and out.flags.carray:
+                        if try_into(*arrays, out, *params):
+                            in_place(*arrays, out, *params)
+                        return out
+                except _REFUSALS:
+                    pass
+        return general_path(arrays, out, params)
 
     return call

@@ -125,6 +125,23 @@ def per_float_type(float32, float64, doc):
     return kernel
 
 
+_TEMPLATE_CACHE = {}
+
+
+def templates(source, namespace, params):
+    """``{name: function}`` of the template ``source``, with ``{p}`` standing
+    for ``params`` float arguments (", p0, p1" for two, nothing for none),
+    defined in ``namespace`` (the template module's globals, whose file the
+    compile cache is keyed on).  Each is a template for :func:`specialize`."""
+    key = (source, namespace["__name__"], params)
+    if key not in _TEMPLATE_CACHE:
+        code = compile(source.format(p="".join(f", p{i}" for i in range(params))), namespace["__file__"], "exec")
+        defined = {}
+        exec(code, namespace, defined)
+        _TEMPLATE_CACHE[key] = defined
+    return _TEMPLATE_CACHE[key]
+
+
 def specialize(template, name, inline=False, **bindings):
     """Compile a copy of ``template`` called ``name``, with ``bindings`` as globals.
 
@@ -267,7 +284,7 @@ def _worst(r, s):
 # Bound per CompiledOp by specialize(); unset in the templates themselves.
 into = min_parallel = None
 
-# try_into(*inputs, out): ``into`` for the Python entry point, on calls of fewer
+# try_into(*inputs, out, *params): ``into`` for the Python entry point, on calls of fewer
 # than min_parallel elements (GeneralPath otherwise), with the dtypes and out's
 # layout checked there (see numba_act._entry.entry_point).  It returns True, having
 # written nothing, where out is one of the inputs and overlaps no other: the
@@ -275,37 +292,34 @@ into = min_parallel = None
 # with every try_into).  Answering that in compiled code costs a few ns,
 # where np.may_share_memory in Python costs more than a small call's kernel.
 # One template per number of inputs, as a dispatcher taking *args costs more
-# a call.
-
-
-def _try_into1(x, out):
+# a call; ``{p}`` stands for the parameters, as in numba_act.elementwise.
+_TRY_INTO = """
+def try_into1(x, out{p}):
     if x.size >= min_parallel:
         raise GeneralPath()
     if out_alias(x, out) == SAME_VIEW:
         return True
-    into(x, out)
+    into(x, out{p})
     return False
 
 
-def _try_into2(z, a, out):
+def try_into2(z, a, out{p}):
     if z.size >= min_parallel:
         raise GeneralPath()
     if _worst(out_alias(z, out), out_alias(a, out)) == SAME_VIEW:
         return True
-    into(z, a, out)
+    into(z, a, out{p})
     return False
 
 
-def _try_into3(z, a, g, out):
+def try_into3(z, a, g, out{p}):
     if z.size >= min_parallel:
         raise GeneralPath()
     if _worst(_worst(out_alias(z, out), out_alias(a, out)), out_alias(g, out)) == SAME_VIEW:
         return True
-    into(z, a, g, out)
+    into(z, a, g, out{p})
     return False
-
-
-_TRY_INTO = {1: _try_into1, 2: _try_into2, 3: _try_into3}
+"""
 
 
 COMPILED_OPS = {}
@@ -324,22 +338,50 @@ class CompiledOp:
     ``into`` for the Python entry point: it refuses, with :class:`GeneralPath`, calls
     of ``min_parallel`` elements or more, and returns True without writing
     for an ``out`` that is one of the inputs, which ``blocks`` then takes
-    (``into`` where there is no ``blocks``).  ``inputs`` is how many inputs the kernels take.
-    Pickled by name, so that task graphs (dask) can carry them to workers.
+    (``into`` where there is no ``blocks``).  ``inputs`` is how many inputs the kernels take;
+    ``params`` how many float parameters each kernel takes after its arrays
+    (see :meth:`bind`).  Pickled by name, so that task graphs (dask) can
+    carry them to workers.
     """
 
-    def __init__(self, into, new, flat=None, *, name, blocks=None, min_parallel=_parallel.MIN_SIZE):
+    def __init__(self, into, new, flat=None, *, name, blocks=None, min_parallel=_parallel.MIN_SIZE, params=0):
         self.into, self.new, self.flat, self.blocks, self.name = into, new, flat, blocks, name
-        self.min_parallel = min_parallel
-        self.inputs = into.py_func.__code__.co_argcount - 1
-        self.try_into = specialize(_TRY_INTO[self.inputs], f"{name}_try_into", into=into, min_parallel=min_parallel)
+        self.min_parallel, self.params = min_parallel, params
+        self.inputs = into.py_func.__code__.co_argcount - 1 - params
+        template = templates(_TRY_INTO, globals(), params)[f"try_into{self.inputs}"]
+        self.try_into = specialize(template, f"{name}_try_into", into=into, min_parallel=min_parallel)
         COMPILED_OPS[name] = self
+
+    def bind(self, params):
+        """This op with its parameters' values bound: the kernels as the
+        general path calls them, ``into(*inputs, out)`` and so on."""
+        return self if not params else BoundOp(self, tuple(params))
 
     def __reduce__(self):
         return _op_named, (self.name,)
 
     def __repr__(self):
         return f"<numba_act compiled op {self.name}>"
+
+
+class BoundOp:
+    """A :class:`CompiledOp` with the values of its parameters bound."""
+
+    def __init__(self, op, params):
+        self.op, self.params = op, params
+        self.name, self.inputs, self.min_parallel = op.name, op.inputs, op.min_parallel
+        self.into, self.new, self.flat = self._bound(op.into), self._bound(op.new), self._bound(op.flat)
+        self.blocks, self.try_into = self._bound(op.blocks), self._bound(op.try_into)
+
+    def _bound(self, kernel):
+        params = self.params
+        return None if kernel is None else lambda *arrays: kernel(*arrays, *params)
+
+    def __reduce__(self):
+        return BoundOp, (self.op, self.params)
+
+    def __repr__(self):
+        return f"<numba_act compiled op {self.name} with parameters {self.params}>"
 
 
 def _op_named(name):

@@ -18,7 +18,7 @@ from numba.np import numpy_support
 from numba_act import _arrays
 from numba_act._arrays import check_shape
 from numba_act._jit import kernel, overload_kernel
-from numba_act.registry import REGISTRY
+from numba_act.registry import REGISTRY, REQUIRED
 
 _FLOATS = (types.float32, types.float64)
 
@@ -89,86 +89,138 @@ def _check_out(out, dtype):
         raise TypingError(f"numba_act: out must be a writeable C-contiguous {dtype} array inside @njit, got {out}")
 
 
+@kernel(inline="always")
+def _infinity(v):
+    return np.inf
+
+
+def param_arg(entry, param, ty):
+    """How to turn the argument of ``param`` (type ``ty``) into the kernels' float64."""
+    if not isinstance(ty, types.Type):  # an omitted argument's default, as typing passes it
+        ty = types.none if ty is None else types.float64
+    if isinstance(ty, types.Omitted):
+        ty = types.none if ty.value is None else types.float64
+    if isinstance(ty, (types.Float, types.Integer)) and not isinstance(ty, types.Boolean):
+        return _to_float64
+    if isinstance(ty, types.NoneType) and param.if_none is not None:
+        return _infinity if param.if_none == np.inf else None
+    raise TypingError(f"numba_act: {entry.name}: {param.name} must be a real number, got {ty}")
+
+
+def _signature(arrays, params, out=True):
+    """The source of an argument list: ``arrays``, then ``params`` with their defaults, then out."""
+    listed = list(arrays) + [p.name if p.default is REQUIRED else f"{p.name}={p.default!r}" for p in params]
+    return ", ".join(listed + (["out=None"] if out else []))
+
+
+def _compiled(arrays, params, body, namespace):
+    """A function of ``_signature(arrays, params)`` that converts each
+    parameter to ``p0``, ``p1``, ... with the converters ``_c0``, ``_c1``,
+    ... of ``namespace``, checks them with its ``_check`` where it has one,
+    then runs the source lines ``body``: the implementations below are
+    written once for any number of parameters (see numba_act.elementwise)."""
+    lines = [f"def impl({_signature(arrays, params)}):"]
+    lines += [f"    p{i} = _c{i}({p.name})" for i, p in enumerate(params)]
+    if params and namespace.get("_check") is not None:
+        lines.append(f"    _check({', '.join(f'p{i}' for i in range(len(params)))})")
+    lines += [f"    {line}" for line in body]
+    exec("\n".join(lines), namespace)
+    return namespace["impl"]
+
+
 def _register_elementwise(entry):
     # Plain names: the implementations below are compiled, and a compiled
     # function can call a dispatcher but not look up an attribute of ours.
-    forward_new, forward_into = entry.ops.forward.new, entry.ops.forward.into
-    derivative_new, derivative_into = entry.ops.derivative.new, entry.ops.derivative.into
-    vjp_new, vjp_into = entry.ops.vjp.new, entry.ops.vjp.into
-    f, df = entry.scalar, entry.scalar_derivative
+    params = entry.params
+    p = "".join(f", p{i}" for i in range(len(params)))
+    names = {
+        "f": entry.scalar,
+        "df": entry.scalar_derivative,
+        "forward_new": entry.ops.forward.new,
+        "forward_into": entry.ops.forward.into,
+        "derivative_new": entry.ops.derivative.new,
+        "derivative_into": entry.ops.derivative.into,
+        "vjp_new": entry.ops.vjp.new,
+        "vjp_into": entry.ops.vjp.into,
+        "check_shape": check_shape,
+        "_check": entry.check_params,
+    }
 
-    @overload_kernel(entry.forward)
-    def _forward(x, out=None):
-        to_float = _scalar_arg(x)
-        if to_float is not None:
-            return lambda x, out=None: f(to_float(x))
-        result, (cx,) = _array_args(("x", x))
+    def implementation(arrays, args, out, body_scalar, body_new, body_out):
+        """The implementation for ``args`` (the types of ``arrays``, then of the parameters)."""
+        namespace = dict(names)
+        namespace.update((f"_c{i}", param_arg(entry, param, ty)) for i, (param, ty) in enumerate(zip(params, args[len(arrays) :])))
+        scalars = [_scalar_arg(ty) for ty in args[: len(arrays)]]
+        if all(c is not None for c in scalars):
+            namespace.update((f"c{name}", c) for name, c in zip(arrays, scalars))
+            return _compiled(arrays, params, body_scalar, namespace)
+        result, converters = _array_args(*zip(_ARG_NAMES[len(arrays)], args[: len(arrays)]))
+        namespace.update((f"c{name}", c) for name, c in zip(arrays, converters))
         if is_none(out):
-            return lambda x, out=None: forward_new(cx(x))
+            return _compiled(arrays, params, body_new, namespace)
         _check_out(out, result)
+        return _compiled(arrays, params, body_out, namespace)
 
-        def forward_out(x, out=None):
-            check_shape("out", out, "x", x)
-            return forward_into(cx(x), out)
+    def typing(arrays, function):
+        """Register the ``@overload`` of ``function``, whose arguments are ``arrays``, the parameters and out."""
+        source = f"def typing({_signature(arrays, params)}):\n    return _build(({', '.join(arrays + tuple(q.name for q in params))},), out)\n"
+        namespace = {"_build": function}
+        exec(source, namespace)
+        return namespace["typing"]
 
-        return forward_out
+    shapes = {1: [], 2: ['check_shape("a", a, "z", z)'], 3: ['check_shape("a", a, "z", z)', 'check_shape("grad", grad, "z", z)']}
 
-    @overload_kernel(entry.derivative)
-    def _derivative(z, a, out=None):
-        cz, ca = _scalar_arg(z), _scalar_arg(a)
-        if cz is not None and ca is not None:
-            return lambda z, a, out=None: df(cz(z), ca(a))
-        result, (cz, ca) = _array_args(("z", z), ("a", a))
-        if is_none(out):
+    def forward(args, out):
+        return implementation(
+            ("x",),
+            args,
+            out,
+            [f"return f(cx(x){p})"],
+            [f"return forward_new(cx(x){p})"],
+            ['check_shape("out", out, "x", x)', f"return forward_into(cx(x), out{p})"],
+        )
 
-            def derivative(z, a, out=None):
-                check_shape("a", a, "z", z)
-                return derivative_new(cz(z), ca(a))
+    def derivative(args, out):
+        return implementation(
+            ("z", "a"),
+            args,
+            out,
+            [f"return df(cz(z), ca(a){p})"],
+            [*shapes[2], f"return derivative_new(cz(z), ca(a){p})"],
+            [*shapes[2], 'check_shape("out", out, "z", z)', f"return derivative_into(cz(z), ca(a), out{p})"],
+        )
 
-            return derivative
-        _check_out(out, result)
+    def vjp(args, out):
+        return implementation(
+            ("z", "a", "grad"),
+            args,
+            out,
+            [f"return cgrad(grad) * df(cz(z), ca(a){p})"],
+            [*shapes[3], f"return vjp_new(cz(z), ca(a), cgrad(grad){p})"],
+            [*shapes[3], 'check_shape("out", out, "z", z)', f"return vjp_into(cz(z), ca(a), cgrad(grad), out{p})"],
+        )
 
-        def derivative_out(z, a, out=None):
-            check_shape("a", a, "z", z)
-            check_shape("out", out, "z", z)
-            return derivative_into(cz(z), ca(a), out)
+    overload_kernel(entry.forward)(typing(("x",), forward))
+    overload_kernel(entry.derivative)(typing(("z", "a"), derivative))
+    overload_kernel(entry.vjp)(typing(("z", "a", "grad"), vjp))
 
-        return derivative_out
+    # One signature for every entry, for activation_forward and activation_backward:
+    # the parameters as a tuple of floats, already converted and checked.
+    entry_forward, entry_derivative, entry_vjp = entry.forward, entry.derivative, entry.vjp
+    given = "".join(f", params[{i}]" for i in range(len(params)))
+    namespace = {"entry_forward": entry_forward, "entry_derivative": entry_derivative, "entry_vjp": entry_vjp}
+    exec(
+        f"def call(x, out=None, axis=-1, params=()):\n    return entry_forward(x{given}, out=out)\n"
+        f"def call_derivative(z, a, out=None, params=()):\n    return entry_derivative(z, a{given}, out=out)\n"
+        f"def call_vjp(z, a, grad, out=None, axis=-1, params=()):\n    return entry_vjp(z, a, grad{given}, out=out)\n",
+        namespace,
+    )
+    overload_kernel(entry.call)(lambda x, out=None, axis=-1, params=(): namespace["call"])
+    overload_kernel(entry.call_derivative)(lambda z, a, out=None, params=(): namespace["call_derivative"])
+    overload_kernel(entry.call_vjp)(lambda z, a, grad, out=None, axis=-1, params=(): namespace["call_vjp"])
 
-    @overload_kernel(entry.vjp)
-    def _vjp(z, a, grad, out=None):
-        cz, ca, cg = _scalar_arg(z), _scalar_arg(a), _scalar_arg(grad)
-        if cz is not None and ca is not None and cg is not None:
-            return lambda z, a, grad, out=None: cg(grad) * df(cz(z), ca(a))
-        result, (cz, ca, cg) = _array_args(("z", z), ("a", a), ("grad", grad))
-        if is_none(out):
 
-            def vjp(z, a, grad, out=None):
-                check_shape("a", a, "z", z)
-                check_shape("grad", grad, "z", z)
-                return vjp_new(cz(z), ca(a), cg(grad))
-
-            return vjp
-        _check_out(out, result)
-
-        def vjp_out(z, a, grad, out=None):
-            check_shape("a", a, "z", z)
-            check_shape("grad", grad, "z", z)
-            check_shape("out", out, "z", z)
-            return vjp_into(cz(z), ca(a), cg(grad), out)
-
-        return vjp_out
-
-    # One signature for every entry, for activation_forward and activation_backward.
-    entry_forward, entry_vjp = entry.forward, entry.vjp
-
-    @overload_kernel(entry.call)
-    def _call(x, out=None, axis=-1):
-        return lambda x, out=None, axis=-1: entry_forward(x, out)
-
-    @overload_kernel(entry.call_vjp)
-    def _call_vjp(z, a, grad, out=None, axis=-1):
-        return lambda z, a, grad, out=None, axis=-1: entry_vjp(z, a, grad, out)
+_ARG_NAMES = {1: ("x",), 2: ("z", "a"), 3: ("z", "a", "grad")}
 
 
 @kernel
@@ -240,13 +292,19 @@ def _register_rowwise(entry):
     # One signature for every entry, for activation_forward and activation_backward.
     entry_forward, entry_vjp = entry.forward, entry.vjp
 
+    entry_derivative = entry.derivative
+
     @overload_kernel(entry.call)
-    def _call(x, out=None, axis=-1):
-        return lambda x, out=None, axis=-1: entry_forward(x, axis, out)
+    def _call(x, out=None, axis=-1, params=()):
+        return lambda x, out=None, axis=-1, params=(): entry_forward(x, axis, out)
+
+    @overload_kernel(entry.call_derivative)
+    def _call_derivative(z, a, out=None, params=()):
+        return lambda z, a, out=None, params=(): entry_derivative(z, a, out)
 
     @overload_kernel(entry.call_vjp)
-    def _call_vjp(z, a, grad, out=None, axis=-1):
-        return lambda z, a, grad, out=None, axis=-1: entry_vjp(z, a, grad, axis, out)
+    def _call_vjp(z, a, grad, out=None, axis=-1, params=()):
+        return lambda z, a, grad, out=None, axis=-1, params=(): entry_vjp(z, a, grad, axis, out)
 
 
 def register_entry(entry):

@@ -19,35 +19,46 @@ from numpy.typing import ArrayLike
 from numba_act import _entry, _jit, _overloads, registry
 from numba_act._jit import overload_kernel
 from numba_act._overloads import is_none
-from numba_act.registry import REGISTRY, ActivationFunction, lookup
+from numba_act.registry import REGISTRY, REQUIRED, ActivationFunction, lookup
 
 _by_name = REGISTRY.get
 
 
-def activation_forward(x: ArrayLike, name: str, out: np.ndarray | None = None, *, axis: SupportsIndex = -1) -> Any:
+def activation_forward(
+    x: ArrayLike, name: str, out: np.ndarray | None = None, *, axis: SupportsIndex = -1, **params: float | None
+) -> Any:
     """Apply the activation called ``name`` to ``x``.
 
     Args:
         x: array-like or scalar input.
-        name: one of ``NAMES``; inside ``@njit``, a compile-time constant.
+        name: one of ``NAMES`` or an alias (``"swish"``); inside ``@njit``, a compile-time constant.
         out: optional array to write the result into.
         axis: the axis of the row-wise activations (softmax, log_softmax); unused by the others.
+        params: the activation's parameters by name, as its own function
+            takes them (``negative_slope=0.2`` for leaky_relu); the defaults
+            for the rest.  Inside ``@njit`` too, as run-time values.
 
     Returns:
         What ``REGISTRY[name].forward`` returns: same dtype and ``out`` rules.
 
     Raises:
-        ValueError for an unknown name, TypeError for a name that is not a str.
+        ValueError for an unknown name, TypeError for a name that is not a str;
+        TypeError for a parameter the activation does not have, a missing
+        required one or one that is not a number; ValueError for an invalid value.
 
     Example:
         >>> import numpy as np
         >>> import numba_act as na
         >>> na.activation_forward(np.array([-1.0, 2.0]), "relu")
         array([0., 2.])
+        >>> na.activation_forward(np.array([-1.0, 2.0]), "leaky_relu", negative_slope=0.2)
+        array([-0.2,  2. ])
     """
     entry = _by_name(name) if type(name) is str else None  # lookup(), less a call on every step
     if entry is None:
         entry = lookup(name)
+    if params or entry.params:
+        return entry.call(x, out, axis, entry.param_values(params))
     return entry.call(x, out, axis)
 
 
@@ -59,6 +70,7 @@ def activation_backward(
     *,
     out: np.ndarray | None = None,
     axis: SupportsIndex = -1,
+    **params: float | None,
 ) -> Any:
     """Backward pass of the activation called ``name``.
 
@@ -77,12 +89,13 @@ def activation_backward(
         grad: optional dL/da, of z's shape.
         out: optional array to write the result into.
         axis: the axis of the row-wise activations; unused by the others.
+        params: the activation's parameters by name, as in :func:`activation_forward`.
 
     Returns:
         An array of z's shape, by the dtype rules of the forward pass.
 
     Raises:
-        ValueError for an unknown name, TypeError for a name that is not a str.
+        As :func:`activation_forward`.
 
     Example:
         >>> import numpy as np
@@ -94,6 +107,11 @@ def activation_backward(
     entry = _by_name(name) if type(name) is str else None
     if entry is None:
         entry = lookup(name)
+    if params or entry.params:
+        values = entry.param_values(params)
+        if grad is None:
+            return entry.call_derivative(z, a, out, values)
+        return entry.call_vjp(z, a, grad, out, axis, values)
     if grad is None:
         return entry.derivative(z, a, out)
     return entry.call_vjp(z, a, grad, out, axis)
@@ -120,19 +138,82 @@ def _literal_entry(name):
         raise TypingError(f"numba_act: {err}") from None
 
 
-@overload_kernel(activation_forward, prefer_literal=True)
-def _activation_forward_overload(x, name, out=None, axis=-1):
-    call = _literal_entry(name).call
-    return lambda x, name, out=None, axis=-1: call(x, out, axis)
+# Every parameter name of the built-in activations: the @njit forms of
+# activation_forward and activation_backward take each by keyword.
+_PARAM_NAMES = tuple(dict.fromkeys(p.name for entry in REGISTRY.values() for p in entry.params))
 
 
-@overload_kernel(activation_backward, prefer_literal=True)
-def _activation_backward_overload(z, a, name, grad=None, out=None, axis=-1):
+def _param_tuple(entry, given):
+    """The source of ``entry``'s parameter tuple from the keyword arguments
+    ``given`` ({name: type}) of a by-name call inside ``@njit``, with the
+    defaults for those not given (TypingError for any other name, or a
+    required one missing); and the converters ``_c0``, ``_c1``, ..."""
+    given = {name: ty for name, ty in given.items() if not is_none(ty)}
+    for name in given:
+        if name not in {p.name for p in entry.params}:
+            raise TypingError(f"numba_act: {entry.name} has no parameter {name!r}")
+    values, converters = [], {}
+    for i, param in enumerate(entry.params):
+        if param.name in given:
+            values.append(f"_check_value{i}({param.name})")
+            converters[f"_check_value{i}"] = _overloads.param_arg(entry, param, given[param.name])
+        elif param.default is REQUIRED:
+            raise TypingError(f"numba_act: {entry.name}: missing the parameter {param.name}")
+        else:
+            values.append(repr(float(param.if_none if param.default is None else param.default)))
+    source = f"({', '.join(values)},)" if values else "()"
+    check = ""
+    if entry.check_params is not None and values:
+        converters["_check_params"] = entry.check_params
+        check = f"_check_params({', '.join(f'params[{i}]' for i in range(len(values)))})\n    "
+    return source, check, converters
+
+
+def _by_name_overload(arguments, body):
+    """An implementation of ``arguments`` (source) running ``body`` (source)
+    with ``params`` set to the entry's parameter tuple."""
+
+    def build(entry, given, namespace):
+        params, check, converters = _param_tuple(entry, given)
+        namespace = {**namespace, **converters}
+        keywords = "".join(f", {name}=None" for name in _PARAM_NAMES)
+        exec(f"def impl({arguments}{keywords}):\n    params = {params}\n    {check}return {body}\n", namespace)
+        return namespace["impl"]
+
+    return build
+
+
+_forward_impl = _by_name_overload("x, name, out=None, axis=-1", "call(x, out, axis, params)")
+_derivative_impl = _by_name_overload("z, a, name, grad=None, out=None, axis=-1", "call_derivative(z, a, out, params)")
+_vjp_impl = _by_name_overload("z, a, name, grad=None, out=None, axis=-1", "call_vjp(z, a, grad, out, axis, params)")
+
+
+def _typing(arguments, build):
+    """The typing function of arguments ``arguments`` (source) and every parameter name."""
+    keywords = "".join(f", {name}=None" for name in _PARAM_NAMES)
+    given = ", ".join(f"{name!r}: {name}" for name in _PARAM_NAMES)
+    names = ", ".join(a.split("=")[0].strip() for a in arguments.split(","))
+    namespace = {"_build": build}
+    exec(f"def typing({arguments}{keywords}):\n    return _build({names}, {{{given}}})\n", namespace)
+    return namespace["typing"]
+
+
+def _forward_overload(x, name, out, axis, given):
     entry = _literal_entry(name)
-    derivative, call_vjp = entry.derivative, entry.call_vjp
+    return _forward_impl(entry, given, {"call": entry.call})
+
+
+def _backward_overload(z, a, name, grad, out, axis, given):
+    entry = _literal_entry(name)
     if is_none(grad):
-        return lambda z, a, name, grad=None, out=None, axis=-1: derivative(z, a, out)
-    return lambda z, a, name, grad=None, out=None, axis=-1: call_vjp(z, a, grad, out, axis)
+        return _derivative_impl(entry, given, {"call_derivative": entry.call_derivative})
+    return _vjp_impl(entry, given, {"call_vjp": entry.call_vjp})
+
+
+overload_kernel(activation_forward, prefer_literal=True)(_typing("x, name, out=None, axis=-1", _forward_overload))
+overload_kernel(activation_backward, prefer_literal=True)(
+    _typing("z, a, name, grad=None, out=None, axis=-1", _backward_overload)
+)
 
 
 def gelu(x: ArrayLike, approximate: str | bool = "none", out: np.ndarray | None = None) -> Any:

@@ -29,7 +29,16 @@ import numpy as np
 from numba import types
 
 from numba_act import _parallel
-from numba_act._jit import CompiledOp, check_shapes, copy, detached, overload_kernel, specialize, wide_vectors
+from numba_act._jit import (  # noqa: F401  (check_shapes, copy, detached, wide_vectors: used by the templates)
+    CompiledOp,
+    check_shapes,
+    copy,
+    detached,
+    overload_kernel,
+    specialize,
+    templates,
+    wide_vectors,
+)
 
 # Bound per activation by specialize(); unset in the templates themselves.
 f = df = flat = into = None
@@ -37,77 +46,92 @@ f = df = flat = into = None
 # Elements per block of an in-place call: the block and its buffer stay in L1.
 _BLOCK = 2048
 
-
-def _forward_flat(x, out):
+# The templates, as source: ``{p}`` stands for the activation's parameters,
+# float64 values passed after the arrays (", p0, p1" for two, nothing for
+# none), since a parameterless call pays for every argument it carries (an
+# empty tuple or *args costs a dispatch about 0.08 us) and Numba cannot
+# forward *args into an inlined kernel.  Each block is copied back over a
+# view of out: indexing out[lo + i] would keep Numba's negative-index
+# wraparound in the loop, which then ran 9x slower.
+_TEMPLATES = """
+def forward_flat(x, out{p}):
     wide_vectors()
     for i in range(x.size):
-        out[i] = f(x[i])
+        out[i] = f(x[i]{p})
 
 
-def _derivative_flat(z, a, out):
+def derivative_flat(z, a, out{p}):
     wide_vectors()
     for i in range(z.size):
-        out[i] = df(z[i], a[i])
+        out[i] = df(z[i], a[i]{p})
 
 
-def _vjp_flat(z, a, g, out):
+def vjp_flat(z, a, g, out{p}):
     wide_vectors()
     for i in range(z.size):
-        out[i] = g[i] * df(z[i], a[i])
+        out[i] = g[i] * df(z[i], a[i]{p})
 
 
-# Each block is copied back over a view of out: indexing out[lo + i] would keep
-# Numba's negative-index wraparound in the loop, which then ran 9x slower.
-
-
-def _blocks1(x, out):
+def blocks1(x, out{p}):
     x, out = np.ascontiguousarray(x).reshape(-1), out.reshape(-1)
     buf = np.empty(min(out.size, _BLOCK), out.dtype)
     for lo in range(0, out.size, _BLOCK):
         part = buf[: min(_BLOCK, out.size - lo)]
-        flat(x[lo : lo + _BLOCK], part)
+        flat(x[lo : lo + _BLOCK], part{p})
         copy(part, out[lo : lo + part.size])
 
 
-def _blocks2(z, a, out):
+def blocks2(z, a, out{p}):
     z, a, out = np.ascontiguousarray(z).reshape(-1), np.ascontiguousarray(a).reshape(-1), out.reshape(-1)
     buf = np.empty(min(out.size, _BLOCK), out.dtype)
     for lo in range(0, out.size, _BLOCK):
         part = buf[: min(_BLOCK, out.size - lo)]
-        flat(z[lo : lo + _BLOCK], a[lo : lo + _BLOCK], part)
+        flat(z[lo : lo + _BLOCK], a[lo : lo + _BLOCK], part{p})
         copy(part, out[lo : lo + part.size])
 
 
-def _blocks3(z, a, g, out):
-    z, a, g, out = (
-        np.ascontiguousarray(z).reshape(-1),
-        np.ascontiguousarray(a).reshape(-1),
-        np.ascontiguousarray(g).reshape(-1),
-        out.reshape(-1),
-    )
+def blocks3(z, a, g, out{p}):
+    z, a, g = np.ascontiguousarray(z).reshape(-1), np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(g).reshape(-1)
+    out = out.reshape(-1)
     buf = np.empty(min(out.size, _BLOCK), out.dtype)
     for lo in range(0, out.size, _BLOCK):
         part = buf[: min(_BLOCK, out.size - lo)]
-        flat(z[lo : lo + _BLOCK], a[lo : lo + _BLOCK], g[lo : lo + _BLOCK], part)
+        flat(z[lo : lo + _BLOCK], a[lo : lo + _BLOCK], g[lo : lo + _BLOCK], part{p})
         copy(part, out[lo : lo + part.size])
 
 
-def _into1(x, out):
+def into1(x, out{p}):
     check_shapes(x.shape, out.shape)
-    flat(detached(x, out).reshape(-1), out.reshape(-1))
+    flat(detached(x, out).reshape(-1), out.reshape(-1){p})
     return out
 
 
-def _into2(z, a, out):
+def into2(z, a, out{p}):
     check_shapes(z.shape, a.shape, out.shape)
-    flat(detached(z, out).reshape(-1), detached(a, out).reshape(-1), out.reshape(-1))
+    flat(detached(z, out).reshape(-1), detached(a, out).reshape(-1), out.reshape(-1){p})
     return out
 
 
-def _into3(z, a, g, out):
+def into3(z, a, g, out{p}):
     check_shapes(z.shape, a.shape, g.shape, out.shape)
-    flat(detached(z, out).reshape(-1), detached(a, out).reshape(-1), detached(g, out).reshape(-1), out.reshape(-1))
+    flat(detached(z, out).reshape(-1), detached(a, out).reshape(-1), detached(g, out).reshape(-1), out.reshape(-1){p})
     return out
+
+
+def new1(x{p}):
+    x_, out = memory_order(x)
+    return restore_order(into(x_, out{p}), x)
+
+
+def new2(z, a{p}):
+    z_, a_, out = memory_order(z, a)
+    return restore_order(into(z_, a_, out{p}), z, a)
+
+
+def new3(z, a, g{p}):
+    z_, a_, g_, out = memory_order(z, a, g)
+    return restore_order(into(z_, a_, g_, out{p}), z, a, g)
+"""
 
 
 def _fortran(arrays):
@@ -150,44 +174,37 @@ def _restore_order_overload(out, *arrays):
     return lambda out, *arrays: out
 
 
-def _new1(x):
-    return restore_order(into(*memory_order(x)), x)
-
-
-def _new2(z, a):
-    return restore_order(into(*memory_order(z, a)), z, a)
-
-
-def _new3(z, a, g):
-    return restore_order(into(*memory_order(z, a, g)), z, a, g)
-
-
-def _op(name, templates, memory_bound, **bindings):
-    flat_template, into_template, new_template, blocks_template = templates
-    flat_kernel = specialize(flat_template, f"{name}_flat", **bindings)
-    into_kernel = specialize(into_template, f"{name}_into", flat=flat_kernel)
-    new_kernel = specialize(new_template, f"{name}_new", into=into_kernel)
-    blocks_kernel = specialize(blocks_template, f"{name}_blocks", flat=flat_kernel)
+def _op(name, kind, params, memory_bound, **bindings):
+    flat_t, into_t, new_t, blocks_t = (
+        templates(_TEMPLATES, globals(), params)[t] for t in (f"{kind}_flat", f"into{_INPUTS[kind]}", f"new{_INPUTS[kind]}", f"blocks{_INPUTS[kind]}")
+    )
+    flat_kernel = specialize(flat_t, f"{name}_flat", **bindings)
+    into_kernel = specialize(into_t, f"{name}_into", flat=flat_kernel)
+    new_kernel = specialize(new_t, f"{name}_new", into=into_kernel)
+    blocks_kernel = specialize(blocks_t, f"{name}_blocks", flat=flat_kernel)
     min_parallel = _parallel.MIN_SIZE_MEMORY_BOUND if memory_bound else _parallel.MIN_SIZE
-    return CompiledOp(into_kernel, new_kernel, flat_kernel, name=name, blocks=blocks_kernel, min_parallel=min_parallel)
+    return CompiledOp(
+        into_kernel, new_kernel, flat_kernel, name=name, blocks=blocks_kernel, min_parallel=min_parallel, params=params
+    )
 
+
+_INPUTS = {"forward": 1, "derivative": 2, "vjp": 3}
 
 # memory_bound: the scalar kernel is a few arithmetic operations, so that the
 # loop runs at memory speed and is split over threads only on larger calls.
+# params: how many float parameters the scalar kernel takes after its arguments.
 
 
-def forward_op(name, scalar_kernel, memory_bound=False):
-    """CompiledOp for out[i] = f(x[i])."""
-    return _op(name, (_forward_flat, _into1, _new1, _blocks1), memory_bound, f=scalar_kernel)
+def forward_op(name, scalar_kernel, memory_bound=False, params=0):
+    """CompiledOp for out[i] = f(x[i], *params)."""
+    return _op(name, "forward", params, memory_bound, f=scalar_kernel)
 
 
-def derivative_op(name, scalar_derivative, memory_bound=False):
-    """CompiledOp for out[i] = df(z[i], a[i]), the local derivative."""
-    templates = (_derivative_flat, _into2, _new2, _blocks2)
-    return _op(f"{name}_derivative", templates, memory_bound, df=scalar_derivative)
+def derivative_op(name, scalar_derivative, memory_bound=False, params=0):
+    """CompiledOp for out[i] = df(z[i], a[i], *params), the local derivative."""
+    return _op(f"{name}_derivative", "derivative", params, memory_bound, df=scalar_derivative)
 
 
-def vjp_op(name, scalar_derivative, memory_bound=False):
-    """CompiledOp for out[i] = g[i] * df(z[i], a[i]), the vector-Jacobian product."""
-    templates = (_vjp_flat, _into3, _new3, _blocks3)
-    return _op(f"{name}_vjp", templates, memory_bound, df=scalar_derivative)
+def vjp_op(name, scalar_derivative, memory_bound=False, params=0):
+    """CompiledOp for out[i] = g[i] * df(z[i], a[i], *params), the vector-Jacobian product."""
+    return _op(f"{name}_vjp", "vjp", params, memory_bound, df=scalar_derivative)

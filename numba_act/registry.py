@@ -24,8 +24,40 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from numba_act import _arrays, _dask_xarray, _entry, elementwise, reference, rowwise, scalar
+from numba_act._jit import kernel
 
 EPS = reference.EPS
+
+
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an activation, as torch.nn.functional names it: a float
+    with a ``default`` (:data:`REQUIRED` for none).  ``if_none`` is the value
+    None stands for (softplus's ``threshold=None``, meaning infinity);
+    without it, None is a TypeError."""
+
+    name: str
+    default: Any = REQUIRED
+    if_none: float | None = None
+
+
+def _param_value(activation, param, value):
+    """``value`` of ``param`` as the float the kernels take; TypeError for anything but a real number."""
+    if type(value) is float:
+        return value
+    if value is None and param.if_none is not None:
+        return param.if_none
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return float(value)
+    raise TypeError(f"{activation}: {param.name} must be a real number, not {type(value).__name__}")
 
 
 class ActivationFunction(Protocol):
@@ -76,6 +108,7 @@ class Activation:
     derivative: Callable
     vjp: Callable
     call: Callable
+    call_derivative: Callable
     call_vjp: Callable
     ops: EntryOps
     reference: Callable | None
@@ -85,6 +118,66 @@ class Activation:
     scalar_derivative: Callable | None = None
     public: bool = False
     weight_init: str = "glorot"
+    params: tuple = ()
+    check_params: Callable | None = None
+    aliases: tuple = ()
+
+    def param_values(self, named=None, positional=()):
+        """The float values of this activation's parameters (a tuple, in
+        :attr:`params` order) from ``positional`` and ``named`` values, with
+        the defaults for the rest.  TypeError for an unknown, repeated or
+        missing parameter or a value that is not a real number; ValueError
+        (from ``check_params``) for an invalid one."""
+        return _param_values(self.name, self.params, self.check_params, positional, named)
+
+
+def _param_values(activation, params, check_params, positional, named=None):
+    """See :meth:`Activation.param_values`."""
+    if named is None and len(positional) == len(params) and all(type(v) is float for v in positional):
+        values = tuple(positional)  # the common call: every value given, as floats
+    else:
+        if len(positional) > len(params):
+            raise TypeError(f"{activation} takes {len(params)} parameters, got {len(positional)}")
+        named = dict(named or {})
+        unknown = set(named) - {p.name for p in params}
+        if unknown:
+            valid = ", ".join(p.name for p in params) or "none"
+            raise TypeError(f"{activation} has no parameter {min(unknown)!r} (its parameters: {valid})")
+        values = []
+        for i, param in enumerate(params):
+            if i < len(positional):
+                if param.name in named:
+                    raise TypeError(f"{activation}: {param.name} given twice")
+                value = positional[i]
+            elif param.name in named:
+                value = named.pop(param.name)
+            elif param.default is REQUIRED:
+                raise TypeError(f"{activation}: missing the parameter {param.name}")
+            else:
+                value = param.default
+            values.append(_param_value(activation, param, value))
+        values = tuple(values)
+    if check_params is not None:
+        check_params.py_func(*values)
+    return values
+
+
+def _with_params(name, arrays, params, call, values):
+    """``name(*arrays, <params>, out=None)``, torch's signature: it returns
+    ``call(*arrays, out, values(params))``.  Written out as source, as
+    dataclasses does, so that help(), inspect and ``@njit`` (which folds
+    arguments by name) see the real signature, and a call parses its
+    arguments at the cost of a plain Python call."""
+    defaults = {f"_default{i}": p.default for i, p in enumerate(params) if p.default is not REQUIRED}
+    signature = ", ".join(p.name if p.default is REQUIRED else f"{p.name}=_default{i}" for i, p in enumerate(params))
+    listed = ", ".join(arrays)
+    source = (
+        f"def {name}({listed}, {signature}, out=None):\n"
+        f"    return _call({listed}, out, _values(({', '.join(p.name for p in params)},)))\n"
+    )
+    namespace = {"_call": call, "_values": values, **defaults}
+    exec(source, namespace)
+    return namespace[name]
 
 
 def _named(fn, activation, doc, part=None):
@@ -132,14 +225,33 @@ def _wrapped(text):
 _AXIS_ARG = "axis: the axis the activation is computed along (default -1, the last).\n        "
 
 
-def _forward_doc(name, formula, edge_cases, example, rowwise):
+def _params_signature(params):
+    return "".join(f", {p.name}" + ("" if p.default is REQUIRED else f"={p.default!r}") for p in params)
+
+
+def _params_args(params):
+    """The Args lines of ``params``."""
+    lines = []
+    for p in params:
+        default = "required" if p.default is REQUIRED else f"default {p.default!r}"
+        none = f"; None stands for {p.if_none!r}" if p.if_none is not None else ""
+        lines.append(f"{p.name}: a real number ({default}{none}).\n        ")
+    return "".join(lines)
+
+
+def _required_args(params):
+    """Values for the required parameters, for the examples that hold for every entry."""
+    return "".join(", 0.0" for p in params if p.default is REQUIRED)
+
+
+def _forward_doc(name, formula, edge_cases, example, rowwise, params=()):
     where, axis = ("along ``axis``", _AXIS_ARG) if rowwise else ("elementwise", "")
-    signature = f"{name}(x, axis=-1, out=None)" if rowwise else f"{name}(x, out=None)"
+    signature = f"{name}(x, axis=-1, out=None)" if rowwise else f"{name}(x{_params_signature(params)}, out=None)"
     text = f"""{signature}: {formula}, {where}.
 
     Args:
         x: array-like or scalar input.
-        {axis}out: optional array to write the result into.
+        {axis}{_params_args(params)}out: optional array to write the result into.
 
     Returns:
         An array of x's shape and the result dtype below.
@@ -173,22 +285,24 @@ def _backward_example(name, call):
 """
 
 
-def _derivative_doc(name, derivative_formula):
+def _derivative_doc(name, derivative_formula, params=()):
+    required = _required_args(params)
     return f"""Local derivative of {name}: {derivative_formula}.
 
     Args:
         z: the pre-activation, array-like.
         a: the activation {name}(z), of z's shape.
-        out: optional array to write the result into.
+        {_params_args(params)}out: optional array to write the result into.
 
     Returns:
         An array of z's shape.
 
     {_RULES}
-{_backward_example(name, "derivative(z, entry.forward(z))")}"""
+{_backward_example(name, f"derivative(z, entry.forward(z{required}){required})")}"""
 
 
-def _vjp_doc(name, vjp_formula, rowwise):
+def _vjp_doc(name, vjp_formula, rowwise, params=()):
+    required = _required_args(params)
     axis = _AXIS_ARG if rowwise else ""
     uses = f"\n    a is the output of {name}; z is not read." if rowwise else ""
     return f"""Vector-Jacobian product of {name}: {vjp_formula}.{uses}
@@ -197,21 +311,21 @@ def _vjp_doc(name, vjp_formula, rowwise):
         z: the pre-activation, array-like.
         a: the activation {name}(z), of z's shape.
         grad: dL/da, of z's shape.
-        {axis}out: optional array to write the result into.
+        {axis}{_params_args(params)}out: optional array to write the result into.
 
     Returns:
         dL/dz, an array of z's shape.
 
     {_RULES}
-{_backward_example(name, "vjp(z, entry.forward(z), np.ones_like(z))")}"""
+{_backward_example(name, f"vjp(z, entry.forward(z{required}), np.ones_like(z){required})")}"""
 
 
 # ---------------------------------------------------------------- entries
 
 
 def _reference_vjp(name, reference_derivative):
-    def vjp(z, a, g):
-        return g * reference_derivative(z, a)
+    def vjp(z, a, g, *params):
+        return g * reference_derivative(z, a, *params)
 
     return _named(vjp, name, f"grad * {reference_derivative.__name__}(z, a), in NumPy.", "reference_vjp")
 
@@ -224,36 +338,70 @@ def elementwise_entry(
     derivative_formula,
     edge_cases,
     *,
+    params=(),
+    check_params=None,
+    aliases=(),
     example=None,
     memory_bound=(),
     builtin=True,
     public=True,
     weight_init="glorot",
 ):
-    """The entry of an elementwise activation with scalar kernels ``f(x)`` and
-    ``df(z, a)``; ``memory_bound`` names the passes ("forward", "backward")
+    """The entry of an elementwise activation with scalar kernels ``f(x, *params)`` and
+    ``df(z, a, *params)``; ``memory_bound`` names the passes ("forward", "backward")
     whose kernels are a few arithmetic operations; ``example`` is the
-    docstring's ``(arguments, result)``; ``weight_init`` as in :class:`Activation`.  A built-in one has its NumPy
+    docstring's ``(arguments, result)``; ``params``, ``check_params``,
+    ``aliases`` and ``weight_init`` as in :class:`Activation`.  A built-in one has its NumPy
     references in :mod:`numba_act.reference` and its forward function is
     ``numba_act.<name>`` unless not ``public`` (gelu's, which ``numba_act.gelu``
     wraps); a registered one has neither (see :func:`numba_act.register`)."""
-    light = "backward" in memory_bound
+    light, n = "backward" in memory_bound, len(params)
     ops = EntryOps(
-        elementwise.forward_op(name, f, "forward" in memory_bound),
-        elementwise.derivative_op(name, df, light),
-        elementwise.vjp_op(name, df, light),
+        elementwise.forward_op(name, f, "forward" in memory_bound, n),
+        elementwise.derivative_op(name, df, light, n),
+        elementwise.vjp_op(name, df, light, n),
     )
-    forward = _entry.entry_point(ops.forward, ("x",))
-    vjp = _entry.entry_point(ops.vjp, ("z", "a", "grad"))
+    fast = [
+        _entry.entry_point(op, arrays)
+        for op, arrays in zip(ops, (("x",), ("z", "a"), ("z", "a", "grad")), strict=True)
+    ]
+    if check_params is not None:
+        check_params = kernel(check_params)
+    if n:
+        defaults = tuple(p.default for p in params)
+
+        def values(positional):
+            return _param_values(name, params, check_params, positional)
+
+        forward, derivative, vjp = (
+            _with_params(name, arrays, params, call, values)
+            for call, arrays in zip(fast, (("x",), ("z", "a"), ("z", "a", "grad")), strict=True)
+        )
+        forward_fast, derivative_fast, vjp_fast = fast
+
+        def call(x, out=None, axis=-1, params=defaults):
+            return forward_fast(x, out, params)
+
+        def call_derivative(z, a, out=None, params=defaults):
+            return derivative_fast(z, a, out, params)
+
+        def call_vjp(z, a, grad, out=None, axis=-1, params=defaults):
+            return vjp_fast(z, a, grad, out, params)
+
+    else:
+        forward, derivative, vjp = fast
+
+        def call(x, out=None, axis=-1, params=()):
+            return forward(x, out)
+
+        def call_derivative(z, a, out=None, params=()):
+            return derivative(z, a, out)
+
+        def call_vjp(z, a, grad, out=None, axis=-1, params=()):
+            return vjp(z, a, grad, out)
+
     builtin_reference = getattr(reference, name) if builtin else None
     reference_derivative = getattr(reference, f"{name}_grad") if builtin else None
-
-    def call(x, out=None, axis=-1):
-        return forward(x, out)
-
-    def call_vjp(z, a, grad, out=None, axis=-1):
-        return vjp(z, a, grad, out)
-
     public = builtin and public
     return Activation(
         name=name,
@@ -262,18 +410,14 @@ def elementwise_entry(
         forward=_named(
             forward,
             name,
-            _forward_doc(name, formula, edge_cases, example, False),
+            _forward_doc(name, formula, edge_cases, example, False, params),
             None if public else "forward",
         ),
-        derivative=_named(
-            _entry.entry_point(ops.derivative, ("z", "a")),
-            name,
-            _derivative_doc(name, derivative_formula),
-            "derivative",
-        ),
-        vjp=_named(vjp, name, _vjp_doc(name, f"grad * ({derivative_formula})", False), "vjp"),
-        call=_named(call, name, "forward(x, out), with the axis of every entry's call (unused).", "call"),
-        call_vjp=_named(call_vjp, name, "vjp(z, a, grad, out), with every entry's axis (unused).", "call_vjp"),
+        derivative=_named(derivative, name, _derivative_doc(name, derivative_formula, params), "derivative"),
+        vjp=_named(vjp, name, _vjp_doc(name, f"grad * ({derivative_formula})", False, params), "vjp"),
+        call=_named(call, name, "forward(x, out, *params), with the axis of every entry's call (unused).", "call"),
+        call_derivative=_named(call_derivative, name, "derivative(z, a, out, *params).", "call_derivative"),
+        call_vjp=_named(call_vjp, name, "vjp(z, a, grad, out, *params), with every entry's axis (unused).", "call_vjp"),
         ops=ops,
         reference=builtin_reference,
         reference_derivative=reference_derivative,
@@ -282,6 +426,9 @@ def elementwise_entry(
         scalar_derivative=df,
         public=public,
         weight_init=weight_init,
+        params=tuple(params),
+        check_params=check_params,
+        aliases=tuple(aliases),
     )
 
 
@@ -339,10 +486,13 @@ def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *,
             return vjp_last(a, grad, out)
         return _entry.rows(vjp_op, (a, grad), axis, out, ("a", "grad"))
 
-    def call(x, out=None, axis=-1):
+    def call(x, out=None, axis=-1, params=()):
         return forward(x, axis, out)
 
-    def call_vjp(z, a, grad, out=None, axis=-1):
+    def call_derivative(z, a, out=None, params=()):
+        return derivative(z, a, out)
+
+    def call_vjp(z, a, grad, out=None, axis=-1, params=()):
         return vjp(z, a, grad, axis, out)
 
     derivative = _named(
@@ -373,6 +523,7 @@ def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *,
         derivative=derivative,
         vjp=_named(vjp, name, _vjp_doc(name, f"{vjp_formula}, along ``axis``", True), "vjp"),
         call=_named(call, name, "forward(x, axis, out), in the order of every entry's call.", "call"),
+        call_derivative=_named(call_derivative, name, "derivative(z, a, out).", "call_derivative"),
         call_vjp=_named(call_vjp, name, "vjp(z, a, grad, axis, out), in every entry's order.", "call_vjp"),
         ops=EntryOps(forward_op, None, vjp_op),
         reference=getattr(reference, name),
@@ -495,6 +646,7 @@ REGISTRY = {
             "x * sigmoid(x)",
             "s * (1 + z * (1 - s)), s = sigmoid(z)",
             _NAN_RULE + "also called swish; silu(-inf) = -0.0.",
+            aliases=("swish",),
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([-0.23840584,  0.        ,  1.2263618 ], dtype=float32)",
@@ -556,12 +708,16 @@ NAMES = _Names()
 
 _ACTIVATIONS: dict[str, MappingProxyType[str, Callable]] = {}
 ACTIVATIONS = MappingProxyType(_ACTIVATIONS)
+# Other names of the entries (jax.nn's spellings): {alias: name}.
+ALIASES: dict[str, str] = {}
 
 
 def add(entry):
-    """Put ``entry`` in ``REGISTRY``, ``NAMES`` and ``ACTIVATIONS``."""
+    """Put ``entry`` in ``REGISTRY``, ``NAMES``, ``ACTIVATIONS`` and its aliases in ``ALIASES``."""
     REGISTRY[entry.name] = entry
     _ACTIVATIONS[entry.name] = MappingProxyType({"forward": entry.forward, "backward": entry.derivative})
+    for alias in entry.aliases:
+        ALIASES[alias] = entry.name
 
 
 for _builtin in list(REGISTRY.values()):
@@ -569,17 +725,19 @@ for _builtin in list(REGISTRY.values()):
 
 
 def public_functions():
-    """``{name: function}`` of the built-in activations that are ``numba_act.<name>``."""
-    return {name: entry.forward for name, entry in REGISTRY.items() if entry.public}
+    """``{name: function}`` of the built-in activations that are ``numba_act.<name>``, aliases included."""
+    functions = {name: entry.forward for name, entry in REGISTRY.items() if entry.public}
+    return functions | {alias: functions[name] for alias, name in ALIASES.items() if name in functions}
 
 
 def lookup(name: str) -> Activation:
-    """The registry entry for ``name``; TypeError for a non-str, ValueError for an unknown name."""
+    """The registry entry for ``name`` or an alias of it; TypeError for a non-str, ValueError for an unknown name."""
     entry = REGISTRY.get(name) if type(name) is str else None
     if entry is not None:
         return entry
     if not isinstance(name, str):
         raise TypeError(f"activation name must be a str, not {type(name).__name__}")
-    if name in REGISTRY:  # a str subclass
-        return REGISTRY[name]
+    name = ALIASES.get(name, name)
+    if name in REGISTRY:  # an alias, or a str subclass
+        return REGISTRY[str(name)]
     raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(NAMES)}")
