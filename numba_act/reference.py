@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from numba_act.scalar import ELU_ALPHA, LEAKY_RELU_SLOPE
+from numba_act.scalar import ELU_ALPHA
 
 EPS = 1e-12
 
@@ -53,8 +53,8 @@ def tanh(x):
     return np.tanh(x)
 
 
-def leaky_relu(x):
-    return np.where(x > 0, x, LEAKY_RELU_SLOPE * x)
+def leaky_relu(x, negative_slope=0.01):
+    return np.where(x > 0, x, negative_slope * x)
 
 
 def elu(x):
@@ -93,8 +93,8 @@ def tanh_grad(z, a):
     return 1 - a**2
 
 
-def leaky_relu_grad(z, a):
-    return np.where(z > 0, 1, LEAKY_RELU_SLOPE).astype(z.dtype)
+def leaky_relu_grad(z, a, negative_slope=0.01):
+    return np.where(z > 0, 1, negative_slope).astype(z.dtype)
 
 
 def elu_grad(z, a):
@@ -134,3 +134,101 @@ def softmax_vjp(z, a, g, axis=-1):
 
 def log_softmax_vjp(z, a, g, axis=-1):
     return g - np.exp(a) * np.sum(g, axis=axis, keepdims=True)
+
+
+# Piecewise activations, with torch's (or jax.nn's) parameter defaults.
+
+
+def relu6(x):
+    return np.minimum(np.maximum(x, 0), 6)
+
+
+def relu6_grad(z, a):
+    return ((z > 0) & (z < 6)).astype(z.dtype)
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    return np.minimum(np.maximum(x, min_val), max_val)
+
+
+def hardtanh_grad(z, a, min_val=-1.0, max_val=1.0):
+    return ((z > min_val) & (z < max_val)).astype(z.dtype)
+
+
+def hardsigmoid(x):
+    return np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+
+def hardsigmoid_grad(z, a):
+    return np.where((z > -3) & (z < 3), 1 / 6, 0).astype(z.dtype)
+
+
+def hardswish(x):
+    return np.where(x <= -3, 0, x * np.minimum(x + 3, 6) / 6).astype(x.dtype)
+
+
+def hardswish_grad(z, a):
+    return np.where(z <= -3, 0, np.where(z >= 3, 1, (2 * z + 3) / 6)).astype(z.dtype)
+
+
+def softshrink(x, lambd=0.5):
+    return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)).astype(x.dtype)
+
+
+def softshrink_grad(z, a, lambd=0.5):
+    return (np.abs(z) > lambd).astype(z.dtype)
+
+
+def hardshrink(x, lambd=0.5):
+    return np.where(np.abs(x) > lambd, x, 0).astype(x.dtype)
+
+
+hardshrink_grad = softshrink_grad
+
+
+def threshold(x, threshold, value):
+    return np.where(x > threshold, x, value).astype(x.dtype)
+
+
+def threshold_grad(z, a, threshold, value):
+    return (z > threshold).astype(z.dtype)
+
+
+def _squareplus_tail(x, b):
+    """b / (2 (sqrt(x**2 + b) + |x|)): squareplus(x) - max(x, 0), without cancellation."""
+    d = 2 * (np.sqrt(x * x + b) + np.abs(x))
+    return b / np.where(d > 0, d, 1)
+
+
+def squareplus(x, b=4.0):
+    return np.maximum(x, 0) + _squareplus_tail(x, b).astype(x.dtype)
+
+
+def squareplus_grad(z, a, b=4.0):
+    h = np.sqrt(z * z + b)
+    m = _squareplus_tail(z, b) / np.where(h > 0, h, 1)
+    return np.where(z > 0, 1 - m, m).astype(z.dtype)
+
+
+def sparse_plus(x):
+    return np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4)).astype(x.dtype)
+
+
+def sparse_plus_grad(z, a):
+    return np.where(z <= -1, 0, np.where(z >= 1, 1, (z + 1) / 2)).astype(z.dtype)
+
+
+def sparse_sigmoid(x):
+    return np.minimum(np.maximum(x + 1, 0), 2) / 2
+
+
+def sparse_sigmoid_grad(z, a):
+    return np.where((z > -1) & (z < 1), 0.5, 0).astype(z.dtype)
+
+
+def softsign(x):
+    return x / (1 + np.abs(x))
+
+
+def softsign_grad(z, a):
+    return 1 / (1 + np.abs(z)) ** 2

@@ -34,7 +34,6 @@ from numba_act._math import (
 )
 from numba_act._normal import INV_SQRT_2PI, INV_SQRT_2PI_LO, normal_tail, normal_tail_for_f32
 
-LEAKY_RELU_SLOPE = 0.01
 ELU_ALPHA = 1.0
 
 
@@ -74,19 +73,36 @@ def relu_grad(z, a):
     return T(0.0) if z == z else z
 
 
-@scalar
-def leaky_relu(x):
-    """x if x >= 0 else 0.01 * x; NaN propagates."""
-    return x * type(x)(LEAKY_RELU_SLOPE) if x < 0 else x
+def _leaky_relu_f32(x, negative_slope):
+    # The product in float64, rounded once: float32 cannot hold 0.01.
+    y = np.float32(np.float64(x) * negative_slope) if negative_slope != 0 else np.float32(0.0)
+    return y if x < 0 else x
+
+
+def _leaky_relu_f64(x, negative_slope):
+    y = x * negative_slope if negative_slope != 0 else 0.0
+    return y if x < 0 else x
+
+
+leaky_relu = per_float_type(
+    _leaky_relu_f32,
+    _leaky_relu_f64,
+    """x if x >= 0 else negative_slope * x, correctly rounded; NaN propagates.
+
+    -0.0 gives -0.0 (x itself, for any slope); a zero slope gives 0.0 for
+    x < 0, as relu.  float32 input multiplies by the slope in float64 and
+    rounds once, so that a slope float32 cannot hold (0.01) costs nothing.
+    """,
+)
 
 
 @scalar
-def leaky_relu_grad(z, a):
-    """1 where z > 0, else the slope; NaN stays NaN."""
+def leaky_relu_grad(z, a, negative_slope):
+    """1 where z > 0, else the slope (rounded to z's type); NaN stays NaN."""
     T = type(z)
     if z > 0:
         return T(1.0)
-    return T(LEAKY_RELU_SLOPE) if z == z else z
+    return T(negative_slope) if z == z else z
 
 
 # (tanh(x) - x) / x**3 as polynomials in w = x**2 on |x| <= _TANH_SERIES_BOUND,
@@ -435,3 +451,448 @@ gelu_tanh_grad = per_float_type(
     float32 input computes in float64 and rounds once, as the forward pass.
     """,
 )
+
+
+# piecewise activations
+#
+# Their parameters arrive as float64 scalars, the exact Python floats the
+# caller passed.  A float32 kernel compares its argument with a parameter
+# in float64, which is exact, and forms any arithmetic with a parameter in
+# float64, rounded once at the end: a parameter that float32 cannot hold
+# (0.1, 1/3) costs it no accuracy.  Where the function clamps (relu6,
+# hardsigmoid, hardswish below -3, the shrinks' dead zone, sparse_plus and
+# sparse_sigmoid) a zero result is 0.0, whatever the sign of x.
+
+
+@scalar
+def relu6(x):
+    """min(max(x, 0), 6); relu6(-0.0) = 0.0, as relu; NaN propagates."""
+    T = type(x)
+    return T(0.0) if x <= T(0.0) else (T(6.0) if x > T(6.0) else x)
+
+
+@scalar
+def relu6_grad(z, a):
+    """1 where 0 < z < 6, else 0 (0 at both kinks, as torch); NaN stays NaN."""
+    T = type(z)
+    if (z > T(0.0)) & (z < T(6.0)):
+        return T(1.0)
+    return T(0.0) if z == z else z
+
+
+@scalar
+def hardtanh(x, min_val, max_val):
+    """x clipped to [min_val, max_val]; hardtanh(-0.0) = -0.0 inside the bounds.
+
+    The bounds are rounded to x's type (to nearest): for a float32 x, the
+    clip to the rounded bounds is the exact clip rounded, since rounding is
+    monotone.  NaN propagates.
+    """
+    T = type(x)
+    lo, hi = T(min_val), T(max_val)
+    y = lo if x < lo else x
+    return hi if y > hi else y
+
+
+@scalar
+def hardtanh_grad(z, a, min_val, max_val):
+    """1 where min_val < z < max_val, else 0 (0 at the bounds, as torch); NaN stays NaN.
+
+    Compared with the exact bounds in float64: for a float32 z, a bound
+    such as 0.1 rounded to float32 lies inside the open interval.
+    """
+    T = type(z)
+    zc = np.float64(z)
+    if (zc > min_val) & (zc < max_val):
+        return T(1.0)
+    return T(0.0) if z == z else z
+
+
+# 1/6 and 1/3 rounded: products with them are corrected by the exact residual
+# that fma gives, so that no loop divides.
+_SIXTH = 1.0 / 6.0
+_THIRD = 1.0 / 3.0
+
+
+def _hardsigmoid_f32(x):
+    y = np.float32((np.float64(x) + 3.0) * _SIXTH)
+    return np.float32(0.0) if x <= np.float32(-3.0) else (np.float32(1.0) if x >= np.float32(3.0) else y)
+
+
+def _hardsigmoid_f64(x):
+    s = x + 3.0
+    s_lo = (3.0 - s) + x  # exact for |x| <= 3, where it is used
+    q = s * _SIXTH
+    y = q + (fma(-q, 6.0, s) + s_lo) * _SIXTH
+    return 0.0 if x <= -3.0 else (1.0 if x >= 3.0 else y)
+
+
+hardsigmoid = per_float_type(
+    _hardsigmoid_f32,
+    _hardsigmoid_f64,
+    """relu6(x + 3) / 6: 0 for x <= -3, 1 for x >= 3; NaN propagates.
+
+    float64 input carries x + 3 and the quotient to twice working precision
+    (within about half an ulp); float32 input computes in float64, where
+    x + 3 is exact, and rounds once.
+    """,
+)
+
+
+@scalar
+def hardsigmoid_grad(z, a):
+    """1/6 where -3 < z < 3, else 0 (as torch); NaN stays NaN."""
+    T = type(z)
+    if (z > T(-3.0)) & (z < T(3.0)):
+        return T(1.0 / 6.0)
+    return T(0.0) if z == z else z
+
+
+def _hardswish_f32(x):
+    xc = np.float64(x)
+    y = np.float32(xc * (xc + 3.0) * _SIXTH)  # x (x + 3) is exact in float64
+    return np.float32(0.0) if x <= np.float32(-3.0) else (x if x >= np.float32(3.0) else y)
+
+
+def _hardswish_f64(x):
+    s = x + 3.0
+    s_lo = (3.0 - s) + x  # exact for |x| <= 3, where it is used
+    p = x * s
+    p_lo = fma(x, s, -p) + x * s_lo
+    q = p * _SIXTH
+    y = math.copysign(q + (fma(-q, 6.0, p) + p_lo) * _SIXTH, x)  # the sum loses -0.0's sign
+    return 0.0 if x <= -3.0 else (x if x >= 3.0 else y)
+
+
+hardswish = per_float_type(
+    _hardswish_f32,
+    _hardswish_f64,
+    """x relu6(x + 3) / 6: 0.0 for x <= -3, x for x >= 3; -0.0 gives -0.0; NaN propagates.
+
+    float64 input forms x (x + 3) / 6 to twice working precision and rounds
+    once (x (x + 3) / 6 in plain arithmetic rounds three times); float32
+    input computes in float64, where x (x + 3) is exact, and rounds once.
+    """,
+)
+
+
+def _hardswish_grad_f32(z, a):
+    zc = np.float64(z)
+    y = np.float32((zc + 1.5) * _THIRD)
+    return np.float32(0.0) if z <= np.float32(-3.0) else (np.float32(1.0) if z >= np.float32(3.0) else y)
+
+
+def _hardswish_grad_f64(z, a):
+    s = z + 1.5  # two-sum: z may exceed 1.5
+    part = s - z
+    s_lo = (z - (s - part)) + (1.5 - part)
+    q = s * _THIRD
+    y = q + (fma(-q, 3.0, s) + s_lo) * _THIRD
+    return 0.0 if z <= -3.0 else (1.0 if z >= 3.0 else y)
+
+
+hardswish_grad = per_float_type(
+    _hardswish_grad_f32,
+    _hardswish_grad_f64,
+    """(2z + 3) / 6 where -3 < z < 3, 0 for z <= -3 and 1 for z >= 3 (torch's
+    hardswish_backward); NaN stays NaN.  Formed as (z + 1.5) / 3, within
+    about half an ulp, the root z = -1.5 included.
+    """,
+)
+
+
+def _softshrink_f32(x, lambd):
+    xc = np.float64(x)
+    y = np.float32(xc - lambd if xc > lambd else xc + lambd)  # exact next to +-lambd
+    return y if abs(xc) > lambd else (np.float32(0.0) if x == x else x)
+
+
+def _softshrink_f64(x, lambd):
+    y = x - lambd if x > lambd else x + lambd
+    return y if abs(x) > lambd else (0.0 if x == x else x)
+
+
+softshrink = per_float_type(
+    _softshrink_f32,
+    _softshrink_f64,
+    """x - lambd for x > lambd, x + lambd for x < -lambd, else 0.0 (-0.0 included,
+    as torch's scalar 0); NaN propagates.
+
+    float32 input compares with lambd and subtracts it in float64, then
+    rounds once: x - lambd is exact next to lambd, and correctly rounded
+    elsewhere, even for a lambd that float32 cannot hold.
+    """,
+)
+
+
+@scalar
+def softshrink_grad(z, a, lambd):
+    """1 where |z| > lambd, else 0 (as torch); NaN stays NaN."""
+    T = type(z)
+    if abs(np.float64(z)) > lambd:
+        return T(1.0)
+    return T(0.0) if z == z else z
+
+
+@scalar
+def hardshrink(x, lambd):
+    """x where |x| > lambd (compared in float64), else 0.0; NaN propagates."""
+    if abs(np.float64(x)) > lambd:
+        return x
+    return type(x)(0.0) if x == x else x
+
+
+@scalar
+def hardshrink_grad(z, a, lambd):
+    """1 where |z| > lambd, else 0 (as torch); NaN stays NaN."""
+    T = type(z)
+    if abs(np.float64(z)) > lambd:
+        return T(1.0)
+    return T(0.0) if z == z else z
+
+
+@scalar
+def threshold(x, threshold, value):
+    """x where x > threshold (compared in float64), else value rounded to x's type; NaN propagates."""
+    if np.float64(x) > threshold:
+        return x
+    return type(x)(value) if x == x else x
+
+
+@scalar
+def threshold_grad(z, a, threshold, value):
+    """1 where z > threshold, else 0 (as torch); NaN stays NaN."""
+    T = type(z)
+    if np.float64(z) > threshold:
+        return T(1.0)
+    return T(0.0) if z == z else z
+
+
+# Past it squareplus takes its asymptotic forms, and x**2 is never formed:
+# there b / (4 x**2) is below 2**-100 for any b up to 2**900.
+_SQUAREPLUS_BIG = 2.0**500
+
+
+@scalar
+def _squareplus_parts(x, b):
+    """(g, g_lo, h, h_lo) for float64 x with |x| <= 2**500: h + h_lo = sqrt(x**2 + b) and
+    g + g_lo = b / (2 (h + |x|)), each to about twice working precision."""
+    ax = abs(x)
+    w = ax * ax
+    w_lo = fma(ax, ax, -w)
+    t = w + b  # two-sum: b may exceed x**2
+    part = t - w
+    t_lo = ((w - (t - part)) + (b - part)) + w_lo
+    h = math.sqrt(t)
+    hs = h if h != 0 else 1.0  # h = 0 only for x = 0 and b = 0
+    h_lo = (fma(-h, h, t) + t_lo) / (2.0 * hs)
+    d = h + ax  # h >= |x|: fast two-sum
+    d_lo = ((h - d) + ax) + h_lo
+    ds = d if d != 0 else 1.0
+    q = b / ds
+    q_lo = (fma(-q, ds, b) - q * d_lo) / ds
+    return 0.5 * q, 0.5 * q_lo, hs, h_lo
+
+
+def _squareplus_f32(x, b):
+    xc = np.float64(x)
+    d = 2.0 * (math.sqrt(xc * xc + b) + abs(xc))
+    g = b / d if d != 0 else 0.0  # d = 0 only for x = 0 and b = 0
+    return np.float32(xc + g if xc >= 0 else g)
+
+
+def _squareplus_f64(x, b):
+    ax = abs(x)
+    xc = math.copysign(_SQUAREPLUS_BIG, x) if ax > _SQUAREPLUS_BIG else x  # NaN passes
+    g, g_lo, h, h_lo = _squareplus_parts(xc, b)
+    s = xc + g  # two-sum: g may exceed x
+    part = s - xc
+    s_lo = ((xc - (s - part)) + (g - part)) + g_lo
+    near = s + s_lo if x >= 0 else g + g_lo
+    far = x if x > 0 else (b / ax) * 0.25
+    return far if ax > _SQUAREPLUS_BIG else near
+
+
+squareplus = per_float_type(
+    _squareplus_f32,
+    _squareplus_f64,
+    """(x + sqrt(x**2 + b)) / 2 = max(x, 0) + g, g = b / (2 (sqrt(x**2 + b) + |x|)).
+
+    The second form has no cancellation for x < 0, where the result is g
+    alone.  float64 input carries x**2 + b, its square root and g to twice
+    working precision, and past |x| = 2**500 takes the limits x and
+    b / (4 |x|) without forming x**2; float32 input computes in float64 and
+    rounds once.  With b = 0 it is relu (squareplus(-0.0, 0) = 0.0);
+    squareplus(inf) = inf, squareplus(-inf) = 0.0; NaN propagates.
+    """,
+)
+
+
+def _squareplus_grad_f32(z, a, b):
+    zc = np.float64(z)
+    h = math.sqrt(zc * zc + b)
+    d = 2.0 * h * (h + abs(zc))
+    m = b / d if d != 0 else 0.0
+    return np.float32(1.0 - m if zc > 0 else m)
+
+
+def _squareplus_grad_f64(z, a, b):
+    az = abs(z)
+    zc = math.copysign(_SQUAREPLUS_BIG, z) if az > _SQUAREPLUS_BIG else z  # NaN passes
+    g, g_lo, h, h_lo = _squareplus_parts(zc, b)
+    m = g / h
+    m_lo = (fma(-m, h, g) + g_lo - m * h_lo) / h
+    near = (1.0 - m) - m_lo if z > 0 else m + m_lo
+    far = 1.0 if z > 0 else ((0.25 * b) / az) / az
+    return far if az > _SQUAREPLUS_BIG else near
+
+
+squareplus_grad = per_float_type(
+    _squareplus_grad_f32,
+    _squareplus_grad_f64,
+    """(1 + z / sqrt(z**2 + b)) / 2, from z: m = b / (2 h (h + |z|)) for z <= 0
+    and 1 - m for z > 0, h = sqrt(z**2 + b), so the negative tail keeps
+    its relative accuracy.  1/2 at z = 0 for b > 0; for b = 0 relu's
+    derivative (0 at z = 0).  0 at -inf, 1 at inf; NaN stays NaN.
+    """,
+)
+
+
+def _sparse_plus_f32(x):
+    s = np.float64(x) + 1.0
+    y = np.float32(s * s * 0.25)
+    return np.float32(0.0) if x <= np.float32(-1.0) else (x if x >= np.float32(1.0) else y)
+
+
+def _sparse_plus_f64(x):
+    s = x + 1.0
+    s_lo = (1.0 - s) + x  # exact for |x| <= 1, where it is used
+    p = s * s
+    y = (p + (fma(s, s, -p) + 2.0 * s * s_lo)) * 0.25
+    return 0.0 if x <= -1.0 else (x if x >= 1.0 else y)
+
+
+sparse_plus = per_float_type(
+    _sparse_plus_f32,
+    _sparse_plus_f64,
+    """0.0 for x <= -1, (x + 1)**2 / 4 for -1 < x < 1, x for x >= 1 (jax.nn); NaN propagates.
+
+    float64 input squares x + 1 carried to twice working precision;
+    float32 input computes in float64 and rounds once.
+    """,
+)
+
+
+@scalar
+def sparse_plus_grad(z, a):
+    """0 for z <= -1, (z + 1) / 2 for -1 < z < 1, 1 for z >= 1; one rounding; NaN stays NaN."""
+    T = type(z)
+    return T(0.0) if z <= T(-1.0) else (T(1.0) if z >= T(1.0) else (z + T(1.0)) * T(0.5))
+
+
+@scalar
+def sparse_sigmoid(x):
+    """0.0 for x <= -1, (x + 1) / 2 for -1 < x < 1, 1 for x >= 1 (jax.nn); one rounding; NaN propagates."""
+    T = type(x)
+    return T(0.0) if x <= T(-1.0) else (T(1.0) if x >= T(1.0) else (x + T(1.0)) * T(0.5))
+
+
+@scalar
+def sparse_sigmoid_grad(z, a):
+    """1/2 where -1 < z < 1, else 0; NaN stays NaN."""
+    T = type(z)
+    if (z > T(-1.0)) & (z < T(1.0)):
+        return T(0.5)
+    return T(0.0) if z == z else z
+
+
+# Past it softsign(x) rounds to +-1 in both types (1 / (1 + |x|) is below a
+# quarter ulp of 1), and x / (1 + |x|) would be inf / inf at inf.
+_SOFTSIGN_CLAMP = 2.0**60
+
+
+def _softsign_f32(x):
+    xc = np.float64(x)
+    ax = abs(xc)
+    ac = _SOFTSIGN_CLAMP if ax > _SOFTSIGN_CLAMP else ax  # NaN passes
+    return np.float32(math.copysign(ac / (1.0 + ac), xc))
+
+
+def _softsign_f64(x):
+    ax = abs(x)
+    ac = _SOFTSIGN_CLAMP if ax > _SOFTSIGN_CLAMP else ax  # NaN passes
+    d = 1.0 + ac
+    big = ac if ac > 1.0 else 1.0
+    small = 1.0 if ac > 1.0 else ac
+    d_lo = (big - d) + small  # the rounding of 1 + |x|
+    q = ac / d
+    q = q + (fma(-q, d, ac) - q * d_lo) / d
+    return math.copysign(q, x)
+
+
+softsign = per_float_type(
+    _softsign_f32,
+    _softsign_f64,
+    """x / (1 + |x|), odd (-0.0 gives -0.0); softsign(+-inf) = +-1; NaN propagates.
+
+    float64 input divides by 1 + |x| carried to twice working precision
+    (within about half an ulp; the plain quotient rounds twice, and 1 + |x|
+    loses |x|'s low bits near 0); float32 input computes in float64 and
+    rounds once.
+    """,
+)
+
+
+# Past it 1 / (1 + |z|)**2 is below half the smallest float64 subnormal.
+_SOFTSIGN_GRAD_CLAMP = 2.0**600
+
+
+def _softsign_grad_f32(z, a):
+    d = 1.0 + abs(np.float64(z))  # at most about 2**128: d**2 is finite
+    return np.float32(1.0 / (d * d))
+
+
+def _softsign_grad_f64(z, a):
+    az = abs(z)
+    ac = _SOFTSIGN_GRAD_CLAMP if az > _SOFTSIGN_GRAD_CLAMP else az  # NaN passes
+    d = 1.0 + ac
+    big = ac if ac > 1.0 else 1.0
+    small = 1.0 if ac > 1.0 else ac
+    d_lo = (big - d) + small  # the rounding of 1 + |z|
+    r = 1.0 / d
+    e = fma(-r, d, 1.0) - r * d_lo  # 1 - r (1 + |z|): 1 / (1 + |z|) = r (1 + e)
+    s = r * r  # r = 1/d, not d**2, so nothing overflows and only s underflows
+    return s + (fma(r, r, -s) + 2.0 * s * e)
+
+
+softsign_grad = per_float_type(
+    _softsign_grad_f32,
+    _softsign_grad_f64,
+    """1 / (1 + |z|)**2, from z; 0 at +-inf; NaN stays NaN.
+
+    float64 input squares 1 / (1 + |z|) with its rounding and that of
+    1 + |z| corrected (within about half an ulp), and never forms
+    (1 + |z|)**2, which overflows past |z| = 2**512 while the result is
+    still a subnormal number; float32 input computes in float64 and rounds
+    once.
+    """,
+)
+
+
+# Parameter checks (``check_params`` of the registry entries): each raises
+# ValueError for invalid values, as torch does (jax.nn for squareplus).
+
+
+def check_hardtanh(min_val, max_val):
+    if min_val > max_val:
+        raise ValueError("hardtanh: min_val cannot be greater than max_val")
+
+
+def check_softshrink(lambd):
+    if not lambd >= 0:
+        raise ValueError("softshrink: lambd must be greater than or equal to 0")
+
+
+def check_squareplus(b):
+    if not b >= 0:
+        raise ValueError("squareplus: b must be greater than or equal to 0")

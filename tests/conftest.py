@@ -142,6 +142,11 @@ class ReferenceRow:
     positive_zero: f(-0.0) is 0.0 by the activation's rule (relu); every
         other f with f(0) = 0 keeps x's sign, as x g(x) does in IEEE
         arithmetic (and as torch and jax do).
+    params: the parameter values the accuracy tests run, each a tuple in
+        the entry's parameter order (the first: its defaults; ``((),)`` for
+        an activation without parameters).  ``forward(x, *params)`` and
+        ``derivative(z, a, *params)`` take them after their arguments, as
+        the kernels do.
     """
 
     forward: Callable
@@ -152,6 +157,7 @@ class ReferenceRow:
     tails: Callable = lambda dtype: [_exp_tail(dtype)]
     cancels: bool = False
     positive_zero: bool = False
+    params: tuple = ((),)
 
 
 # 1 + tanh(u) is written 2 sigmoid(2u) and 1 + erf(t) as erfc(-t) so that the
@@ -177,9 +183,10 @@ TABLE = {
         tails=lambda d: [_exp_tail(d), (-10.0, 10.0)],
     ),
     "leaky_relu": ReferenceRow(
-        lambda x: x if x >= 0 else mpmath.mpf(0.01) * x,
-        lambda z, a: mpmath.mpf(1) if z > 0 else mpmath.mpf(0.01),
-        derivative_bounds=(0.5, 0, 0),  # the slope 0.01 rounded to float32
+        lambda x, negative_slope=0.01: x if x >= 0 else mpmath.mpf(negative_slope) * x,
+        lambda z, a, negative_slope=0.01: mpmath.mpf(1) if z > 0 else mpmath.mpf(negative_slope),
+        derivative_bounds=(0.5, 0, 0),  # the slope rounded to float32
+        params=((0.01,), (0.2,), (1 / 3,), (-0.5,), (3.0,)),
     ),
     "elu": ReferenceRow(
         lambda x: x if x > 0 else mpmath.expm1(x),
@@ -236,6 +243,91 @@ TABLE = {
         ],
     ),
     "log_softmax": ReferenceRow(_mp_log_softmax_row, cancels=True),
+    "relu6": ReferenceRow(
+        lambda x: mpmath.mpf(0) if x <= 0 else min(x, mpmath.mpf(6)),
+        lambda z, a: mpmath.mpf(1 if 0 < z < 6 else 0),
+        derivative_bounds=(0, 0, 0),
+        cuts=lambda d: [6.0],
+        positive_zero=True,
+    ),
+    "hardtanh": ReferenceRow(
+        lambda x, lo=-1.0, hi=1.0: min(max(x, mpmath.mpf(lo)), mpmath.mpf(hi)),
+        lambda z, a, lo=-1.0, hi=1.0: mpmath.mpf(1 if lo < z < hi else 0),
+        derivative_bounds=(0, 0, 0),  # compared with the exact bounds, in float64
+        cuts=lambda d: [1.0, 0.1, 0.3, 1 / 3, 2.5, 2.0, 0.5, 6.0, 0.7],  # every tested bound
+        params=((-1.0, 1.0), (0.1, 0.3), (-1 / 3, 2.5), (-2.0, -0.5), (0.0, 6.0), (0.7, 0.7)),
+    ),
+    "hardsigmoid": ReferenceRow(
+        lambda x: min(max(x + 3, mpmath.mpf(0)), mpmath.mpf(6)) / 6,
+        lambda z, a: mpmath.mpf(1) / 6 if -3 < z < 3 else mpmath.mpf(0),
+        derivative_bounds=(0.5, 0.5, 0),  # 1/6 rounded
+        cuts=lambda d: [3.0],
+        positive_zero=True,
+    ),
+    "hardswish": ReferenceRow(
+        lambda x: x * min(max(x + 3, mpmath.mpf(0)), mpmath.mpf(6)) / 6,
+        # torch's hardswish_backward: 0 at -3, 1 at 3
+        lambda z, a: mpmath.mpf(0) if z <= -3 else (mpmath.mpf(1) if z >= 3 else (2 * z + 3) / 6),
+        derivative_bounds=(1, 1, 1),  # measured 0.5: one rounding, the root included
+        roots=(-1.5,),
+        cuts=lambda d: [3.0, 1.5],
+    ),
+    "softshrink": ReferenceRow(
+        lambda x, lambd=0.5: x - lambd if x > lambd else (x + lambd if x < -lambd else mpmath.mpf(0)),
+        lambda z, a, lambd=0.5: mpmath.mpf(1 if abs(z) > lambd else 0),
+        derivative_bounds=(0, 0, 0),
+        cuts=lambda d: [0.5, 0.1, 1 / 3, 2.0],
+        positive_zero=True,  # 0.0 throughout [-lambd, lambd], as torch
+        params=((0.5,), (0.1,), (1 / 3,), (0.0,), (2.0,), (1e-30,)),
+    ),
+    "hardshrink": ReferenceRow(
+        lambda x, lambd=0.5: x if abs(x) > lambd else mpmath.mpf(0),
+        lambda z, a, lambd=0.5: mpmath.mpf(1 if abs(z) > lambd else 0),
+        derivative_bounds=(0, 0, 0),
+        cuts=lambda d: [0.5, 0.1, 1 / 3, 2.0],
+        positive_zero=True,
+        params=((0.5,), (0.1,), (1 / 3,), (0.0,), (2.0,), (1e-30,)),
+    ),
+    "squareplus": ReferenceRow(
+        # b / (2 (sqrt(x**2 + b) - x)) for x < 0, and its limit 0 at -inf (below the largest float)
+        lambda x, b=4.0: (
+            (x + mpmath.sqrt(x * x + b)) / 2
+            if x >= 0
+            else (b / (2 * (mpmath.sqrt(x * x + b) - x)) if x > mpmath.mpf("-1e309") else mpmath.mpf(0))
+        ),
+        lambda z, a, b=4.0: (
+            (1 + z / mpmath.sqrt(z * z + b)) / 2
+            if z > 0
+            else (b / (2 * mpmath.sqrt(z * z + b) * (mpmath.sqrt(z * z + b) - z)) if b > 0 else mpmath.mpf(0))
+        ),
+        derivative_bounds=(1, 2, 0),  # measured 0.5 and 1.01
+        cuts=lambda d: [2.0, 1.0, 0.1**0.5, 3**-0.5, 1e-4, 10.0, *(() if _f32(d) else (2.0**500,))],
+        # b / (4 |x|) turns subnormal
+        tails=lambda d: [(-3.4e38, -1e37) if _f32(d) else (-1.79e308, -1e307)],
+        positive_zero=True,  # squareplus(-0.0, b=0) = 0.0, as relu
+        params=((4.0,), (0.0,), (1.0,), (0.1,), (1 / 3,), (1e-8,), (100.0,)),
+    ),
+    "sparse_plus": ReferenceRow(
+        lambda x: mpmath.mpf(0) if x <= -1 else (x if x >= 1 else (x + 1) ** 2 / 4),
+        lambda z, a: mpmath.mpf(0) if z <= -1 else (mpmath.mpf(1) if z >= 1 else (z + 1) / 2),
+        derivative_bounds=(0.5, 0.5, 0),
+        cuts=lambda d: [1.0],
+        positive_zero=True,
+    ),
+    "sparse_sigmoid": ReferenceRow(
+        lambda x: mpmath.mpf(0) if x <= -1 else (mpmath.mpf(1) if x >= 1 else (x + 1) / 2),
+        lambda z, a: mpmath.mpf(0.5) if -1 < z < 1 else mpmath.mpf(0),
+        derivative_bounds=(0, 0, 0),
+        cuts=lambda d: [1.0],
+        positive_zero=True,
+    ),
+    "softsign": ReferenceRow(
+        lambda x: x / (1 + abs(x)),
+        lambda z, a: 1 / (1 + abs(z)) ** 2,
+        derivative_bounds=(1, 2, 0),  # measured 0.5 and 0.93 (a subnormal result)
+        # 1 / (1 + |x|) below a quarter ulp of 1; the clamps; the derivative turns subnormal, then 0
+        cuts=lambda d: [2.0**25, 2.0**53, 2.0**60, *(() if _f32(d) else (2.0**511, 2.0**538, 2.0**600))],
+    ),
 }
 DERIVATIVE_ROOT_WIDTH = 0.05
 
