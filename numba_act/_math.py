@@ -454,6 +454,61 @@ def x_sigmoid(x, t, t_lo):
     return fma(x, s_hi, limit_zero(x * (s_lo + ds)))
 
 
+def sigmoid_one_plus(w, w_lo, t, e_hi, e_lo, s1, s2):
+    """s (1 + (w + w_lo)(1 - s)) for s = sigmoid(t) (``@njit`` code only): the
+    derivative of x sigmoid(t(x)) with w = x t'(x), as silu and gelu_tanh need it.
+
+    e**-|t| = (e_hi + e_lo) s1 s2 as :func:`exp_unscaled_nonpositive` gives
+    it (a caller may fold t's low part into e_lo); w_lo may be None, for an
+    exact w, which must be finite (a NaN comes through e).
+
+    1 + w (1 - s) cancels where w (1 - s) is near -1, and there the relative
+    error of 1 - s is amplified by |w (1 - s)| / |1 + w (1 - s)|.  So
+    r = 1 / (1 + e) is carried as r + r_lo (one division and one correction
+    step), 1 - s (r for t < 0, e r otherwise) enters an exact product w (1 - s),
+    and 1 + p keeps its rounding: exact wherever p is in [-2, 1], the only
+    place it cancels.  s (e r for t < 0, r otherwise) is rounded once, and
+    the result once more.  For t < 0, s is formed from e unscaled and the
+    result scaled last, so that a normal result keeps its bits where e**-|t|
+    is subnormal.
+    """
+    raise TypeError("sigmoid_one_plus is only callable from @njit code")
+
+
+@overload_kernel(sigmoid_one_plus, inline=True)
+def _sigmoid_one_plus_overload(w, w_lo, t, e_hi, e_lo, s1, s2):
+    if w not in _LAYOUT or w_lo not in (w, types.none):
+        return None
+    has_lo = w_lo != types.none
+
+    def impl(w, w_lo, t, e_hi, e_lo, s1, s2):
+        T = type(w)
+        one = T(1.0)
+        scale = s1 * s2  # 2**n exactly, or 0 far below the smallest subnormal
+        e = e_hi * scale
+        e_lo_scaled = e_lo * scale
+        d = one + e
+        d_lo = ((one - d) + e) + e_lo_scaled  # 1 + e = d + d_lo, as e <= 1
+        r = one / d
+        r_lo = r * (fma(-r, d, one) - r * d_lo)  # 1 / (1 + e) = r + r_lo
+        negative = t < 0
+        s_negative = fma(e_hi, r, fma(e_lo, r, e_hi * r_lo))  # e r, unscaled
+        s = s_negative if negative else r
+        m = r if negative else e * r  # 1 - s: m + m_lo
+        m_lo = r_lo if negative else T(0.0)
+        k1 = s1 if negative else one
+        k2 = s2 if negative else one
+        p = w * m
+        p_lo = fma(w, m, -p) + w * m_lo
+        if has_lo:
+            p_lo = p_lo + w_lo * m
+        f = one + p
+        f_lo = ((one - f) + p) + p_lo
+        return (fma(s, f, s * f_lo) * k1) * k2
+
+    return impl
+
+
 # Below it every float32 x * sigmoid(t) of these activations is -0.0 or 0.0,
 # and float64's exp stays normal.
 F32_FLOOR = -120.0

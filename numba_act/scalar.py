@@ -27,6 +27,7 @@ from numba_act._math import (
     limit_zero,
     log1p_unit,
     ratio_of_one_plus,
+    sigmoid_one_plus,
     split_constant,
     to_float64_floored,
     x_sigmoid,
@@ -236,26 +237,46 @@ silu = per_float_type(
 )
 
 
-_SILU_FLOOR = -800.0  # below it exp_unscaled's scale factors make silu' vanish
+# Past it silu' is 0 in float64 (and 1 past its negative); the clamp keeps
+# z (1 - s) finite.
+_SILU_CLAMP = 800.0
 
 
-@scalar
-def silu_grad(z, a):
-    """s + z s (1 - s), s = sigmoid(z), from e = e**-|z| and r = 1 / (1 + e).
+def _silu_grad_f32(z, a):
+    # In float64, as the forward pass, with e = e**-|z| and r = 1 / (1 + e):
+    # e r (1 + z r) for z < 0 and r (1 + z e r) otherwise, in one form.  e's
+    # error is a common factor of e + z e r, and r's, at most that of e times
+    # s, reaches 1 + z r amplified no more than about 5x outside 0.05 of the
+    # root (z = -1.2785).  z is clamped to [-120, 120] (NaN passes), past
+    # which the float32 result is 0 or 1, so exp needs no clamp of its own.
+    zc = to_float64_floored(z)
+    zc = -F32_FLOOR if zc > -F32_FLOOR else zc
+    p, s = exp_split_for_f32(-abs(zc), None, None)
+    e = fma(s, p, s)
+    r = 1.0 / (1.0 + e)
+    return np.float32(r * fma(zc * e, r, e if zc < 0 else 1.0))
 
-    s (1 - s) = e r**2 on both sides of 0, so z >= 0 gives r + z e r**2 and
-    z < 0 gives e r (1 + z r), formed before exp's last scaling so that a
-    subnormal result rounds once.  0 at -inf, 1 at inf.
-    """
+
+def _silu_grad_f64(z, a):
     T = type(z)
-    one = T(1.0)
     e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(-abs(z))
-    e = (e_hi * s1) * s2
-    r = one / (one + e)
-    if z < 0:
-        z_tail = z if z > T(_SILU_FLOOR) else T(_SILU_FLOOR)  # no -inf * 0
-        return (((e_hi * r) * fma(z_tail, r, one)) * s1) * s2
-    return r + limit_zero(z * e * r * r)
+    zc = z if z > T(-_SILU_CLAMP) else T(-_SILU_CLAMP)  # a NaN z makes e NaN
+    zc = zc if zc < T(_SILU_CLAMP) else T(_SILU_CLAMP)
+    return sigmoid_one_plus(zc, None, z, e_hi, e_lo, s1, s2)
+
+
+silu_grad = per_float_type(
+    _silu_grad_f32,
+    _silu_grad_f64,
+    """s (1 + z (1 - s)), s = sigmoid(z); 0 at -inf, 1 at inf.
+
+    1 + z (1 - s) cancels near its root z = -1.2785, where a relative error
+    of 1 - s is amplified by z (1 - s) / (1 + z (1 - s)).  float64 input
+    carries 1 / (1 + e**-|z|) to twice working precision and forms
+    1 + z (1 - s) exactly (:func:`sigmoid_one_plus`); float32 input computes
+    in float64 and rounds once.
+    """,
+)
 
 
 @scalar
@@ -345,6 +366,9 @@ gelu_grad = per_float_type(
 _GELU_TANH_2C = 1.5957691216057308  # 2 sqrt(2/pi)
 _GELU_TANH_2C_LO = -9.96930880911092e-17
 _GELU_TANH_K = 0.044715
+# 3k = 2k + k exactly, as hi + lo: the rounding of a sum of two floats is a float.
+_GELU_TANH_3K = 2.0 * _GELU_TANH_K + _GELU_TANH_K
+_GELU_TANH_3K_LO = (2.0 * _GELU_TANH_K - _GELU_TANH_3K) + _GELU_TANH_K
 
 
 @scalar
@@ -414,26 +438,41 @@ def _gelu_tanh_grad_f32(z, a):
     return np.float32(r * fma(zdt * e, r, e if t < 0 else 1.0))
 
 
-def _gelu_tanh_grad_f64(z, a):
+@scalar
+def _gelu_tanh_slope(z):
+    """(d, d_lo) with d + d_lo = z t' = 2 sqrt(2/pi) z (1 + 3k z**2) to twice
+    working precision, for finite z: near the root of the derivative its
+    rounding would be amplified as that of 1 - s is."""
     T = type(z)
     one = T(1.0)
+    k_hi, k_lo = split_constant(_GELU_TANH_3K, _GELU_TANH_3K_LO, T)
+    c_hi, c_lo = split_constant(_GELU_TANH_2C, _GELU_TANH_2C_LO, T)
+    w = z * z
+    w_lo = fma(z, z, -w)
+    kw = k_hi * w
+    kw_lo = fma(k_hi, w, -kw) + (k_hi * w_lo + k_lo * w)
+    g = one + kw
+    g_lo = (kw - (g - one)) + kw_lo  # g - 1 is exact, as g >= 1
+    h = z * g
+    h_lo = fma(z, g, -h) + z * g_lo
+    d = c_hi * h
+    return d, fma(c_hi, h, -d) + (c_hi * h_lo + c_lo * h)
+
+
+def _gelu_tanh_grad_f64(z, a):
+    T = type(z)
     t, t_lo = _gelu_tanh_arg(z)
-    # Past z = -40 the result is 0; the clamp keeps z t' (about
-    # z**3) finite against exp's clamped, unscaled u below.  t has z's sign,
-    # so z >= 0 is untouched, and a NaN z makes r NaN.
-    zc = z if z > T(-40.0) else T(-40.0)
-    zdt = zc * (T(_GELU_TANH_2C) * fma(T(3.0 * _GELU_TANH_K), zc * zc, one))  # z t'
     e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(-abs(t))
-    # e**-|t + t_lo| = e (1 -+ t_lo), kept unscaled until the last product so
-    # that a small derivative does not inherit a subnormal e's lost bits.
-    # Past |t| = 800, exp's input is clamped and t_lo is no longer small.
+    # e**-|t + t_lo| = e (1 -+ t_lo), the correction in the low part.  Past
+    # |t| = 800, exp's input is clamped and t_lo is no longer small.
     lo = T(0.0) if abs(t) > T(800.0) else (t_lo if t < 0 else -t_lo)
-    u = fma(e_hi, lo, e_hi + e_lo)
-    e = (u * s1) * s2
-    r = one / (one + e)
-    if t < 0:
-        return (((u * r) * fma(zdt, r, one)) * s1) * s2
-    return r + limit_zero(zdt * e * r * r)
+    e_lo = fma(e_hi, lo, e_lo)
+    # Past |z| = 40 the result is 0 or 1; the clamp keeps z t' (about z**3)
+    # finite.  A NaN z makes e NaN.
+    zc = z if z > T(-40.0) else T(-40.0)
+    zc = zc if zc < T(40.0) else T(40.0)
+    zdt, zdt_lo = _gelu_tanh_slope(zc)
+    return sigmoid_one_plus(zdt, zdt_lo, t, e_hi, e_lo, s1, s2)
 
 
 gelu_tanh_grad = per_float_type(
@@ -446,7 +485,10 @@ gelu_tanh_grad = per_float_type(
 
     For float64 input t is carried as t + t_lo, as in the forward pass, and
     e corrected by the low part: in the negative tail, where the derivative is small, the
-    rounding of t alone would move it by about |t| ulp relative.
+    rounding of t alone would move it by about |t| ulp relative.  Near the
+    root z = -0.7525, 1 + z t' (1 - s) cancels: z t' and 1 / (1 + e) are
+    carried to twice working precision and 1 + z t' (1 - s) formed exactly
+    (:func:`sigmoid_one_plus`).
 
     float32 input computes in float64 and rounds once, as the forward pass.
     """,

@@ -211,7 +211,7 @@ TABLE = {
     "gelu_tanh": ReferenceRow(
         lambda x: x * _mp_sigmoid(2 * _mp_gelu_tanh_inner(x)),
         _mp_gelu_tanh_grad,
-        derivative_bounds=(2, 24, 4),
+        derivative_bounds=(4, 4, 4),
         roots=(-0.7524614220710163,),
         cuts=lambda d: [
             # x where t = 2 sqrt(2/pi) (x + 0.044715 x**3) reaches the exp limits and the clamp
@@ -229,7 +229,7 @@ TABLE = {
     "silu": ReferenceRow(
         lambda x: x * _mp_sigmoid(x),
         lambda z, a: _mp_sigmoid(z) * (1 + z * (1 - _mp_sigmoid(z))),
-        derivative_bounds=(24, 23, 4),
+        derivative_bounds=(4, 4, 4),
         roots=(-1.2784645427610738,),
         # float64: x_sigmoid clamps its tail at -800; float32 computes in float64, clamped at -120
         cuts=lambda d: [_one_rounds(d), 120.0 if _f32(d) else 800.0],
