@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from numba_act.scalar import ELU_ALPHA
+from numba_act.scalar import SELU_ALPHA, SELU_SCALE
 
 EPS = 1e-12
 
@@ -57,8 +57,8 @@ def leaky_relu(x, negative_slope=0.01):
     return np.where(x > 0, x, negative_slope * x)
 
 
-def elu(x):
-    return np.where(x > 0, x, ELU_ALPHA * np.expm1(np.minimum(x, 0)))
+def elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
 
 def gelu(x):
@@ -74,8 +74,9 @@ def silu(x):
     return x * _stable_sigmoid(x)
 
 
-def softplus(x):
-    return np.logaddexp(0, x)
+def softplus(x, beta=1.0, threshold=None):
+    f = np.logaddexp(0, beta * x) / beta
+    return f if threshold is None else np.where(beta * x > threshold, x, f)
 
 
 # Local derivatives, as functions of (z, a) like the registry's kernels.
@@ -97,8 +98,10 @@ def leaky_relu_grad(z, a, negative_slope=0.01):
     return np.where(z > 0, 1, negative_slope).astype(z.dtype)
 
 
-def elu_grad(z, a):
-    return np.where(z > 0, 1, a + ELU_ALPHA).astype(z.dtype)
+def elu_grad(z, a, alpha=1.0):
+    # from a for the default alpha, as the kernel; from z otherwise
+    tail = a + 1 if alpha == 1 else alpha * np.exp(np.minimum(z, 0))
+    return np.where(z > 0, 1, tail).astype(z.dtype)
 
 
 def gelu_grad(z, a):
@@ -117,8 +120,10 @@ def silu_grad(z, a):
     return s * (1 + z * _stable_sigmoid(-z))
 
 
-def softplus_grad(z, a):
-    return _stable_sigmoid(z)
+def softplus_grad(z, a, beta=1.0, threshold=None):
+    # sigmoid(beta z), read from a as the kernel does: 1 - exp(-beta a)
+    d = -np.expm1(-beta * a)
+    return d if threshold is None else np.where(beta * z > threshold, 1, d).astype(z.dtype)
 
 
 def softmax_grad(z, a):
@@ -232,3 +237,49 @@ def softsign(x):
 
 def softsign_grad(z, a):
     return 1 / (1 + np.abs(z)) ** 2
+
+
+# Smooth activations built on exp, with torch's parameter defaults.
+
+
+def celu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0) / alpha))
+
+
+def celu_grad(z, a, alpha=1.0):
+    return np.where(z > 0, 1, np.exp(np.minimum(z, 0) / alpha)).astype(z.dtype)
+
+
+def selu(x):
+    return SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+
+def selu_grad(z, a):
+    return np.where(z > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(np.minimum(z, 0))).astype(z.dtype)
+
+
+def mish(x):
+    return x * np.tanh(np.logaddexp(0, x))
+
+
+def mish_grad(z, a):
+    g = np.tanh(np.logaddexp(0, z))
+    s = _stable_sigmoid(z)
+    # where g underflows, z s keeps the sign of e**z (1 + z)
+    return np.where(g == 0, z * s, g + z * s * (1 - g * g))
+
+
+def log_sigmoid(x):
+    return -np.logaddexp(0, -x)
+
+
+def log_sigmoid_grad(z, a):
+    return _stable_sigmoid(-z)
+
+
+def tanhshrink(x):
+    return x - np.tanh(x)
+
+
+def tanhshrink_grad(z, a):
+    return np.tanh(z) ** 2

@@ -368,7 +368,8 @@ def elementwise_entry(
     if check_params is not None:
         check_params = kernel(check_params)
     if n:
-        defaults = tuple(p.default for p in params)
+        # the kernels' values of the defaults: None stands for if_none (softplus's threshold)
+        defaults = tuple(p.if_none if p.default is None else p.default for p in params)
 
         def values(positional):
             return _param_values(name, params, check_params, positional)
@@ -607,9 +608,11 @@ REGISTRY = {
             "elu",
             scalar.elu,
             scalar.elu_grad,
-            "x if x > 0 else exp(x) - 1",
-            "1 where a > 0 (that is, z > 0), else a + 1",
-            _NAN_RULE + "alpha = 1; elu(-inf) = -1; elu(-0.0) = -0.0.",
+            "x if x > 0 else alpha * (exp(x) - 1)",
+            "1 where z > 0, else alpha * exp(z): a + 1 for alpha = 1 (read from a alone), from z otherwise",
+            _NAN_RULE + "alpha defaults to 1.0, as in torch, and may be any real number (negative too); "
+            "elu(-inf) = -alpha; elu(-0.0) = -0.0; the product with alpha is rounded once, in float32 too.",
+            params=(Param("alpha", 1.0),),
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([-0.86466473,  0.        ,  1.5       ], dtype=float32)",
@@ -659,9 +662,14 @@ REGISTRY = {
             "softplus",
             scalar.softplus,
             scalar.softplus_grad,
-            "log(1 + exp(x))",
-            "sigmoid(z), computed as 1 - exp(-a)",
-            _NAN_RULE + "computed as max(x, 0) + log1p(exp(-|x|)), so it never overflows.",
+            "log(1 + exp(beta * x)) / beta, or x where beta * x > threshold",
+            "sigmoid(beta * z), computed as 1 - exp(-beta * a); 1 where beta * z > threshold",
+            _NAN_RULE + "beta defaults to 1.0 and threshold to None, no threshold: exact everywhere (torch's "
+            "default is 20; pass threshold=20.0 for its results); beta = 0 is a ValueError, a negative beta "
+            "is allowed; computed as max(x, 0) + log1p(exp(-|beta x|)) / beta, so it never overflows; "
+            "beta * x > threshold is decided on the exact product.",
+            params=(Param("beta", 1.0), Param("threshold", None, if_none=float("inf"))),
+            check_params=scalar.check_softplus,
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([0.12692802, 0.6931472 , 1.7014133 ], dtype=float32)",
@@ -812,6 +820,80 @@ REGISTRY = {
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([-0.6666667,  0.       ,  0.6      ], dtype=float32)",
+            ),
+        ),
+        elementwise_entry(
+            "celu",
+            scalar.celu,
+            scalar.celu_grad,
+            "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))",
+            "1 where z > 0, else exp(z / alpha)",
+            _NAN_RULE + "alpha defaults to 1.0 and must be greater than 0 (ValueError otherwise: torch refuses "
+            "0 too; a negative alpha is not supported); celu(-inf) = -alpha; celu(-0.0) = -0.0; x / alpha is "
+            "carried to twice working precision, so that the result stays accurate for small negative x and "
+            "in the tail.",
+            params=(Param("alpha", 1.0),),
+            check_params=scalar.check_celu,
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-0.86466473,  0.        ,  1.5       ], dtype=float32)",
+            ),
+            weight_init="he",
+        ),
+        elementwise_entry(
+            "selu",
+            scalar.selu,
+            scalar.selu_grad,
+            "scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))",
+            "scale where z > 0, else scale * alpha * exp(z)",
+            _NAN_RULE + "torch's constants alpha = 1.6732632423543772848170429916717 and "
+            "scale = 1.0507009873554804934193349852946, multiplied in as double-word constants; "
+            "selu(-inf) = -scale * alpha; selu(-0.0) = -0.0.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-1.5201665,  0.       ,  1.5760515], dtype=float32)",
+            ),
+            weight_init="he",
+        ),
+        elementwise_entry(
+            "mish",
+            scalar.mish,
+            scalar.mish_grad,
+            "x * tanh(softplus(x))",
+            "g + z * sigmoid(z) * (1 - g**2), g = tanh(softplus(z))",
+            _NAN_RULE + "mish(-inf) = -0.0, mish(inf) = inf, mish(-0.0) = -0.0; accurate in both tails: "
+            "tanh(softplus(x)) is computed as e (e + 2) / (e (e + 2) + 2), e = exp(x), which never cancels.",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-0.2525015,  0.       ,  1.4033782], dtype=float32)",
+            ),
+            weight_init="he",
+        ),
+        elementwise_entry(
+            "log_sigmoid",
+            scalar.log_sigmoid,
+            scalar.log_sigmoid_grad,
+            "log(sigmoid(x)) = -softplus(-x)",
+            "sigmoid(-z) = 1 - sigmoid(z)",
+            _NAN_RULE + "computed as min(x, 0) - log1p(exp(-|x|)): accurate in both tails and never "
+            "overflows; log_sigmoid(-inf) = -inf, log_sigmoid(inf) = -0.0.",
+            aliases=("logsigmoid",),
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-2.126928  , -0.6931472 , -0.20141327], dtype=float32)",
+            ),
+        ),
+        elementwise_entry(
+            "tanhshrink",
+            scalar.tanhshrink,
+            scalar.tanhshrink_grad,
+            "x - tanh(x)",
+            "tanh(z)**2",
+            _NAN_RULE + "odd: tanhshrink(-0.0) = -0.0, tanhshrink(+-inf) = +-inf; accurate near 0, where it "
+            "is x**3/3 - ... (a fitted series rather than the cancelling difference).",
+            example=(
+                "np.array([-2.0, 0.0, 1.5], np.float32)",
+                "array([-1.0359725 ,  0.        ,  0.59485173], dtype=float32)",
             ),
         ),
     )

@@ -20,6 +20,8 @@ from numba_act._jit import overload_kernel, per_float_type, scalar
 from numba_act._math import (
     F32_FLOOR,
     exp_parts_nonpositive,
+    exp_prescale,
+    exp_prescaled,
     exp_split,
     exp_split_for_f32,
     exp_unscaled_nonpositive,
@@ -35,7 +37,6 @@ from numba_act._math import (
 )
 from numba_act._normal import INV_SQRT_2PI, INV_SQRT_2PI_LO, normal_tail, normal_tail_for_f32
 
-ELU_ALPHA = 1.0
 
 
 @scalar
@@ -188,31 +189,112 @@ def tanh_grad(z, a):
 
 
 @scalar
-def elu(x):
-    """x if x >= 0 else alpha * (e**x - 1), alpha = 1; NaN propagates, -0.0 gives -0.0.
-
-    e**x - 1 = s (1 + p) - 1 = s p + (s - 1), with e**x = s (1 + p) of
-    :func:`exp_split`: one fused multiply-add, rounded once where s - 1 is
-    exact (s >= 2**-24 in float32, 2**-53 in float64), so that near 0 the
-    result is p itself; below that the result is within an ulp of -1 either
-    way.  x is clamped at -40, where e**x is below half an ulp of 1.
-    """
-    T = type(x)
-    if x >= 0:  # a zero x is its own result: elu(-0.0) = -0.0
-        return x
-    # min(x, 0): both branches are computed in a vector loop, and this exp
-    # takes no positive input.
-    p, s = exp_split(x if x < 0 else T(0.0), T(-40.0), None)
-    return T(ELU_ALPHA) * fma(s, p, s - T(1.0)) if x == x else x
+def _two_sum(a, b):
+    """(s, e) with s + e = a + b exactly, s = a + b rounded (Knuth)."""
+    s = a + b
+    b_part = s - a
+    return s, (a - (s - b_part)) + (b - b_part)
 
 
 @scalar
-def elu_grad(z, a):
-    """1 where a > 0 (z > 0), else a + alpha (= alpha e**z); NaN stays NaN.
+def _expm1_nonpositive(y):
+    """(hi, lo, e) with hi + lo = e**y - 1 and e = e**y (rounded), for y <= 0 or NaN.
 
-    Read from a alone, so the VJP loop never loads z.
+    With e**y = s (1 + p) of :func:`exp_split`, s p and s - 1 are exact (y is
+    clamped at -40, below which e**y is under half an ulp of 1), so their
+    two-sum leaves only the error of p.
     """
-    return type(a)(1.0) if a > 0 else a + type(a)(ELU_ALPHA)
+    T = type(y)
+    p, s = exp_split(y, T(-40.0), None)
+    t = s * p
+    hi, lo = _two_sum(t, s - T(1.0))
+    return hi, lo, s + t
+
+
+@scalar
+def _elu_one(x):
+    """elu for alpha = 1: e**x - 1 = s p + (s - 1), with e**x = s (1 + p) of
+    :func:`exp_split`, one fused multiply-add, rounded once where s - 1 is
+    exact (s >= 2**-24 in float32, 2**-53 in float64), so that near 0 the
+    result is p itself; below that the result is within an ulp of -1 either
+    way."""
+    T = type(x)
+    # min(x, 0): both branches are computed in a vector loop, and this exp
+    # takes no positive input.
+    p, s = exp_split(x if x < 0 else T(0.0), T(-40.0), None)
+    return x if x >= 0 else (fma(s, p, s - T(1.0)) if x == x else x)
+
+
+@scalar
+def _elu_any_f32(x, alpha):
+    xc = np.float64(x)
+    # float64 with float32's polynomial: e**x - 1 within about 1e-9 relatively,
+    # times alpha (as given) and rounded once.
+    p, s = exp_split_for_f32(0.0 if xc >= 0 else xc, -40.0, None)
+    return x if x >= 0 else np.float32(alpha * fma(s, p, s - 1.0))
+
+
+@scalar
+def _elu_any_f64(x, alpha):
+    hi, lo, _ = _expm1_nonpositive(0.0 if x >= 0 else x)  # NaN passes
+    return x if x >= 0 else fma(alpha, hi, alpha * lo)
+
+
+# The default alpha = 1 takes the float32 kernel without a product (LLVM
+# splits the loop on the test, which does not depend on x).
+
+
+def _elu_f32(x, alpha):
+    return _elu_one(x) if alpha == 1.0 else _elu_any_f32(x, alpha)
+
+
+def _elu_f64(x, alpha):
+    return _elu_one(x) if alpha == 1.0 else _elu_any_f64(x, alpha)
+
+
+elu = per_float_type(
+    _elu_f32,
+    _elu_f64,
+    """x if x >= 0 else alpha * (e**x - 1); NaN propagates, -0.0 gives -0.0.
+
+    alpha = 1: :func:`_elu_one`.  Otherwise e**x - 1 is carried as hi + lo
+    (:func:`_expm1_nonpositive`), so that the product with alpha, the exact
+    float64 the caller gave, rounds once; float32 input computes in float64
+    with float32's polynomial and rounds once.  x is clamped at -40, where
+    e**x is below half an ulp of 1.
+    """,
+)
+
+
+def _elu_grad_f32(z, a, alpha):
+    if alpha == 1.0:
+        return np.float32(1.0) if a > 0 else a + np.float32(1.0)
+    zc = np.float64(z)
+    p, s = exp_split_for_f32(0.0 if zc > 0 else zc, -120.0, None)
+    return np.float32(1.0) if z > 0 else np.float32(alpha * fma(s, p, s))
+
+
+def _elu_grad_f64(z, a, alpha):
+    if alpha == 1.0:
+        return 1.0 if a > 0 else a + 1.0
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(0.0 if z > 0 else z)
+    # alpha e**z, scaled last so that a subnormal result rounds once
+    return 1.0 if z > 0 else (fma(alpha, e_hi, alpha * e_lo) * s1) * s2
+
+
+elu_grad = per_float_type(
+    _elu_grad_f32,
+    _elu_grad_f64,
+    """1 where z > 0, else alpha e**z; NaN stays NaN.
+
+    alpha = 1: a + 1, read from a alone (a > 0 exactly where z > 0), so that
+    the VJP loop never loads z.  Any other alpha: alpha e**z from z, since a
+    float32 a rounded past -alpha (0.1, which float32 cannot hold) would
+    make a + alpha negative in the tail; float32 computes in float64 and
+    rounds once, float64 scales e**z last so that a subnormal result rounds
+    once.
+    """,
+)
 
 
 def _silu_f32(x):
@@ -280,22 +362,511 @@ silu_grad = per_float_type(
 
 
 @scalar
-def softplus(x):
+def _softplus_unit(x):
     """log(1 + e**x) = max(x, 0) + log1p(e**-|x|); never overflows."""
     e_hi, e_lo = exp_parts_nonpositive(-abs(x))
     return (x if x > 0 else type(x)(0.0)) + log1p_unit(e_hi, e_lo)
 
 
 @scalar
-def softplus_grad(z, a):
-    """sigmoid(z) = 1 - e**-a, read from a = softplus(z) alone.
+def _over_threshold(x, beta, threshold):
+    """beta x > threshold for float64 x, decided on the exact product."""
+    t = beta * x
+    return t > threshold or (t == threshold and fma(beta, x, -t) > 0)
 
-    1 - e**-a = (1 - s) - s p rounded once, with e**-a = s (1 + p); the
-    rounding of a passes to the result damped by (1 - s') a / s' <= 1.
-    """
-    one = type(a)(1.0)
-    p, s = exp_split(-a, type(a)(-40.0), None)  # e**-40 is below half an ulp of 1
-    return fma(-s, p, one - s)
+
+# Below it e**t is under 2**-57: log1p(e**t) = e**t to well within an ulp.
+_SOFTPLUS_TAIL = -40.0
+
+
+@scalar
+def _softplus_any_f32(x, beta, threshold):
+    xc = np.float64(x)
+    t = beta * xc  # its rounding, times |t| in the tail, stays far below float32's ulp
+    e_hi, e_lo = exp_parts_nonpositive(-abs(t))
+    part = log1p_unit(e_hi, e_lo) / beta
+    f = xc + part if t > 0 else part  # not 0 + part: -0.0 for beta < 0 stays
+    return x if _over_threshold(xc, beta, threshold) else np.float32(f)
+
+
+@scalar
+def _softplus_any_f64(x, beta, threshold):
+    t = beta * x
+    t_lo = fma(beta, x, -t)
+    # 0 past exp's clamp, where it no longer matters (and is inf - inf where
+    # beta x overflows)
+    t_lo = t_lo if abs(t) < 800.0 else 0.0
+    # e**-|t + t_lo| = e**-|t| (1 - sign(t) t_lo), unscaled for the tail
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(-abs(t))
+    e_lo = fma(e_hi, t_lo if t < 0 else -t_lo, e_lo)
+    # 1 / beta as r + r_lo, so that a product with it rounds once
+    r = 1.0 / beta
+    r_lo = fma(-r, beta, 1.0) / beta
+    if t < _SOFTPLUS_TAIL:  # log1p(e**t) / beta = e**t / beta, scaled last
+        return (fma(e_hi, r, fma(e_hi, r_lo, e_lo * r)) * s1) * s2
+    scale = s1 * s2
+    log1p_e = log1p_unit(e_hi * scale, e_lo * scale)
+    part = fma(log1p_e, r, log1p_e * r_lo)
+    f = x + part if t > 0 else part
+    return x if _over_threshold(x, beta, threshold) else f
+
+
+# The defaults (beta = 1, no threshold) take the kernel of softplus(x) alone,
+# in float32 too (LLVM splits the loop on the test, which does not depend on x).
+
+
+def _softplus_f32(x, beta, threshold):
+    if beta == 1.0 and threshold == math.inf:
+        return _softplus_unit(x)
+    return _softplus_any_f32(x, beta, threshold)
+
+
+def _softplus_f64(x, beta, threshold):
+    if beta == 1.0 and threshold == math.inf:
+        return _softplus_unit(x)
+    return _softplus_any_f64(x, beta, threshold)
+
+
+softplus = per_float_type(
+    _softplus_f32,
+    _softplus_f64,
+    """log(1 + e**(beta x)) / beta, or x where beta x > threshold (torch's rule;
+    threshold = inf for none).
+
+    The defaults: :func:`_softplus_unit`.  Otherwise (max(t, 0) + log1p(e**-|t|)) / beta with t = beta x, where max(t, 0) / beta
+    is x itself; never overflows.  float64 input carries t to twice working
+    precision (in the tail its rounding, times |t|, would cost as many ulp),
+    multiplies by 1/beta as a double-word number, and scales e**t last in the
+    tail, so that a subnormal result rounds once.  float32 input computes in
+    float64 and rounds once.  beta x > threshold is decided on the exact
+    product.
+    """,
+)
+
+
+def _softplus_grad_f32(z, a, beta, threshold):
+    # 1 - e**-u, u = beta a = log(1 + e**(beta z)) >= 0, in float64
+    u = beta * np.float64(a)
+    p, s = exp_split(-u, -40.0, None)
+    d = np.float32(fma(-s, p, 1.0 - s))
+    return np.float32(1.0) if _over_threshold(np.float64(z), beta, threshold) else d
+
+
+def _softplus_grad_f64(z, a, beta, threshold):
+    u = beta * a
+    u_lo = fma(beta, a, -u) if u < 800.0 else 0.0  # past the clamp below, or inf - inf
+    p, s = exp_split(-u, -40.0, None)
+    # 1 - e**-(u + u_lo) = (1 - s) - s p + e**-u u_lo, e**-u = s (1 + p)
+    d = fma(-s, p, fma(fma(s, p, s), u_lo, 1.0 - s))
+    return 1.0 if _over_threshold(z, beta, threshold) else d
+
+
+softplus_grad = per_float_type(
+    _softplus_grad_f32,
+    _softplus_grad_f64,
+    """sigmoid(beta z) = 1 - e**(-beta a), read from a = softplus(z); 1 where
+    beta z > threshold.
+
+    1 - e**-u = (1 - s) - s p rounded once, with e**-u = s (1 + p); the
+    rounding of a passes to the result damped by u e**-u / (1 - e**-u) <= 1,
+    and that of u = beta a is carried (float64) or far below an ulp (float32,
+    computed in float64).
+    """,
+)
+
+
+# ------------------------------------------------- smooth activations with exp
+# celu, selu, mish, log_sigmoid and tanhshrink (softplus and elu above).
+
+
+@scalar
+def _quotient_parts(x, alpha):
+    """(y, y_lo) with y + y_lo = x / alpha to twice working precision; y_lo
+    is 0 where y < -800 (or -inf), past every exp clamp."""
+    y = x / alpha
+    y_lo = fma(-y, alpha, x) / alpha  # the remainder x - y alpha is exact
+    return y, y_lo if y > type(x)(-800.0) else type(x)(0.0)
+
+
+def _celu_f32(x, alpha):
+    xc = np.float64(x)
+    # x / alpha rounded in float64 moves e**y - 1 by at most 2**-53 relatively
+    p, s = exp_split_for_f32(0.0 if xc >= 0 else xc / alpha, -40.0, None)
+    return x if x >= 0 else np.float32(alpha * fma(s, p, s - 1.0))
+
+
+def _celu_f64(x, alpha):
+    y, y_lo = _quotient_parts(x, alpha)
+    hi, lo, e = _expm1_nonpositive(0.0 if x >= 0 else y)
+    lo = fma(e, y_lo, lo)  # e**(y + y_lo) - 1 = (e**y - 1) + e**y y_lo
+    # Where |y| < 2**-60, alpha (e**y - 1) = x (1 + y/2 + ...) rounds to x,
+    # and x / alpha may have underflowed.
+    return x if x >= 0 or y > -(2.0**-60) else fma(alpha, hi, alpha * lo)
+
+
+celu = per_float_type(
+    _celu_f32,
+    _celu_f64,
+    """max(0, x) + min(0, alpha (e**(x/alpha) - 1)), alpha > 0; -0.0 gives -0.0.
+
+    float64 input carries x/alpha to twice working precision (its rounding
+    error, times e**(x/alpha), corrects e**(x/alpha) - 1) and rounds the
+    product with alpha once; float32 input computes in float64 and rounds
+    once.
+    """,
+)
+
+
+def _celu_grad_f32(z, a, alpha):
+    zc = np.float64(z)
+    p, s = exp_split_for_f32(0.0 if zc > 0 else zc / alpha, -120.0, None)
+    return np.float32(1.0) if z > 0 else np.float32(fma(s, p, s))
+
+
+def _celu_grad_f64(z, a, alpha):
+    y, y_lo = _quotient_parts(z, alpha)
+    # e**(y + y_lo) 2**K, then 2**-K: a subnormal result is rounded once
+    e = exp_prescaled(0.0 if z > 0 else y, y_lo) * (1.0 / exp_prescale(z))
+    return 1.0 if z > 0 else e
+
+
+celu_grad = per_float_type(
+    _celu_grad_f32,
+    _celu_grad_f64,
+    """1 where z > 0, else e**(z/alpha), with z/alpha to twice working
+    precision in float64 (in the tail its rounding, times |z/alpha|, would
+    cost as many ulp); NaN stays NaN.""",
+)
+
+
+# torch's constants (Klambauer et al.), as it writes them; scale and
+# scale * alpha of those decimals as hi + lo pairs.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_SCALE_LO = 3.9874847667154144e-17
+_SELU_SA = 1.7580993408473768  # alpha * scale
+_SELU_SA_LO = 1.41535193800845e-17
+
+
+def _selu_f32(x):
+    xc = np.float64(x)
+    p, s = exp_split_for_f32(0.0 if xc >= 0 else xc, -40.0, None)
+    return np.float32(SELU_SCALE * xc if x >= 0 else _SELU_SA * fma(s, p, s - 1.0))
+
+
+def _selu_f64(x):
+    hi, lo, _ = _expm1_nonpositive(0.0 if x >= 0 else x)
+    if x >= 0:
+        return fma(SELU_SCALE, x, _SELU_SCALE_LO * x)
+    return fma(_SELU_SA, hi, _SELU_SA * lo + _SELU_SA_LO * hi)
+
+
+selu = per_float_type(
+    _selu_f32,
+    _selu_f64,
+    """scale (max(0, x) + min(0, alpha (e**x - 1))) with torch's alpha and
+    scale; -0.0 gives -0.0.
+
+    float64 input multiplies by scale and by scale * alpha as double-word
+    constants, so that each product rounds once; float32 input computes in
+    float64 and rounds once.
+    """,
+)
+
+
+def _selu_grad_f32(z, a):
+    zc = np.float64(z)
+    p, s = exp_split_for_f32(0.0 if zc > 0 else zc, -120.0, None)
+    return np.float32(SELU_SCALE if z > 0 else _SELU_SA * fma(s, p, s))
+
+
+def _selu_grad_f64(z, a):
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(0.0 if z > 0 else z)
+    # scale alpha e**z, scaled last so that a subnormal result rounds once
+    e = (fma(_SELU_SA, e_hi, _SELU_SA * e_lo + _SELU_SA_LO * e_hi) * s1) * s2
+    return SELU_SCALE if z > 0 else e
+
+
+selu_grad = per_float_type(
+    _selu_grad_f32,
+    _selu_grad_f64,
+    """scale where z > 0, else scale alpha e**z; NaN stays NaN.""",
+)
+
+
+def _mish_f32(x):
+    xc = to_float64_floored(x)
+    p, s = exp_split_for_f32(-abs(xc), F32_FLOOR, None)
+    e = fma(s, p, s)  # e**-|x|
+    # tanh(softplus(x)) = e (e + 2) / (e (e + 2) + 2) for x <= 0, and
+    # (1 + 2e) / (1 + 2e + 2e**2) for x > 0: no cancellation either way
+    n = e * (e + 2.0)
+    g = n / (n + 2.0) if xc <= 0 else (1.0 + 2.0 * e) / fma(2.0 * e, e, 1.0 + 2.0 * e)
+    return np.float32(xc * g)
+
+
+# Below it mish(x) = x e**x (1 - e**x/2 + ...) rounds to x e**x.
+_MISH_TAIL = -40.0
+
+
+def _mish_f64(x):
+    xc = x if x > -800.0 else -800.0  # below it the product vanishes (-0.0 at -inf); NaN passes
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(-abs(x))
+    if x < _MISH_TAIL:
+        return (fma(xc, e_hi, xc * e_lo) * s1) * s2
+    scale = s1 * s2
+    e, e_lo = e_hi * scale, e_lo * scale  # e**-|x| = e + e_lo, normal here
+    # g = tanh(softplus(x)) = P / Q to twice working precision, with
+    # P = e**2 + 2e and Q = P + 2 for x <= 0, P = 1 + 2e and Q = P + 2e**2 for x > 0
+    w = e * e
+    w_lo = fma(e, e, -w) + 2.0 * e * e_lo
+    a, a_lo = (w, w_lo) if x <= 0 else (1.0, 0.0)
+    c, c_lo = (2.0, 0.0) if x <= 0 else (2.0 * w, 2.0 * w_lo)
+    pp, pp_lo = _two_sum(a, 2.0 * e)
+    pp_lo += a_lo + 2.0 * e_lo
+    qq, qq_lo = _two_sum(pp, c)
+    qq_lo += pp_lo + c_lo
+    g = pp / qq
+    g_lo = (fma(-g, qq, pp) + pp_lo - g * qq_lo) / qq
+    return fma(x, g, limit_zero(x * g_lo))
+
+
+mish = per_float_type(
+    _mish_f32,
+    _mish_f64,
+    """x tanh(softplus(x)); mish(-inf) = -0.0, -0.0 gives -0.0.
+
+    With e = e**-|x|: tanh(log(1 + e**x)) = e (e + 2) / (e (e + 2) + 2) for
+    x <= 0 and (1 + 2e) / (1 + 2e + 2e**2) for x > 0, which cancel nowhere.
+    float64 input forms that quotient to twice working precision, and below
+    x = -40 takes x e**x, scaled last so that a subnormal result rounds once;
+    float32 input computes in float64 and rounds once.
+    """,
+)
+
+
+def _mish_grad_f32(z, a):
+    zc = to_float64_floored(z)
+    zc = -F32_FLOOR if zc > -F32_FLOOR else zc  # past it the result is 1; no inf * 0
+    e_hi, e_lo = exp_parts_nonpositive(-abs(zc))
+    e = e_hi + e_lo
+    # mish' = g + z sigmoid(z) (1 - g**2) = N / Q**2 with, for z <= 0,
+    # Q = e**2 + 2e + 2 and N = e (e**3 + 4e**2 + (6 + 4z) e + 4 (1 + z)), and
+    # for z > 0 Q = 2e**2 + 2e + 1 and N = (4 + 4z) e**3 + (6 + 4z) e**2 + 4e + 1
+    c = 6.0 + 4.0 * zc
+    if zc <= 0:
+        q = fma(e, e + 2.0, 2.0)
+        n = e * fma(fma(e + 4.0, e, c), e, 4.0 * (1.0 + zc))
+    else:
+        q = fma(2.0 * e, e + 1.0, 1.0)
+        n = fma(fma(fma(4.0 + 4.0 * zc, e, c), e, 4.0), e, 1.0)
+    return np.float32(n / (q * q))
+
+
+@scalar
+def _dw_mul_add(x, x_lo, e, e_lo, c, c_lo):
+    """(x + x_lo) (e + e_lo) + (c + c_lo) as a double-word pair."""
+    m = x * e
+    m_lo = fma(x, e, -m) + (x * e_lo + x_lo * e)
+    s, s_lo = _two_sum(m, c)
+    return s, s_lo + (m_lo + c_lo)
+
+
+def _mish_grad_f64(z, a):
+    zc = z if z < 800.0 else 800.0  # past it the result is 1; no inf * 0
+    zc = zc if zc > -800.0 else -800.0
+    e_hi, e_lo, s1, s2 = exp_unscaled_nonpositive(-abs(z))
+    if z < _MISH_TAIL:  # mish' = e**z (1 + z) (1 + O(z e**z))
+        one_z, one_z_lo = _two_sum(1.0, zc)
+        return (fma(one_z, e_hi, one_z * e_lo + one_z_lo * e_hi) * s1) * s2
+    scale = s1 * s2
+    e, e_lo = e_hi * scale, e_lo * scale
+    # N / Q**2 as in the float32 form, every step to twice working precision:
+    # near the root (z = -1.19) N cancels.
+    four_z = 4.0 * zc
+    c, c_lo = _two_sum(6.0, four_z)
+    d, d_lo = _two_sum(4.0, four_z)
+    if z <= 0:
+        n, n_lo = _two_sum(e, 4.0)
+        n_lo += e_lo
+        n, n_lo = _dw_mul_add(n, n_lo, e, e_lo, c, c_lo)
+        n, n_lo = _dw_mul_add(n, n_lo, e, e_lo, d, d_lo)
+        n, n_lo = _dw_mul_add(n, n_lo, e, e_lo, 0.0, 0.0)
+        q, q_lo = _two_sum(e, 2.0)
+        q_lo += e_lo
+        q, q_lo = _dw_mul_add(q, q_lo, e, e_lo, 2.0, 0.0)
+    else:
+        n, n_lo = _dw_mul_add(d, d_lo, e, e_lo, c, c_lo)
+        n, n_lo = _dw_mul_add(n, n_lo, e, e_lo, 4.0, 0.0)
+        n, n_lo = _dw_mul_add(n, n_lo, e, e_lo, 1.0, 0.0)
+        q, q_lo = _two_sum(2.0 * e, 2.0)
+        q_lo += 2.0 * e_lo
+        q, q_lo = _dw_mul_add(q, q_lo, e, e_lo, 1.0, 0.0)
+    qq, qq_lo = _dw_mul_add(q, q_lo, q, q_lo, 0.0, 0.0)
+    r = n / qq
+    return r + (fma(-r, qq, n) + n_lo - r * qq_lo) / qq
+
+
+mish_grad = per_float_type(
+    _mish_grad_f32,
+    _mish_grad_f64,
+    """g + z sigmoid(z) (1 - g**2), g = tanh(softplus(z)): a ratio of
+    polynomials in e = e**-|z| (see the float32 form), evaluated to twice
+    working precision in float64, where its numerator cancels near the root
+    z = -1.19; below z = -40, e**z (1 + z), scaled last.  float32 input
+    computes in float64 and rounds once.""",
+)
+
+
+@scalar
+def log_sigmoid(x):
+    """-softplus(-x) = min(x, 0) - log1p(e**-|x|): accurate in both tails,
+    log_sigmoid(inf) = -0.0 and log_sigmoid(-inf) = -inf."""
+    return -_softplus_unit(-x)
+
+
+@scalar
+def log_sigmoid_grad(z, a):
+    """sigmoid(-z) = 1 - sigmoid(z), within 0.75 ulp (:func:`sigmoid`)."""
+    return sigmoid(-z)
+
+
+# (x - tanh(x)) / x**3 - 1/3 as polynomials in w = x**2 on |x| <= 0.65,
+# highest power first: least-squares fits of the relative error at Chebyshev
+# nodes, each coefficient rounded to float64 before the next is fitted.  They
+# leave a relative error below 2**-31 (float32) and 2**-59 (float64), the
+# constant 1/3 carried as a hi + lo pair.
+_TANHSHRINK_F32 = (
+    0.0008322029449749367,
+    -0.00327376727195941,
+    0.008778177821723146,
+    -0.021857677172494032,
+    0.05396748678414549,
+    -0.13333331647184693,
+)
+_TANHSHRINK_F64 = (
+    2.2653318640082553e-06,
+    -1.1805008826486825e-05,
+    3.6668462248941234e-05,
+    -9.580015381189405e-05,
+    0.00023880049968987734,
+    -0.0005899602146062947,
+    0.0014558249194811946,
+    -0.0035921271414215195,
+    0.008863235475691839,
+    -0.021869488534218825,
+    0.05396825396821898,
+    -0.1333333333333331,
+)
+_TANHSHRINK_C0 = 1.0 / 3.0
+_TANHSHRINK_C0_LO = 1.850371707708594e-17
+_TANHSHRINK_BOUND = 0.65
+
+
+@scalar
+def _tanhshrink_series(w, coeffs):
+    """(S, S_lo) with S + S_lo = (x - tanh(x)) / x**3 for float64 w = x**2 <= 0.65**2,
+    to the accuracy of ``coeffs`` (one of the fits above)."""
+    p = coeffs[0]
+    for c in coeffs[1:]:
+        p = fma(p, w, c)
+    # 1/3 + w p: w p is under a fifth of the sum, so its rounding shrinks
+    s = fma(w, p, _TANHSHRINK_C0)
+    return s, fma(w, p, _TANHSHRINK_C0 - s) + _TANHSHRINK_C0_LO  # 1/3 - s is exact (Sterbenz)
+
+
+@scalar
+def _tanhshrink_far(ax):
+    """(|x| - 1 + q, q, q_lo) for |x| = ax >= 0.65: x - tanh(x) = |x| - 1 + q
+    with q + q_lo = 2 / (1 + e**(2|x|)), to twice working precision."""
+    p, s = exp_split(2.0 * ax, None, 40.0)  # past 40, q is far below an ulp of |x| - 1
+    # 1 + e**2x = 1 + s + s p: two-sums of exact terms
+    d, d_lo = _two_sum(1.0, s)
+    d, part = _two_sum(d, s * p)
+    d_lo += part
+    q = 2.0 / d
+    q_lo = (fma(-q, d, 2.0) - q * d_lo) / d
+    r, r_lo = _two_sum(ax, -1.0)  # exact for ax in [0.5, 2]
+    return r + (q + (q_lo + limit_zero(r_lo))), q, q_lo  # inf - inf at ax = inf
+
+
+def _tanhshrink_f32(x):
+    xc = np.float64(x)
+    ax = abs(xc)
+    w = xc * xc
+    s, _ = _tanhshrink_series(w, _TANHSHRINK_F32)
+    far, _, _ = _tanhshrink_far(ax)
+    near = (ax * w) * s
+    return np.float32(math.copysign(near if ax < _TANHSHRINK_BOUND else far, xc))
+
+
+def _tanhshrink_f64(x):
+    ax = abs(x)
+    w = x * x
+    w_lo = fma(x, x, -w)
+    s, s_lo = _tanhshrink_series(w, _TANHSHRINK_F64)
+    # x**3 S: (x S) w to twice working precision, rounded once
+    m = ax * s
+    m_lo = fma(ax, s, -m) + ax * s_lo
+    near = fma(m, w, fma(m, w_lo, m_lo * w))
+    far, _, _ = _tanhshrink_far(ax)
+    # on |x|, the sign restored last: an underflowing x**3 S keeps x's sign
+    return math.copysign(near if ax < _TANHSHRINK_BOUND else far, x)
+
+
+tanhshrink = per_float_type(
+    _tanhshrink_f32,
+    _tanhshrink_f64,
+    """x - tanh(x); odd, -0.0 gives -0.0, +-inf gives +-inf.
+
+    Below |x| = 0.65, x**3 S(x**2) with a fitted series S (x - tanh(x)
+    cancels there: x**3/3 near 0); above it |x| - 1 + 2 / (1 + e**(2|x|)),
+    the quotient to twice working precision (where |x| < 1 the sum still
+    cancels a little).  float32 input computes in float64 and rounds once.
+    """,
+)
+
+
+def _tanhshrink_grad_f32(z, a):
+    zc = np.float64(z)
+    az = abs(zc)
+    w = zc * zc
+    s, _ = _tanhshrink_series(w, _TANHSHRINK_F32)
+    _, q, _ = _tanhshrink_far(az)
+    t = fma(-w, s, 1.0)  # tanh(z) / z = 1 - w S
+    near = w * (t * t)
+    far = (1.0 - q) * (1.0 - q)
+    return np.float32(near if az < _TANHSHRINK_BOUND else far)
+
+
+def _tanhshrink_grad_f64(z, a):
+    az = abs(z)
+    w = z * z
+    w_lo = fma(z, z, -w)
+    s, s_lo = _tanhshrink_series(w, _TANHSHRINK_F64)
+    # tanh(z)**2 = w v**2 with v = tanh(z) / z = 1 - w S, v to twice working precision
+    v = fma(-w, s, 1.0)
+    v_lo = fma(-w, s, 1.0 - v) - (w * s_lo + w_lo * s)
+    v2 = v * v
+    v2_lo = fma(v, v, -v2) + 2.0 * v * v_lo
+    near = fma(w, v2, fma(w, v2_lo, w_lo * v2))
+    # (1 - q)**2 = 1 - q (2 - q) for q + q_lo = 2 / (1 + e**(2|z|))
+    _, q, q_lo = _tanhshrink_far(az)
+    m, m_lo = _two_sum(2.0, -q)
+    m_lo -= q_lo
+    qm = q * m
+    qm_lo = fma(q, m, -qm) + (q * m_lo + q_lo * m)
+    far = (1.0 - qm) - qm_lo
+    return near if az < _TANHSHRINK_BOUND else far
+
+
+tanhshrink_grad = per_float_type(
+    _tanhshrink_grad_f32,
+    _tanhshrink_grad_f64,
+    """tanh(z)**2, from z: z**2 (1 - z**2 S)**2 with tanhshrink's series below
+    |z| = 0.65, else 1 - q (2 - q) with q = 2 / (1 + e**(2|z|)); both to
+    twice working precision in float64, in float64 for float32 input.""",
+)
 
 
 def _gelu_f32(x):
@@ -938,3 +1509,15 @@ def check_softshrink(lambd):
 def check_squareplus(b):
     if not b >= 0:
         raise ValueError("squareplus: b must be greater than or equal to 0")
+
+
+def check_celu(alpha):
+    # torch refuses alpha = 0 too; a negative alpha, which torch takes, makes
+    # e**(x/alpha) grow without bound for x < 0 and is not supported here.
+    if not alpha > 0:
+        raise ValueError("celu: alpha must be greater than 0")
+
+
+def check_softplus(beta, threshold):
+    if beta == 0 or beta != beta:
+        raise ValueError("softplus: beta must be a nonzero number")

@@ -97,6 +97,66 @@ def _mp_log_softmax_row(row):
     return [(v - m) - log_sum for v in row]
 
 
+# torch's selu constants, as decimal strings: made mpf at the working precision
+_SELU_ALPHA = "1.6732632423543772848170429916717"
+_SELU_SCALE = "1.0507009873554804934193349852946"
+
+
+def _mp_selu(x):
+    scale = mpmath.mpf(_SELU_SCALE)
+    return scale * x if x > 0 else scale * mpmath.mpf(_SELU_ALPHA) * mpmath.expm1(x)
+
+
+def _mp_selu_grad(z, a):
+    scale = mpmath.mpf(_SELU_SCALE)
+    return scale if z > 0 else scale * mpmath.mpf(_SELU_ALPHA) * mpmath.exp(z)
+
+
+_CELU_PARAMS = ((1.0,), (0.5,), (0.1,), (2.0,), (1 / 3,), (10.0,))
+# (beta, threshold): the defaults (threshold None is inf), torch's threshold
+# 20, and beta small, large, not a float32 and negative
+_SOFTPLUS_PARAMS = (
+    (1.0, math.inf),
+    (0.5, math.inf),
+    (2.0, 20.0),
+    (0.1, math.inf),
+    (10.0, math.inf),
+    (1.0, 20.0),
+    (1 / 3, 1.0),
+    (-1.0, math.inf),
+    (-0.5, 1.0),
+)
+
+
+def _mp_softplus(x, beta=1.0, threshold=math.inf):
+    bx = mpmath.mpf(beta) * x
+    return x if bx > threshold else mpmath.log1p(mpmath.exp(bx)) / mpmath.mpf(beta)
+
+
+def _mp_softplus_grad(z, a, beta=1.0, threshold=math.inf):
+    # sigmoid(beta z), read from a as the kernel does
+    return mpmath.mpf(1) if mpmath.mpf(beta) * z > threshold else -mpmath.expm1(-mpmath.mpf(beta) * a)
+
+
+def _mp_tanh_softplus(x):
+    return mpmath.tanh(mpmath.log1p(mpmath.exp(x)))
+
+
+def _mp_mish_grad(z, a):
+    g = _mp_tanh_softplus(z)
+    return g + z * _mp_sigmoid(z) * (1 - g * g)
+
+
+def _mp_tanhshrink(x):
+    if abs(x) > 1e10:
+        return x - mpmath.sign(x)
+    if x == 0:
+        return x
+    # x - tanh(x) = x**3/3 - ...: the difference loses 2 log10(1/|x|) digits
+    with mpmath.extradps(int(2 * max(0, -mpmath.log10(abs(x)))) + 5):
+        return +(x - mpmath.tanh(x))
+
+
 LN2 = math.log(2)
 
 
@@ -189,10 +249,13 @@ TABLE = {
         params=((0.01,), (0.2,), (1 / 3,), (-0.5,), (3.0,)),
     ),
     "elu": ReferenceRow(
-        lambda x: x if x > 0 else mpmath.expm1(x),
-        lambda z, a: mpmath.mpf(1) if z > 0 else a + 1,
-        cuts=lambda d: [_one_rounds(d)],  # expm1(x) rounds to -1
+        lambda x, alpha=1.0: x if x > 0 else mpmath.mpf(alpha) * mpmath.expm1(x),
+        # from a for alpha = 1, as the kernel; alpha e**z from z otherwise
+        lambda z, a, alpha=1.0: mpmath.mpf(1) if z > 0 else (a + 1 if alpha == 1 else alpha * mpmath.exp(z)),
+        derivative_bounds=(1, 2, 0),  # measured 0.5 from a; 0.62 and 0.99 from z
+        cuts=lambda d: [_one_rounds(d), 40.0],  # expm1(x) rounds to -1; exp's clamp
         tails=lambda d: [_exp_tail(d), (-40.5, -15.0)],  # expm1(x) within a few ulp of -1
+        params=((1.0,), (0.5,), (0.1,), (2.0,), (1 / 3,), (-0.7,)),
     ),
     "gelu": ReferenceRow(
         lambda x: x * _mp_normal_cdf(x),
@@ -235,12 +298,21 @@ TABLE = {
         cuts=lambda d: [_one_rounds(d), 120.0 if _f32(d) else 800.0],
     ),
     "softplus": ReferenceRow(
-        lambda x: mpmath.log1p(mpmath.exp(x)),
-        lambda z, a: -mpmath.expm1(-a),  # sigmoid(z), read from a as the kernel does
+        _mp_softplus,
+        _mp_softplus_grad,
+        derivative_bounds=(1, 2, 0),  # measured 0.5 and 1.42
         cuts=lambda d: [
-            math.log(1 / (math.sqrt(2) - 1)),  # log1p_unit halves 1 + exp(-|x|) above sqrt(2)
-            14.56 if _f32(d) else 33.27,  # log1p(exp(-x)) drops below half an ulp of x
+            c / abs(beta)
+            for beta, threshold in _SOFTPLUS_PARAMS
+            for c in (
+                math.log(1 / (math.sqrt(2) - 1)),  # log1p_unit halves 1 + exp(-|t|) above sqrt(2)
+                14.56 if _f32(d) else 33.27,  # log1p(exp(-t)) drops below half an ulp of t
+                40.0,  # float64: the tail, e**t / beta
+                800.0,  # float64: t's low part dropped
+                *((threshold,) if threshold < math.inf else ()),
+            )
         ],
+        params=_SOFTPLUS_PARAMS,
     ),
     "log_softmax": ReferenceRow(_mp_log_softmax_row, cancels=True),
     "relu6": ReferenceRow(
@@ -327,6 +399,51 @@ TABLE = {
         derivative_bounds=(1, 2, 0),  # measured 0.5 and 0.93 (a subnormal result)
         # 1 / (1 + |x|) below a quarter ulp of 1; the clamps; the derivative turns subnormal, then 0
         cuts=lambda d: [2.0**25, 2.0**53, 2.0**60, *(() if _f32(d) else (2.0**511, 2.0**538, 2.0**600))],
+    ),
+    "celu": ReferenceRow(
+        lambda x, alpha=1.0: x if x > 0 else mpmath.mpf(alpha) * mpmath.expm1(x / mpmath.mpf(alpha)),
+        lambda z, a, alpha=1.0: mpmath.mpf(1) if z > 0 else mpmath.exp(z / mpmath.mpf(alpha)),
+        derivative_bounds=(1, 2, 0),  # measured 0.6 and 0.92
+        cuts=lambda d: [
+            alpha * c
+            for (alpha,) in _CELU_PARAMS
+            # expm1 rounds to -1; exp's clamps (the derivative's too); x / alpha below 2**-60
+            for c in (_one_rounds(d), 40.0, 120.0 if _f32(d) else 745.0, 2.0**-60)
+        ],
+        tails=lambda d: [_exp_tail(d), (-4.5, -1.5), (-40.5, -15.0), (-405.0, -150.0)],
+        params=_CELU_PARAMS,
+    ),
+    "selu": ReferenceRow(
+        _mp_selu,
+        _mp_selu_grad,
+        derivative_bounds=(1, 2, 0),  # measured 0.58 and 1.58
+        cuts=lambda d: [_one_rounds(d), 40.0, 120.0],  # expm1(x) rounds to -1; exp's clamps
+        tails=lambda d: [_exp_tail(d), (-40.5, -15.0)],
+    ),
+    "mish": ReferenceRow(
+        lambda x: x * _mp_tanh_softplus(x),
+        _mp_mish_grad,
+        derivative_bounds=(1, 2, 1),  # measured 0.5 and 1.41; near the root 0.06 ulp of 0.25
+        roots=(-1.1924312145154952,),
+        # float64: x e**x below -40, the clamps at 800; float32: computed in float64, clamped at 120
+        cuts=lambda d: [40.0, 800.0, 120.0, 1.1924312145154952],
+        tails=lambda d: [_exp_tail(d), (-2.5, 0.0)],
+    ),
+    "log_sigmoid": ReferenceRow(
+        lambda x: -mpmath.log1p(mpmath.exp(-x)),
+        lambda z, a: _mp_sigmoid(-z),
+        derivative_bounds=(2, 2, 0),  # measured 0.94 and 0.89
+        cuts=lambda d: [math.log(1 / (math.sqrt(2) - 1)), 14.56 if _f32(d) else 33.27],  # softplus(-x)'s
+        # -exp(-x) subnormal, then 0; and the other side
+        tails=lambda d: [_exp_tail(d), (80.0, 106.0) if _f32(d) else (700.0, 746.0)],
+    ),
+    "tanhshrink": ReferenceRow(
+        _mp_tanhshrink,
+        lambda z, a: mpmath.tanh(z) ** 2,
+        derivative_bounds=(1, 2, 0),  # measured 0.5 and 1.13
+        cuts=lambda d: [0.65, 20.0],  # the series' bound; 2|x| past exp's clamp
+        tails=lambda d: [(-1.0, 1.0)],  # the series, and where the difference cancels beyond it
+        cancels=True,  # x - tanh(x) near 0
     ),
 }
 DERIVATIVE_ROOT_WIDTH = 0.05
@@ -509,8 +626,6 @@ def reference_derivative(entry, z, a, dtype, g=None):
                 expected = np.asarray(entry.reference_vjp(z64, a64, np.asarray(g, np.float64)), np.float64)
         # The documented NaN rule, which (z > 0) style formulas do not follow.
         expected = np.where(np.isnan(z64) | np.isnan(a64), np.nan, expected)
-        if entry.name == "softplus":  # from a, as the kernel: 1 - e**-a, not sigmoid(z)
-            expected = -np.expm1(-a64) if g is None else -np.expm1(-a64) * np.asarray(g, np.float64)
         return Exact(expected)
     return mp_derivative(entry.name, z64, a64, g)
 
