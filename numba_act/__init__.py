@@ -15,6 +15,8 @@ from numba_act.api import (
     activation_backward,
     activation_forward,
     gelu,
+    glu,
+    glu_vjp,
     register,
     relu_derivative_from_pre_activation,
     sigmoid_derivative_from_activation,
@@ -27,6 +29,8 @@ __version__ = "0.1.0"
 # module that defines it: numba_act.gelu is found where users import it.
 for _function in (
     gelu,
+    glu,
+    glu_vjp,
     relu_derivative_from_pre_activation,
     sigmoid_derivative_from_activation,
     activation_forward,
@@ -64,6 +68,8 @@ __all__ = [
     "activation_backward",
     "activation_forward",
     "gelu",
+    "glu",
+    "glu_vjp",
     "register",
     "relu_derivative_from_pre_activation",
     "sigmoid_derivative_from_activation",

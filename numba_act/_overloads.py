@@ -133,94 +133,111 @@ def _register_elementwise(entry):
     # function can call a dispatcher but not look up an attribute of ours.
     params = entry.params
     p = "".join(f", p{i}" for i in range(len(params)))
-    names = {
-        "f": entry.scalar,
-        "df": entry.scalar_derivative,
-        "forward_new": entry.ops.forward.new,
-        "forward_into": entry.ops.forward.into,
-        "derivative_new": entry.ops.derivative.new,
-        "derivative_into": entry.ops.derivative.into,
-        "vjp_new": entry.ops.vjp.new,
-        "vjp_into": entry.ops.vjp.into,
-        "check_shape": check_shape,
-        "_check": entry.check_params,
-    }
+    common = {"check_shape": check_shape, "_check": entry.check_params}
 
-    def implementation(arrays, args, out, body_scalar, body_new, body_out):
+    def implementation(names, arrays, args, out, body_scalar, body_new, body_out):
         """The implementation for ``args`` (the types of ``arrays``, then of the parameters)."""
         namespace = dict(names)
-        namespace.update((f"_c{i}", param_arg(entry, param, ty)) for i, (param, ty) in enumerate(zip(params, args[len(arrays) :])))
+        for i, (param, ty) in enumerate(zip(params, args[len(arrays) :], strict=True)):
+            namespace[f"_c{i}"] = param_arg(entry, param, ty)
         scalars = [_scalar_arg(ty) for ty in args[: len(arrays)]]
         if all(c is not None for c in scalars):
-            namespace.update((f"c{name}", c) for name, c in zip(arrays, scalars))
+            namespace.update((f"c{name}", c) for name, c in zip(arrays, scalars, strict=True))
             return _compiled(arrays, params, body_scalar, namespace)
-        result, converters = _array_args(*zip(_ARG_NAMES[len(arrays)], args[: len(arrays)]))
-        namespace.update((f"c{name}", c) for name, c in zip(arrays, converters))
+        result, converters = _array_args(*zip(arrays, args[: len(arrays)], strict=True))
+        namespace.update((f"c{name}", c) for name, c in zip(arrays, converters, strict=True))
         if is_none(out):
             return _compiled(arrays, params, body_new, namespace)
         _check_out(out, result)
         return _compiled(arrays, params, body_out, namespace)
 
-    def typing(arrays, function):
-        """Register the ``@overload`` of ``function``, whose arguments are ``arrays``, the parameters and out."""
-        source = f"def typing({_signature(arrays, params)}):\n    return _build(({', '.join(arrays + tuple(q.name for q in params))},), out)\n"
-        namespace = {"_build": function}
-        exec(source, namespace)
+    def typing(arrays, build):
+        """The ``@overload`` typing function of arguments ``arrays``, the parameters and out."""
+        listed = ", ".join(arrays + tuple(q.name for q in params))
+        namespace = {"_build": build}
+        exec(f"def typing({_signature(arrays, params)}):\n    return _build(({listed},), out)\n", namespace)
         return namespace["typing"]
 
-    shapes = {1: [], 2: ['check_shape("a", a, "z", z)'], 3: ['check_shape("a", a, "z", z)', 'check_shape("grad", grad, "z", z)']}
-
-    def forward(args, out):
-        return implementation(
+    def forward(f, op):
+        names = {**common, "f": f, "new": op.new, "into": op.into}
+        return lambda args, out: implementation(
+            names,
             ("x",),
             args,
             out,
             [f"return f(cx(x){p})"],
-            [f"return forward_new(cx(x){p})"],
-            ['check_shape("out", out, "x", x)', f"return forward_into(cx(x), out{p})"],
+            [f"return new(cx(x){p})"],
+            ['check_shape("out", out, "x", x)', f"return into(cx(x), out{p})"],
         )
 
-    def derivative(args, out):
-        return implementation(
+    def derivative(df, op):
+        names = {**common, "df": df, "new": op.new, "into": op.into}
+        check = ['check_shape("a", a, "z", z)']
+        return lambda args, out: implementation(
+            names,
             ("z", "a"),
             args,
             out,
             [f"return df(cz(z), ca(a){p})"],
-            [*shapes[2], f"return derivative_new(cz(z), ca(a){p})"],
-            [*shapes[2], 'check_shape("out", out, "z", z)', f"return derivative_into(cz(z), ca(a), out{p})"],
+            [*check, f"return new(cz(z), ca(a){p})"],
+            [*check, 'check_shape("out", out, "z", z)', f"return into(cz(z), ca(a), out{p})"],
         )
 
-    def vjp(args, out):
-        return implementation(
+    def vjp(df, op):
+        names = {**common, "df": df, "new": op.new, "into": op.into}
+        check = ['check_shape("a", a, "z", z)', 'check_shape("grad", grad, "z", z)']
+        return lambda args, out: implementation(
+            names,
             ("z", "a", "grad"),
             args,
             out,
             [f"return cgrad(grad) * df(cz(z), ca(a){p})"],
-            [*shapes[3], f"return vjp_new(cz(z), ca(a), cgrad(grad){p})"],
-            [*shapes[3], 'check_shape("out", out, "z", z)', f"return vjp_into(cz(z), ca(a), cgrad(grad), out{p})"],
+            [*check, f"return new(cz(z), ca(a), cgrad(grad){p})"],
+            [*check, 'check_shape("out", out, "z", z)', f"return into(cz(z), ca(a), cgrad(grad), out{p})"],
         )
 
-    overload_kernel(entry.forward)(typing(("x",), forward))
-    overload_kernel(entry.derivative)(typing(("z", "a"), derivative))
-    overload_kernel(entry.vjp)(typing(("z", "a", "grad"), vjp))
+    ops = entry.ops
+    overload_kernel(entry.forward)(typing(("x",), forward(entry.scalar, ops.forward)))
+    overload_kernel(entry.derivative)(typing(("z", "a"), derivative(entry.scalar_derivative, ops.derivative)))
+    overload_kernel(entry.vjp)(typing(("z", "a", "grad"), vjp(entry.scalar_derivative, ops.vjp)))
+    entry_derivative_z, entry_vjp_z = entry.derivative, entry.vjp
+    if entry.derivative_from_z is not None:  # the same forms, on the kernels that read z alone
+        dz = entry.scalar_derivative_from_z
+        overload_kernel(entry.derivative_from_z)(typing(("z", "a"), derivative(dz, ops.derivative_from_z)))
+        overload_kernel(entry.vjp_from_z)(typing(("z", "a", "grad"), vjp(dz, ops.vjp_from_z)))
+        entry_derivative_z, entry_vjp_z = entry.derivative_from_z, entry.vjp_from_z
 
     # One signature for every entry, for activation_forward and activation_backward:
-    # the parameters as a tuple of floats, already converted and checked.
-    entry_forward, entry_derivative, entry_vjp = entry.forward, entry.derivative, entry.vjp
+    # the parameters as a tuple of floats, already converted and checked; a
+    # None for a, the derivative from z alone.
     given = "".join(f", params[{i}]" for i in range(len(params)))
-    namespace = {"entry_forward": entry_forward, "entry_derivative": entry_derivative, "entry_vjp": entry_vjp}
-    exec(
-        f"def call(x, out=None, axis=-1, params=()):\n    return entry_forward(x{given}, out=out)\n"
-        f"def call_derivative(z, a, out=None, params=()):\n    return entry_derivative(z, a{given}, out=out)\n"
-        f"def call_vjp(z, a, grad, out=None, axis=-1, params=()):\n    return entry_vjp(z, a, grad{given}, out=out)\n",
-        namespace,
-    )
-    overload_kernel(entry.call)(lambda x, out=None, axis=-1, params=(): namespace["call"])
-    overload_kernel(entry.call_derivative)(lambda z, a, out=None, params=(): namespace["call_derivative"])
-    overload_kernel(entry.call_vjp)(lambda z, a, grad, out=None, axis=-1, params=(): namespace["call_vjp"])
+    namespace = {
+        "entry_forward": entry.forward,
+        "entry_derivative": entry.derivative,
+        "entry_vjp": entry.vjp,
+        "entry_derivative_z": entry_derivative_z,
+        "entry_vjp_z": entry_vjp_z,
+    }
+    calls = {
+        "call(x, out=None, axis=-1, params=())": f"entry_forward(x{given}, out=out)",
+        "call_derivative(z, a, out=None, params=())": f"entry_derivative(z, a{given}, out=out)",
+        "call_vjp(z, a, grad, out=None, axis=-1, params=())": f"entry_vjp(z, a, grad{given}, out=out)",
+        "call_derivative_z(z, a, out=None, params=())": f"entry_derivative_z(z, z{given}, out=out)",
+        "call_vjp_z(z, a, grad, out=None, axis=-1, params=())": f"entry_vjp_z(z, z, grad{given}, out=out)",
+    }
+    exec("".join(f"def {signature}:\n    return {body}\n" for signature, body in calls.items()), namespace)
 
+    @overload_kernel(entry.call)
+    def _call(x, out=None, axis=-1, params=()):
+        return namespace["call"]
 
-_ARG_NAMES = {1: ("x",), 2: ("z", "a"), 3: ("z", "a", "grad")}
+    @overload_kernel(entry.call_derivative)
+    def _call_derivative(z, a, out=None, params=()):
+        return namespace["call_derivative_z" if is_none(a) else "call_derivative"]
+
+    @overload_kernel(entry.call_vjp)
+    def _call_vjp(z, a, grad, out=None, axis=-1, params=()):
+        return namespace["call_vjp_z" if is_none(a) else "call_vjp"]
 
 
 @kernel

@@ -91,8 +91,8 @@ def blocks2(z, a, out{p}):
 
 
 def blocks3(z, a, g, out{p}):
-    z, a, g = np.ascontiguousarray(z).reshape(-1), np.ascontiguousarray(a).reshape(-1), np.ascontiguousarray(g).reshape(-1)
-    out = out.reshape(-1)
+    z, a = np.ascontiguousarray(z).reshape(-1), np.ascontiguousarray(a).reshape(-1)
+    g, out = np.ascontiguousarray(g).reshape(-1), out.reshape(-1)
     buf = np.empty(min(out.size, _BLOCK), out.dtype)
     for lo in range(0, out.size, _BLOCK):
         part = buf[: min(_BLOCK, out.size - lo)]
@@ -176,7 +176,8 @@ def _restore_order_overload(out, *arrays):
 
 def _op(name, kind, params, memory_bound, **bindings):
     flat_t, into_t, new_t, blocks_t = (
-        templates(_TEMPLATES, globals(), params)[t] for t in (f"{kind}_flat", f"into{_INPUTS[kind]}", f"new{_INPUTS[kind]}", f"blocks{_INPUTS[kind]}")
+        templates(_TEMPLATES, globals(), params)[t]
+        for t in (f"{kind}_flat", f"into{_INPUTS[kind]}", f"new{_INPUTS[kind]}", f"blocks{_INPUTS[kind]}")
     )
     flat_kernel = specialize(flat_t, f"{name}_flat", **bindings)
     into_kernel = specialize(into_t, f"{name}_into", flat=flat_kernel)
@@ -203,6 +204,11 @@ def forward_op(name, scalar_kernel, memory_bound=False, params=0):
 def derivative_op(name, scalar_derivative, memory_bound=False, params=0):
     """CompiledOp for out[i] = df(z[i], a[i], *params), the local derivative."""
     return _op(f"{name}_derivative", "derivative", params, memory_bound, df=scalar_derivative)
+
+
+def binary_op(name, scalar_kernel):
+    """CompiledOp for out[i] = f(a[i], b[i]), a function of two arrays (glu's halves)."""
+    return _op(name, "derivative", 0, False, df=scalar_kernel)
 
 
 def vjp_op(name, scalar_derivative, memory_bound=False, params=0):

@@ -5,7 +5,8 @@ Every layer follows the same small protocol: ``forward(X_input)`` returns the
 activation and keeps it in ``output``; ``backward(grad_next)`` takes dL/da
 and returns dL/dz, the exact vector-Jacobian product of the registry (for
 softmax a * (g - sum(a * g)) along the last axis, not the ``ones_like``
-shortcut).  Activations have no parameters, so ``trainable`` is None.
+shortcut).  An activation's parameters (leaky_relu's negative_slope, ...)
+are fixed when the layer is made; nothing is trained, so ``trainable`` is None.
 
 The classes are generated from :data:`numba_act.registry.REGISTRY`:
 ``sigmoid`` gives ``Sigmoid``, ``relu`` gives ``ReLU``, ``leaky_relu``
@@ -39,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from numba_act import _arrays
-from numba_act.registry import NAMES, REGISTRY, lookup
+from numba_act.registry import NAMES, REGISTRY, REQUIRED, lookup
 
 BACKENDS = ("numba", "numpy")
 
@@ -108,6 +109,10 @@ class ActivationLayer(BaseActivation):
     log_softmax) to the last axis, one sample per row.
 
     Args:
+        *params, **named: the activation's parameters, positional in its
+            order or by name, as torch.nn's classes take them
+            (``LeakyReLU(negative_slope=0.2)``, ``Threshold(0.1, 20.0)``);
+            the defaults for the rest.
         backend (str, keyword-only): ``"numba"`` (the compiled kernels,
             default) or ``"numpy"`` (the plain formulas of
             :mod:`numba_act.reference`, a baseline that allocates on every call).
@@ -118,6 +123,7 @@ class ActivationLayer(BaseActivation):
         layer_name (str): short name of the layer type, the class name.
         index (int): position of the layer within a model (0 by default).
         backend (str): the ``backend`` argument.
+        params (tuple): the parameters' values, as floats, in the activation's order.
 
     dtype: float32 stays float32 and float64 stays float64; float16 comes
     back as float16, integer and bool input as float64.  ``backward``
@@ -125,9 +131,11 @@ class ActivationLayer(BaseActivation):
     and bool counting as float64).
 
     Raises:
-        TypeError: on ``ActivationLayer`` itself, which names no activation.
+        TypeError: on ``ActivationLayer`` itself, which names no activation;
+            for a parameter the activation does not have, a missing required
+            one, or a value that is not a real number.
         ValueError: for a ``backend`` other than ``"numba"`` or ``"numpy"``,
-            or an ``activation`` that is not registered.
+            an ``activation`` that is not registered, or an invalid parameter value.
 
     Example:
         >>> import numpy as np
@@ -145,12 +153,14 @@ class ActivationLayer(BaseActivation):
 
     activation: str = ""
 
-    def __init__(self, *, backend: str = "numba") -> None:
+    def __init__(self, *params: float | None, backend: str = "numba", **named: float | None) -> None:
         if not self.activation:
             raise TypeError("ActivationLayer needs a registry name; use LAYERS[name] or activation_layer(name)")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
-        lookup(self.activation)  # fails here for a name that is not registered
+        entry = lookup(self.activation)  # fails here for a name that is not registered
+        # The parameters' float values, checked here once (TypeError, ValueError).
+        self.params: tuple = entry.param_values(named, params)
         self.backend = backend
         self.output: np.ndarray = np.zeros(0)
         self.layer_name: str = type(self).__name__
@@ -165,8 +175,14 @@ class ActivationLayer(BaseActivation):
         return REGISTRY[self.activation]
 
     def __repr__(self) -> str:
-        backend = "" if self.backend == "numba" else f"backend={self.backend!r}"
-        return f"{self.layer_name}({backend})"
+        parts = [
+            f"{p.name}={v!r}"
+            for p, v in zip(self._entry.params, self.params, strict=True)
+            if v != (p.if_none if p.default is None else p.default)
+        ]
+        if self.backend != "numba":
+            parts.append(f"backend={self.backend!r}")
+        return f"{self.layer_name}({', '.join(parts)})"
 
     def forward(self, X_input: np.ndarray) -> np.ndarray:
         """Apply the activation to ``X_input`` and cache it with the result.
@@ -204,7 +220,7 @@ class ActivationLayer(BaseActivation):
         _arrays.dtype_rule(x.dtype, "X_input")
         entry = self._entry
         if self.backend == "numpy":
-            out = entry.reference(x if x.dtype.kind == "f" else x.astype(np.float64))
+            out = entry.reference(x if x.dtype.kind == "f" else x.astype(np.float64), *self.params)
             self._input, self.output = x, out
             return out
         out, previous = self.output, self._input
@@ -218,7 +234,7 @@ class ActivationLayer(BaseActivation):
             and not np.may_share_memory(x, out)
         )
         target = out if reuse else None
-        out = entry.call(x, target)
+        out = entry.call(x, target, -1, self.params)
         self._input, self.output = x, out
         return out
 
@@ -263,7 +279,7 @@ class ActivationLayer(BaseActivation):
         _arrays.same_shape("grad_next", g, "the last input", z)
         entry = self._entry
         if self.backend == "numpy":
-            self._grad = entry.reference_vjp(z, a, g)
+            self._grad = entry.reference_vjp(z, a, g, *self.params)
             return self._grad
         out = self._grad
         key = (z.dtype, g.dtype)  # with a's dtype following z's, these fix the result's dtype
@@ -275,7 +291,7 @@ class ActivationLayer(BaseActivation):
             and not np.may_share_memory(z, out)
         )
         target = out if reuse else None
-        out = entry.call_vjp(z, a, g, target)
+        out = entry.call_vjp(z, a, g, target, -1, self.params)
         self._grad, self._grad_key = out, key
         return out
 
@@ -283,6 +299,7 @@ class ActivationLayer(BaseActivation):
 def _layer_class(name: str) -> type[ActivationLayer]:
     entry = REGISTRY[name]
     where = "along the last axis" if entry.rowwise else "elementwise"
+    required = ", ".join("0.0" for p in entry.params if p.default is REQUIRED)
     doc = (
         f"{class_name(name)} activation layer: {entry.formula}, {where}.\n\n"
         f"    Forward and backward use the registry entry {name!r}; see\n"
@@ -290,7 +307,7 @@ def _layer_class(name: str) -> type[ActivationLayer]:
         "    Example:\n"
         "        >>> import numpy as np\n"
         "        >>> from numba_act import layers\n"
-        f"        >>> layer = layers.{class_name(name)}()\n"
+        f"        >>> layer = layers.{class_name(name)}({required})\n"
         "        >>> layer.forward(np.zeros((2, 3), np.float32)).shape, layer.output.dtype\n"
         "        ((2, 3), dtype('float32'))\n"
     )
@@ -312,14 +329,17 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *(cls.__name__ for cls in LAYERS.values())})
 
 
-def activation_layer(name: str, *, backend: str = "numba") -> ActivationLayer:
+def activation_layer(
+    name: str, *params: float | None, backend: str = "numba", **named: float | None
+) -> ActivationLayer:
     """Create a new layer for the activation called ``name``.
 
     An activation registered after import (:func:`numba_act.register`) gets
     its class made here and added to :data:`LAYERS`.
 
     Args:
-        name (str): a registry name, one of :data:`numba_act.NAMES`.
+        name (str): a registry name, one of :data:`numba_act.NAMES`, or an alias.
+        *params, **named: the activation's parameters, as the layer class takes them.
         backend (str, keyword-only): ``"numba"`` (default) or ``"numpy"``;
             see :class:`ActivationLayer`.
 
@@ -340,11 +360,13 @@ def activation_layer(name: str, *, backend: str = "numba") -> ActivationLayer:
         array([-1.,  1.])
         >>> layers.activation_layer("relu", backend="numpy")
         ReLU(backend='numpy')
+        >>> layers.activation_layer("elu", alpha=0.5)
+        ELU(alpha=0.5)
     """
     name = lookup(name).name
     if name not in LAYERS:  # registered after import (numba_act.register)
         LAYERS[name] = _layer_class(name)
-    return LAYERS[name](backend=backend)
+    return LAYERS[name](*params, backend=backend, **named)
 
 
 __all__ = ["BACKENDS", "LAYERS", "ActivationLayer", "BaseActivation", "activation_layer", "class_name"]

@@ -50,6 +50,14 @@ class Evaluation(NamedTuple):
     accuracy: float
 
 
+def _parameterized_layer(pair, backend):
+    """The layer of a (name, {parameter: value}) pair of ``activations``."""
+    if len(pair) != 2 or not isinstance(pair[1], dict):
+        raise TypeError(f"an activation with parameters is a (name, dict) pair, not {pair!r}")
+    name, params = pair
+    return activation_layer(name, backend=backend, **params)
+
+
 class NeuralNetworkModel:
     """A fully connected network trained with mini-batch Adam or SGD with momentum.
 
@@ -59,8 +67,10 @@ class NeuralNetworkModel:
     Args:
         layer_sizes (Sequence[int]): widths from the input to the output,
             e.g. ``[784, 128, 64, 10]``; at least two, all positive.
-        activations (Sequence[str]): one registry name per weight layer, e.g.
-            ``["relu", "relu", "softmax"]`` (``len(layer_sizes) - 1`` names).
+        activations (Sequence[str | tuple[str, dict]]): one activation per
+            weight layer (``len(layer_sizes) - 1`` of them): a registry name,
+            e.g. ``["relu", "relu", "softmax"]``, or a (name, parameters)
+            pair, e.g. ``("leaky_relu", {"negative_slope": 0.2})``.
         seed (int | numpy.random.Generator | None, keyword-only): seed or
             generator for the initial weights and the shuffling in
             :meth:`fit`; the same seed gives the same model and the same
@@ -98,9 +108,10 @@ class NeuralNetworkModel:
     Raises:
         ValueError: for bad ``layer_sizes``, a wrong number of
             ``activations`` (or a single str), an unknown activation name,
-            backend or optimizer.
-        TypeError: for a ``dtype`` other than float32 or float64, or an
-            activation name that is not a str.
+            backend or optimizer, or an invalid parameter value.
+        TypeError: for a ``dtype`` other than float32 or float64, an
+            activation name that is not a str, or a parameter the activation
+            does not take (or of a type it does not take).
 
     Example:
         >>> import numpy as np
@@ -121,7 +132,7 @@ class NeuralNetworkModel:
     def __init__(
         self,
         layer_sizes: Sequence[int],
-        activations: Sequence[str],
+        activations: Sequence[str | tuple[str, dict]],
         *,
         seed: int | np.random.Generator | None = None,
         dtype: type | np.dtype = np.float32,
@@ -146,7 +157,10 @@ class NeuralNetworkModel:
         self.layer_sizes = sizes
         self.activation_backend = activation_backend
         self.layers: list[ActivationLayer] = [
-            activation_layer(name, backend=activation_backend) for name in activations
+            _parameterized_layer(name, activation_backend)
+            if isinstance(name, tuple)
+            else activation_layer(name, backend=activation_backend)
+            for name in activations
         ]
         for index, layer in enumerate(self.layers):
             layer.index = index
@@ -212,7 +226,8 @@ class NeuralNetworkModel:
 
     def __repr__(self) -> str:
         layers = ", ".join(
-            f"{n}->{layer.layer_name}" for n, layer in zip(self.layer_sizes[1:], self.layers, strict=True)
+            f"{n}->{layer.layer_name if not layer.params else repr(layer)}"
+            for n, layer in zip(self.layer_sizes[1:], self.layers, strict=True)
         )
         return f"NeuralNetworkModel({self.layer_sizes[0]} inputs: {layers}; {self.dtype}, {self.optimizer})"
 

@@ -44,6 +44,10 @@ def softmax(x, axis=-1):
     return e / (np.sum(e, axis=axis, keepdims=True) + EPS)
 
 
+def softmin(x, axis=-1):
+    return softmax(-x, axis=axis)
+
+
 def log_softmax(x, axis=-1):
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
@@ -130,11 +134,15 @@ def softmax_grad(z, a):
     return np.ones_like(a)
 
 
-log_softmax_grad = softmax_grad
+log_softmax_grad = softmin_grad = softmax_grad
 
 
 def softmax_vjp(z, a, g, axis=-1):
     return a * (g - np.sum(a * g, axis=axis, keepdims=True))
+
+
+def softmin_vjp(z, a, g, axis=-1):
+    return -softmax_vjp(z, a, g, axis)
 
 
 def log_softmax_vjp(z, a, g, axis=-1):

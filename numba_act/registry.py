@@ -71,11 +71,14 @@ class ActivationFunction(Protocol):
 class EntryOps(NamedTuple):
     """The compiled operations of one activation (:class:`numba_act._jit.CompiledOp`
     each): the forward pass, the local derivative (None for the row-wise
-    activations) and the vector-Jacobian product."""
+    activations) and the vector-Jacobian product; and the last two from z
+    alone, where the derivative is read from a (None otherwise)."""
 
     forward: Any
     derivative: Any
     vjp: Any
+    derivative_from_z: Any = None
+    vjp_from_z: Any = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ class Activation:
     params: tuple = ()
     check_params: Callable | None = None
     aliases: tuple = ()
+    derivative_from_z: Callable | None = None
+    vjp_from_z: Callable | None = None
+    scalar_derivative_from_z: Callable | None = None
 
     def param_values(self, named=None, positional=()):
         """The float values of this activation's parameters (a tuple, in
@@ -341,6 +347,7 @@ def elementwise_entry(
     params=(),
     check_params=None,
     aliases=(),
+    from_z=None,
     example=None,
     memory_bound=(),
     builtin=True,
@@ -348,7 +355,8 @@ def elementwise_entry(
     weight_init="glorot",
 ):
     """The entry of an elementwise activation with scalar kernels ``f(x, *params)`` and
-    ``df(z, a, *params)``; ``memory_bound`` names the passes ("forward", "backward")
+    ``df(z, a, *params)``; ``from_z``: the derivative kernel that reads z
+    alone, where ``df`` reads a (see :class:`Activation`); ``memory_bound`` names the passes ("forward", "backward")
     whose kernels are a few arithmetic operations; ``example`` is the
     docstring's ``(arguments, result)``; ``params``, ``check_params``,
     ``aliases`` and ``weight_init`` as in :class:`Activation`.  A built-in one has its NumPy
@@ -360,11 +368,19 @@ def elementwise_entry(
         elementwise.forward_op(name, f, "forward" in memory_bound, n),
         elementwise.derivative_op(name, df, light, n),
         elementwise.vjp_op(name, df, light, n),
+        *(
+            ()
+            if from_z is None
+            else (
+                elementwise.derivative_op(f"{name}_from_z", from_z, light, n),
+                elementwise.vjp_op(f"{name}_from_z", from_z, light, n),
+            )
+        ),
     )
-    fast = [
-        _entry.entry_point(op, arrays)
-        for op, arrays in zip(ops, (("x",), ("z", "a"), ("z", "a", "grad")), strict=True)
-    ]
+    built = ops if from_z is not None else ops[:3]
+    # The argument names of each op's functions (a is unused by the two from z alone).
+    arguments = (("x",), ("z", "a"), ("z", "a", "grad"), ("z", "a"), ("z", "a", "grad"))[: len(built)]
+    fast = [_entry.entry_point(op, names) for op, names in zip(built, arguments, strict=True)]
     if check_params is not None:
         check_params = kernel(check_params)
     if n:
@@ -374,32 +390,44 @@ def elementwise_entry(
         def values(positional):
             return _param_values(name, params, check_params, positional)
 
-        forward, derivative, vjp = (
-            _with_params(name, arrays, params, call, values)
-            for call, arrays in zip(fast, (("x",), ("z", "a"), ("z", "a", "grad")), strict=True)
-        )
-        forward_fast, derivative_fast, vjp_fast = fast
+        functions = [
+            _with_params(name, names, params, call, values) for call, names in zip(fast, arguments, strict=True)
+        ]
+        forward_fast, derivative_fast, vjp_fast, *from_z_fast = fast
+        derivative_z_fast, vjp_z_fast = from_z_fast or (derivative_fast, vjp_fast)
 
         def call(x, out=None, axis=-1, params=defaults):
             return forward_fast(x, out, params)
 
         def call_derivative(z, a, out=None, params=defaults):
+            if a is None:
+                return derivative_z_fast(z, z, out, params)
             return derivative_fast(z, a, out, params)
 
         def call_vjp(z, a, grad, out=None, axis=-1, params=defaults):
+            if a is None:
+                return vjp_z_fast(z, z, grad, out, params)
             return vjp_fast(z, a, grad, out, params)
 
     else:
-        forward, derivative, vjp = fast
+        functions = fast
+        forward, derivative, vjp, *from_z_fast = fast
+        derivative_z, vjp_z = from_z_fast or (derivative, vjp)
 
         def call(x, out=None, axis=-1, params=()):
             return forward(x, out)
 
         def call_derivative(z, a, out=None, params=()):
+            if a is None:
+                return derivative_z(z, z, out)
             return derivative(z, a, out)
 
         def call_vjp(z, a, grad, out=None, axis=-1, params=()):
+            if a is None:
+                return vjp_z(z, z, grad, out)
             return vjp(z, a, grad, out)
+
+    forward, derivative, vjp, *from_z_functions = functions
 
     builtin_reference = getattr(reference, name) if builtin else None
     reference_derivative = getattr(reference, f"{name}_grad") if builtin else None
@@ -430,6 +458,9 @@ def elementwise_entry(
         params=tuple(params),
         check_params=check_params,
         aliases=tuple(aliases),
+        derivative_from_z=from_z and _named(from_z_functions[0], name, f"{name}'(z), a not read.", "derivative_from_z"),
+        vjp_from_z=from_z and _named(from_z_functions[1], name, f"grad * {name}'(z), a not read.", "vjp_from_z"),
+        scalar_derivative_from_z=from_z,
     )
 
 
@@ -490,11 +521,12 @@ def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *,
     def call(x, out=None, axis=-1, params=()):
         return forward(x, axis, out)
 
+    # From z alone (a None): the activation is computed first.
     def call_derivative(z, a, out=None, params=()):
-        return derivative(z, a, out)
+        return derivative(z, a, out) if a is not None else derivative(None, z, out)
 
     def call_vjp(z, a, grad, out=None, axis=-1, params=()):
-        return vjp(z, a, grad, axis, out)
+        return vjp(z, a if a is not None else forward(z, axis), grad, axis, out)
 
     derivative = _named(
         lambda z, a, out=None: _ones_derivative(z, a, out),
@@ -547,6 +579,7 @@ REGISTRY = {
             "a * (1 - a)",
             _NAN_RULE + "stable for every input with no overflow warning: sigmoid(-inf) = 0, "
             "sigmoid(inf) = 1, results lie in [0, 1] and are monotone.",
+            from_z=scalar.sigmoid_grad_from_z,
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([0.11920292, 0.5       , 0.8175745 ], dtype=float32)",
@@ -578,6 +611,20 @@ REGISTRY = {
                 "array([[0.09003057, 0.24472848, 0.66524094]], dtype=float32)",
             ),
         ),
+        rowwise_entry(
+            "softmin",
+            rowwise.SOFTMIN,
+            rowwise.SOFTMIN_VJP,
+            "softmax(-x) = exp(min(x) - x) / sum(exp(min(x) - x))",
+            "-a * (grad - sum(a * grad))",
+            "as softmax(-x): rows sum to 1 within a few ulp; "
+            "a row holding NaN, -inf, or only +inf gives NaN throughout; "
+            "the softmin of a 0-d value is 1.0.",
+            example=(
+                "np.array([[1.0, 2.0, 3.0]], np.float32)",
+                "array([[0.66524094, 0.24472848, 0.09003057]], dtype=float32)",
+            ),
+        ),
         elementwise_entry(
             "tanh",
             scalar.tanh,
@@ -585,6 +632,7 @@ REGISTRY = {
             "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
             "1 - a**2",
             _NAN_RULE + "tanh(+-inf) = +-1; odd, so tanh(-0.0) = -0.0.",
+            from_z=scalar.tanh_grad_from_z,
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([-0.9640276 ,  0.        ,  0.90514827], dtype=float32)",
@@ -613,6 +661,7 @@ REGISTRY = {
             _NAN_RULE + "alpha defaults to 1.0, as in torch, and may be any real number (negative too); "
             "elu(-inf) = -alpha; elu(-0.0) = -0.0; the product with alpha is rounded once, in float32 too.",
             params=(Param("alpha", 1.0),),
+            from_z=scalar.elu_grad_from_z,
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([-0.86466473,  0.        ,  1.5       ], dtype=float32)",
@@ -670,6 +719,7 @@ REGISTRY = {
             "beta * x > threshold is decided on the exact product.",
             params=(Param("beta", 1.0), Param("threshold", None, if_none=float("inf"))),
             check_params=scalar.check_softplus,
+            from_z=scalar.softplus_grad_from_z,
             example=(
                 "np.array([-2.0, 0.0, 1.5], np.float32)",
                 "array([0.12692802, 0.6931472 , 1.7014133 ], dtype=float32)",
@@ -766,6 +816,18 @@ REGISTRY = {
             params=(Param("lambd", 0.5),),
             example=("np.array([-2.0, 0.25, 1.5], np.float32)", "array([-2. ,  0. ,  1.5], dtype=float32)"),
             memory_bound=("forward", "backward"),
+        ),
+        elementwise_entry(
+            "threshold",
+            scalar.threshold,
+            scalar.threshold_grad,
+            "x where x > threshold, else value",
+            "1 where z > threshold, else 0",
+            _NAN_RULE + "both parameters are required, as in torch; value is rounded to the dtype.",
+            params=(Param("threshold"), Param("value")),
+            example=("np.array([-2.0, 0.5, 1.5], np.float32), 1.0, 0.0", "array([0. , 0. , 1.5], dtype=float32)"),
+            memory_bound=("forward", "backward"),
+            weight_init="he",
         ),
         elementwise_entry(
             "squareplus",

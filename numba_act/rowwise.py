@@ -523,6 +523,21 @@ def _log_softmax_vjp_row(g, o):
         o[i] = g[i] - o[i] * s
 
 
+@kernel
+def softmin_rows(x, out):
+    """out = softmin of each row of x: softmax(-x), exactly, as -x is exact."""
+    softmax_rows(-x, out)
+
+
+@kernel
+def softmin_vjp_rows(a, g, out):
+    """out = -a * (g - sum(a * g)), row by row: the softmax VJP, negated (exactly)."""
+    softmax_vjp_rows(a, g, out)
+    flat = out.reshape(-1)
+    for i in range(flat.size):
+        flat[i] = -flat[i]
+
+
 # The row kernels read their inputs again after writing out, so an input
 # that out is, or may overlap, is copied first (numba_act._jit.detached).
 
@@ -562,3 +577,5 @@ SOFTMAX = _over_last_axis("softmax", softmax_rows, _into1, _new1)
 LOG_SOFTMAX = _over_last_axis("log_softmax", log_softmax_rows, _into1, _new1)
 SOFTMAX_VJP = _over_last_axis("softmax_vjp", softmax_vjp_rows, _into2, _new2)
 LOG_SOFTMAX_VJP = _over_last_axis("log_softmax_vjp", log_softmax_vjp_rows, _into2, _new2)
+SOFTMIN = _over_last_axis("softmin", softmin_rows, _into1, _new1)
+SOFTMIN_VJP = _over_last_axis("softmin_vjp", softmin_vjp_rows, _into2, _new2)

@@ -19,6 +19,7 @@ from numba import types
 from numba_act._jit import overload_kernel, per_float_type, scalar
 from numba_act._math import (
     F32_FLOOR,
+    exp,
     exp_parts_nonpositive,
     exp_prescale,
     exp_prescaled,
@@ -36,7 +37,6 @@ from numba_act._math import (
     x_sigmoid_for_f32,
 )
 from numba_act._normal import INV_SQRT_2PI, INV_SQRT_2PI_LO, normal_tail, normal_tail_for_f32
-
 
 
 @scalar
@@ -58,6 +58,32 @@ def sigmoid(x):
 def sigmoid_grad(z, a):
     """a (1 - a)."""
     return a * (type(a)(1.0) - a)
+
+
+def _glu_f32(a, b):
+    return np.float32(np.float64(a) * sigmoid(np.float64(b)))
+
+
+def _glu_f64(a, b):
+    # sigmoid(b) as hi + lo (the small side from ratio_of_one_plus, the large
+    # one as 1 minus it, whose rounding error 1 - hi - q is exact), so that
+    # the product is rounded once.
+    e_hi, e_lo = exp_parts_nonpositive(-abs(b))
+    q, c = ratio_of_one_plus(e_hi, e_lo)
+    hi = 1.0 - q
+    lo = ((1.0 - hi) - q) - c
+    if b < 0:
+        hi, lo = q, c
+    return fma(a, hi, a * lo)
+
+
+glu = per_float_type(
+    _glu_f32,
+    _glu_f64,
+    """a * sigmoid(b), one element of glu's two halves, within about half an
+    ulp: float32 computed in float64 and rounded once, float64 with sigmoid(b)
+    carried as a double-word.""",
+)
 
 
 @scalar
@@ -186,6 +212,92 @@ def tanh_grad(z, a):
     """1 - a**2, as (1 - a)(1 + a) to keep it accurate near |a| = 1."""
     one = type(a)(1.0)
     return (one - a) * (one + a)
+
+
+# The derivatives of sigmoid and tanh from z alone, for code that needs their
+# tails: read from a, as the entries' own derivatives are, their relative
+# error grows like e**|z| (a rounds to 1 long before 1 - a is 0).
+
+
+@scalar
+def _logistic_slope(y):
+    """sigmoid(y) sigmoid(-y) = e / (1 + e)**2 with e = e**-|y|, in float64:
+    the small factor from :func:`ratio_of_one_plus` (within about half an
+    ulp), the large one as 1 minus it; within about 1.5 ulp."""
+    e_hi, e_lo = exp_parts_nonpositive(-abs(y))
+    q, c = ratio_of_one_plus(e_hi, e_lo)
+    return (q + c) * ((1.0 - q) - c)
+
+
+def _sigmoid_grad_from_z_f32(z, a):
+    return np.float32(_logistic_slope(np.float64(z)))
+
+
+def _sigmoid_grad_from_z_f64(z, a):
+    return _logistic_slope(z)
+
+
+sigmoid_grad_from_z = per_float_type(
+    _sigmoid_grad_from_z_f32,
+    _sigmoid_grad_from_z_f64,
+    """sigmoid'(z) = sigmoid(z) sigmoid(-z) from z alone (a is not read):
+    float32 computed in float64 and rounded once, float64 within about 1.5 ulp.""",
+)
+
+
+def _tanh_grad_from_z_f32(z, a):
+    return np.float32(4.0 * _logistic_slope(2.0 * np.float64(z)))
+
+
+def _tanh_grad_from_z_f64(z, a):
+    return 4.0 * _logistic_slope(2.0 * z)
+
+
+tanh_grad_from_z = per_float_type(
+    _tanh_grad_from_z_f32,
+    _tanh_grad_from_z_f64,
+    """tanh'(z) = 1 - tanh(z)**2 = 4 sigmoid(2z) sigmoid(-2z) from z alone (a
+    is not read): float32 computed in float64 and rounded once, float64
+    within about 1.5 ulp.""",
+)
+
+
+def _elu_grad_from_z_f32(z, a, alpha):
+    return np.float32(1.0) if z > 0 else np.float32(alpha * exp(np.float64(z)))
+
+
+def _elu_grad_from_z_f64(z, a, alpha):
+    return 1.0 if z > 0 else alpha * exp(z)
+
+
+elu_grad_from_z = per_float_type(
+    _elu_grad_from_z_f32,
+    _elu_grad_from_z_f64,
+    """elu'(z) = 1 where z > 0, else alpha e**z, from z alone (a is not read):
+    float32 computed in float64 and rounded once, float64 within about 1.5 ulp.""",
+)
+
+
+def _softplus_grad_from_z_f32(z, a, beta, threshold):
+    z64 = np.float64(z)
+    return np.float32(1.0) if _over_threshold(z64, beta, threshold) else np.float32(sigmoid(beta * z64))
+
+
+def _softplus_grad_from_z_f64(z, a, beta, threshold):
+    t = beta * z
+    # t's rounding error, fed back through sigmoid'(t) = sigmoid(t) sigmoid(-t)
+    t_lo = fma(beta, z, -t) if abs(t) < 800.0 else 0.0
+    s = sigmoid(t) + _logistic_slope(t) * t_lo
+    return 1.0 if _over_threshold(z, beta, threshold) else s
+
+
+softplus_grad_from_z = per_float_type(
+    _softplus_grad_from_z_f32,
+    _softplus_grad_from_z_f64,
+    """softplus'(z) = sigmoid(beta z), 1 where beta z > threshold, from z alone
+    (a is not read): float32 computed in float64 and rounded once, float64
+    within about an ulp (the rounding of beta z carried).""",
+)
 
 
 @scalar
@@ -433,8 +545,9 @@ softplus = per_float_type(
     """log(1 + e**(beta x)) / beta, or x where beta x > threshold (torch's rule;
     threshold = inf for none).
 
-    The defaults: :func:`_softplus_unit`.  Otherwise (max(t, 0) + log1p(e**-|t|)) / beta with t = beta x, where max(t, 0) / beta
-    is x itself; never overflows.  float64 input carries t to twice working
+    The defaults: :func:`_softplus_unit`.  Otherwise (max(t, 0) +
+    log1p(e**-|t|)) / beta with t = beta x, where max(t, 0) / beta is x
+    itself; never overflows.  float64 input carries t to twice working
     precision (in the tail its rounding, times |t|, would cost as many ulp),
     multiplies by 1/beta as a double-word number, and scales e**t last in the
     tail, so that a subnormal result rounds once.  float32 input computes in

@@ -20,7 +20,6 @@ from numba_act import REGISTRY, _parallel
 FLOATS = (np.float32, np.float64)
 # A size from which every kernel's calls are split over threads.
 SPLIT_SIZE = max(_parallel.MIN_SIZE, _parallel.MIN_SIZE_MEMORY_BOUND)
-ELEMENTWISE = [entry for entry in REGISTRY.values() if not entry.rowwise]
 ROWWISE = [entry for entry in REGISTRY.values() if entry.rowwise]
 
 
@@ -38,10 +37,10 @@ def sampled(name, *values, id=None):
 
 
 def entry_params(entries, sample=False):
-    """Parameters for ``entries``; with ``sample``, those outside :data:`SAMPLE` run under ``-m slow``."""
+    """Parameters for ``entries`` (or cases); with ``sample``, those outside :data:`SAMPLE` run under ``-m slow``."""
     if sample:
-        return [sampled(entry.name, entry) for entry in entries]
-    return [pytest.param(entry, id=entry.name) for entry in entries]
+        return [sampled(entry.name, entry, id=getattr(entry, "id", entry.name)) for entry in entries]
+    return [pytest.param(entry, id=getattr(entry, "id", entry.name)) for entry in entries]
 
 
 @pytest.fixture(params=FLOATS, ids=lambda t: t.__name__)
@@ -133,6 +132,11 @@ def _mp_softplus(x, beta=1.0, threshold=math.inf):
     return x if bx > threshold else mpmath.log1p(mpmath.exp(bx)) / mpmath.mpf(beta)
 
 
+def _mp_softplus_grad_of_z(z, beta=1.0, threshold=math.inf):
+    bz = mpmath.mpf(beta) * z
+    return mpmath.mpf(1) if bz > threshold else _mp_sigmoid(bz)
+
+
 def _mp_softplus_grad(z, a, beta=1.0, threshold=math.inf):
     # sigmoid(beta z), read from a as the kernel does
     return mpmath.mpf(1) if mpmath.mpf(beta) * z > threshold else -mpmath.expm1(-mpmath.mpf(beta) * a)
@@ -207,6 +211,10 @@ class ReferenceRow:
         an activation without parameters).  ``forward(x, *params)`` and
         ``derivative(z, a, *params)`` take them after their arguments, as
         the kernels do.
+    derivative_of_z: the exact derivative from z alone, ``(z, *params)``,
+        where ``derivative`` reads a (at 50 digits a rounds to 1 long before
+        1 - a, the derivative, underflows a float64); otherwise the tests
+        evaluate ``derivative(z, forward(z))``.
     """
 
     forward: Callable
@@ -218,6 +226,7 @@ class ReferenceRow:
     cancels: bool = False
     positive_zero: bool = False
     params: tuple = ((),)
+    derivative_of_z: Callable | None = None
 
 
 # 1 + tanh(u) is written 2 sigmoid(2u) and 1 + erf(t) as erfc(-t) so that the
@@ -226,6 +235,7 @@ TABLE = {
     "sigmoid": ReferenceRow(
         _mp_sigmoid,
         lambda z, a: a * (1 - a),
+        derivative_of_z=lambda z: _mp_sigmoid(z) * _mp_sigmoid(-z),
         cuts=lambda d: [_one_rounds(d)],
         tails=lambda d: [_exp_tail(d), (-20.0, 20.0)],
     ),
@@ -236,9 +246,11 @@ TABLE = {
         positive_zero=True,
     ),
     "softmax": ReferenceRow(lambda row: [mpmath.exp(v) for v in _mp_log_softmax_row(row)]),
+    "softmin": ReferenceRow(lambda row: [mpmath.exp(v) for v in _mp_log_softmax_row([-v for v in row])]),
     "tanh": ReferenceRow(
         mpmath.tanh,
         lambda z, a: 1 - a * a,
+        derivative_of_z=lambda z: 1 / mpmath.cosh(z) ** 2,
         cuts=lambda d: [(_precision(d) + 2) * LN2 / 2],  # 1 - 2 exp(-2x) rounds to 1
         tails=lambda d: [_exp_tail(d), (-10.0, 10.0)],
     ),
@@ -252,6 +264,7 @@ TABLE = {
         lambda x, alpha=1.0: x if x > 0 else mpmath.mpf(alpha) * mpmath.expm1(x),
         # from a for alpha = 1, as the kernel; alpha e**z from z otherwise
         lambda z, a, alpha=1.0: mpmath.mpf(1) if z > 0 else (a + 1 if alpha == 1 else alpha * mpmath.exp(z)),
+        derivative_of_z=lambda z, alpha=1.0: mpmath.mpf(1) if z > 0 else mpmath.mpf(alpha) * mpmath.exp(z),
         derivative_bounds=(1, 2, 0),  # measured 0.5 from a; 0.62 and 0.99 from z
         cuts=lambda d: [_one_rounds(d), 40.0],  # expm1(x) rounds to -1; exp's clamp
         tails=lambda d: [_exp_tail(d), (-40.5, -15.0)],  # expm1(x) within a few ulp of -1
@@ -300,6 +313,7 @@ TABLE = {
     "softplus": ReferenceRow(
         _mp_softplus,
         _mp_softplus_grad,
+        derivative_of_z=_mp_softplus_grad_of_z,
         derivative_bounds=(1, 2, 0),  # measured 0.5 and 1.42
         cuts=lambda d: [
             c / abs(beta)
@@ -359,6 +373,16 @@ TABLE = {
         cuts=lambda d: [0.5, 0.1, 1 / 3, 2.0],
         positive_zero=True,
         params=((0.5,), (0.1,), (1 / 3,), (0.0,), (2.0,), (1e-30,)),
+    ),
+    "threshold": ReferenceRow(
+        lambda x, threshold, value: x if x > threshold else mpmath.mpf(value),
+        lambda z, a, threshold, value: mpmath.mpf(1 if z > threshold else 0),
+        derivative_bounds=(0, 0, 0),
+        cuts=lambda d: [0.1, 1.0, 1 / 3, 0.5],
+        # value at -0.0 for a threshold >= 0 (only those are tested: for a
+        # negative one, threshold(-0.0) is x itself, -0.0)
+        positive_zero=True,
+        params=((0.0, 0.0), (0.1, 20.0), (1.0, -1 / 3), (1 / 3, 0.1), (0.5, 1e300)),
     ),
     "squareplus": ReferenceRow(
         # b / (2 (sqrt(x**2 + b) - x)) for x < 0, and its limit 0 at -inf (below the largest float)
@@ -447,6 +471,65 @@ TABLE = {
     ),
 }
 DERIVATIVE_ROOT_WIDTH = 0.05
+
+
+class Case:
+    """An elementwise entry with values of its parameters bound: the entry's
+    functions and references of one argument list, as the tests of every
+    entry call them (``case.forward(x)``), and its other fields as they are.
+    ``values`` are the parameters' values; ``named`` the same by name."""
+
+    def __init__(self, entry, values=None):
+        self.entry = entry
+        self.values = TABLE[entry.name].params[0] if values is None else tuple(values)
+        self.named = {p.name: v for p, v in zip(entry.params, self.values, strict=True)}
+        self.id = entry.name + "".join(f"-{v:g}" for v in self.values if values is not None)
+
+    def __getattr__(self, field):
+        return getattr(self.entry, field)
+
+    def forward(self, x, out=None):
+        return self.entry.call(x, out, -1, self.values)
+
+    def derivative(self, z, a, out=None):
+        return self.entry.call_derivative(z, a, out, self.values)
+
+    def vjp(self, z, a, grad, out=None):
+        return self.entry.call_vjp(z, a, grad, out, -1, self.values)
+
+    def reference(self, x):
+        return self.entry.reference(x, *self.values)
+
+    def reference_derivative(self, z, a):
+        return self.entry.reference_derivative(z, a, *self.values)
+
+    def reference_vjp(self, z, a, g):
+        return self.entry.reference_vjp(z, a, g, *self.values)
+
+    def __repr__(self):
+        return f"Case({self.id})"
+
+
+# Every elementwise entry with its first parameter values (its defaults),
+# for the tests of every entry; CASES: with every parameter tuple of the
+# table, for the accuracy tests.
+ELEMENTWISE = [Case(entry) for entry in REGISTRY.values() if not entry.rowwise]
+CASES = [
+    Case(case.entry, values) if i else case for case in ELEMENTWISE for i, values in enumerate(TABLE[case.name].params)
+]
+
+
+def case(name):
+    """The :class:`Case` of the elementwise entry ``name`` with its defaults, or the row-wise entry itself."""
+    entry = REGISTRY[name]
+    return entry if entry.rowwise else Case(entry)
+
+
+def _name_and_values(which):
+    """(name, parameter values) of a name, an entry or a :class:`Case`."""
+    if isinstance(which, str):
+        return which, ()
+    return which.name, getattr(which, "values", ())
 
 
 # An infinite argument is evaluated at this huge finite value, which gives
@@ -553,10 +636,12 @@ def mp_evaluate(fn, *arrays):
     return Exact(hi[inverse].reshape(shape), lo[inverse].reshape(shape))
 
 
-def mp_forward(name, x):
-    """:class:`Exact` of the elementwise activation ``name`` at ``x``, signed zeros included."""
+def mp_forward(which, x):
+    """:class:`Exact` of the elementwise activation ``which`` (a name, or a
+    :class:`Case` with its parameters) at ``x``, signed zeros included."""
+    name, values = _name_and_values(which)
     x = np.asarray(x, np.float64)
-    exact = mp_evaluate(TABLE[name].forward, x)
+    exact = mp_evaluate(lambda v: TABLE[name].forward(v, *values), x)
     zero = (x == 0) & (exact.hi == 0)
     exact.hi[zero] = 0.0 if TABLE[name].positive_zero else x[zero]
     return exact
@@ -567,7 +652,12 @@ def mp_derivative(name, z, a, g=None):
 
     An exact zero vjp has the sign of g (the derivatives' exact zeros are 0.0).
     """
-    d = TABLE[name].derivative
+    name, values = _name_and_values(name)
+    derivative = TABLE[name].derivative
+
+    def d(z, a):
+        return derivative(z, a, *values)
+
     if g is None:
         return mp_evaluate(d, z, a)
 
@@ -610,9 +700,9 @@ def reference_forward(entry, x, dtype, axis=-1):
         # (silu(-inf) is -inf * 0), nor their signs of zero.
         special = np.isinf(x64) | (x64 == 0)
         if special.any():
-            expected[special] = mp_forward(entry.name, x64[special]).hi
+            expected[special] = mp_forward(entry, x64[special]).hi
         return Exact(expected)
-    return mp_forward(entry.name, x64)
+    return mp_forward(entry, x64)
 
 
 def reference_derivative(entry, z, a, dtype, g=None):
@@ -627,7 +717,7 @@ def reference_derivative(entry, z, a, dtype, g=None):
         # The documented NaN rule, which (z > 0) style formulas do not follow.
         expected = np.where(np.isnan(z64) | np.isnan(a64), np.nan, expected)
         return Exact(expected)
-    return mp_derivative(entry.name, z64, a64, g)
+    return mp_derivative(entry, z64, a64, g)
 
 
 # ------------------------------------------------------------------ ulps

@@ -8,18 +8,31 @@ that checks its input was left alone) are shared with test_out.py,
 test_dtypes_and_layouts.py and test_threads.py.
 """
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
 import pytest
-from conftest import assert_unchanged, sampled, snapshot
+from conftest import assert_unchanged, case, sampled, snapshot
 
 import numba_act
 from numba_act import REGISTRY, reference
+from numba_act.registry import REQUIRED
 
-# Every public function of one array argument: the registry's names, plus
+
+def _required(name):
+    return any(p.default is REQUIRED for p in REGISTRY[name].params)
+
+
+# Every public function of one array argument: the registry's names (one with
+# required parameters, threshold, with the test table's values bound), plus
 # the seed's two derivative helpers.
-UNARY = {name: getattr(numba_act, name) for name in REGISTRY}
+UNARY = {
+    name: functools.partial(getattr(numba_act, name), **case(name).named)
+    if _required(name)
+    else getattr(numba_act, name)
+    for name in REGISTRY
+}
 UNARY["sigmoid_derivative_from_activation"] = numba_act.sigmoid_derivative_from_activation
 UNARY["relu_derivative_from_pre_activation"] = numba_act.relu_derivative_from_pre_activation
 
@@ -96,6 +109,10 @@ def test_activations_table():
     z = np.linspace(-3, 3, 13).reshape(1, 13)
     for name, pair in table.items():
         assert set(pair) == {"forward", "backward"}
+        if _required(name):  # as the seed's dict calls it, with no parameters
+            with pytest.raises(TypeError, match="missing"):
+                pair["forward"](z)
+            continue
         a = pair["forward"](z)
         np.testing.assert_array_equal(a, UNARY[name](z))
         np.testing.assert_array_equal(pair["backward"](z, a), numba_act.activation_backward(z, a, name))

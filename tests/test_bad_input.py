@@ -15,11 +15,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from conftest import ROWWISE, assert_unchanged, entry_params, sampled, snapshot
+from conftest import ROWWISE, assert_unchanged, case, entry_params, sampled, snapshot
 
 import numba_act
 from numba_act import NAMES, REGISTRY, activation_backward, activation_forward
 from numba_act.layers import LAYERS, activation_layer
+
+
+def _layer(name, **options):
+    """``LAYERS[name]`` made with the test table's parameters (threshold's are required)."""
+    return LAYERS[name](**getattr(case(name), "named", {}), **options)
+
 
 SHAPE = (2, 3)
 SENTINEL = -12345.0
@@ -34,7 +40,8 @@ class Target:
     names: tuple
     rowwise: bool = False
     # Positions where None is valid: z of the row-wise backward passes, which
-    # do not use it, and the grad of activation_backward (None: no grad).
+    # do not use it, and the a and grad of activation_backward (None: the
+    # derivative from z alone; no grad).
     none_ok: tuple = ()
     # The registry entry whose kernels it reaches; None for the helpers
     # (numba_act.gelu and the seed's two derivative helpers).
@@ -46,18 +53,21 @@ def _targets():
     for name, entry in REGISTRY.items():
         rw = entry.rowwise
         z = (0,) if rw else ()
+        p = getattr(case(name), "named", {})  # threshold's required parameters
         targets += [
-            Target(f"{name}.forward", lambda x, _e=entry, **k: _e.forward(x, **k), ("x",), rw, activation=name),
+            Target(
+                f"{name}.forward", lambda x, _e=entry, _p=p, **k: _e.forward(x, **_p, **k), ("x",), rw, activation=name
+            ),
             Target(
                 f"{name}.derivative",
-                lambda z, a, _e=entry, **k: _e.derivative(z, a, **k),
+                lambda z, a, _e=entry, _p=p, **k: _e.derivative(z, a, **_p, **k),
                 ("z", "a"),
                 none_ok=z,
                 activation=name,
             ),
             Target(
                 f"{name}.vjp",
-                lambda z, a, g, _e=entry, **k: _e.vjp(z, a, g, **k),
+                lambda z, a, g, _e=entry, _p=p, **k: _e.vjp(z, a, g, **_p, **k),
                 ("z", "a", "grad"),
                 rw,
                 z,
@@ -65,30 +75,32 @@ def _targets():
             ),
             Target(
                 f"activation_forward[{name}]",
-                lambda x, _n=name, **k: activation_forward(x, _n, **k),
+                lambda x, _n=name, _p=p, **k: activation_forward(x, _n, **_p, **k),
                 ("x",),
                 rw,
                 activation=name,
             ),
             Target(
                 f"activation_backward[{name}]",
-                lambda z, a, _n=name, **k: activation_backward(z, a, _n, **k),
+                lambda z, a, _n=name, _p=p, **k: activation_backward(z, a, _n, **_p, **k),
                 ("z", "a"),
-                none_ok=z,
+                none_ok=(*z, 1),  # a=None: the derivative from z alone
                 activation=name,
             ),
             Target(
                 f"activation_backward_with_grad[{name}]",
-                lambda z, a, g, _n=name, **k: activation_backward(z, a, _n, g, **k),
+                lambda z, a, g, _n=name, _p=p, **k: activation_backward(z, a, _n, g, **_p, **k),
                 ("z", "a", "grad"),
                 rw,
-                (*z, 2),
+                (*z, 1, 2),
                 activation=name,
             ),
         ]
     targets += [
         Target("gelu", lambda x, **k: numba_act.gelu(x, **k), ("x",)),
         Target("gelu[tanh]", lambda x, **k: numba_act.gelu(x, approximate="tanh", **k), ("x",)),
+        Target("glu", lambda x, **k: numba_act.glu(x, axis=0, **k), ("x",)),
+        Target("glu_vjp", lambda x, g, **k: numba_act.glu_vjp(x, g, axis=0, **k), ("x", "grad")),
         Target("sigmoid_derivative_from_activation", numba_act.sigmoid_derivative_from_activation, ("a",)),
         Target("relu_derivative_from_pre_activation", numba_act.relu_derivative_from_pre_activation, ("z",)),
     ]
@@ -150,7 +162,7 @@ def assert_raises(call, error, match):
 
 def test_every_public_function_is_in_the_matrix():
     covered = {t.call for t in TARGETS} | {entry.forward for entry in REGISTRY.values()}
-    covered |= {activation_forward, activation_backward, numba_act.gelu}
+    covered |= {activation_forward, activation_backward, numba_act.gelu, numba_act.glu, numba_act.glu_vjp}
     covered.add(numba_act.register)  # not an array function; its refusals are in test_register.py
     for name in numba_act.__all__:
         value = getattr(numba_act, name)
@@ -183,19 +195,20 @@ def test_bad_input_in_each_position(target, case):
 # ------------------------------------------------------------------ shapes
 
 
-@pytest.mark.parametrize("entry", entry_params(REGISTRY.values(), sample=True))
+@pytest.mark.parametrize("entry", entry_params([case(name) for name in REGISTRY], sample=True))
 def test_shape_mismatch_between_z_a_and_grad(entry):
     z = np.zeros((2, 3))
+    named = getattr(entry, "named", {})
     for a, grad in ((np.zeros((3, 2)), z), (z, np.zeros((2, 4))), (np.zeros(6), np.zeros(6)), (z, np.zeros((1, 3)))):
         if a.shape != z.shape:
             with pytest.raises(ValueError):
                 entry.derivative(z, a)
             with pytest.raises(ValueError):
-                activation_backward(z, a, entry.name)
+                activation_backward(z, a, entry.name, **named)
         with pytest.raises(ValueError):
             entry.vjp(z, a, grad)
         with pytest.raises(ValueError):
-            activation_backward(z, a, entry.name, grad)
+            activation_backward(z, a, entry.name, grad, **named)
 
 
 # ------------------------------------------------------------------ axis
@@ -301,7 +314,7 @@ every_layer = pytest.mark.parametrize("name", [sampled(name, name) for name in N
 @bad_input
 def test_layer_forward_bad_input(name, case):
     make, error, message = BAD_INPUTS[case]
-    layer = LAYERS[name]()
+    layer = _layer(name)
     x = valid_arrays(1)[0]
     first = layer.forward(x)
     kept = snapshot(x, first)
@@ -309,7 +322,7 @@ def test_layer_forward_bad_input(name, case):
     # the layer still holds the last good forward pass, unchanged
     assert layer.output is first
     assert_unchanged(kept)
-    fresh = LAYERS[name]()
+    fresh = _layer(name)
     fresh.forward(x)
     np.testing.assert_array_equal(layer.backward(np.ones(SHAPE)), fresh.backward(np.ones(SHAPE)))
 
@@ -318,7 +331,7 @@ def test_layer_forward_bad_input(name, case):
 @bad_input
 def test_layer_backward_bad_grad(name, case):
     make, error, message = BAD_INPUTS[case]
-    layer = LAYERS[name]()
+    layer = _layer(name)
     x = valid_arrays(1)[0]
     out = layer.forward(x)
     grad = layer.backward(np.ones(SHAPE))

@@ -12,6 +12,8 @@ import mpmath
 import numpy as np
 import pytest
 from conftest import (
+    CASES,
+    DERIVATIVE_ROOT_WIDTH,
     ELEMENTWISE,
     FLOATS,
     TABLE,
@@ -25,6 +27,7 @@ from conftest import (
     mp_forward,
     reference_derivative,
     reference_forward,
+    ulp,
     ulp_distance,
     wide_samples,
 )
@@ -37,7 +40,7 @@ from numba_act import elementwise as elementwise_kernels
 # float64 (better than the 2.5 and 3.5 ulp JAX documents for its logistic).
 FORWARD_ULP = {np.dtype(np.float32): 2, np.dtype(np.float64): 3}
 
-elementwise = pytest.mark.parametrize("entry", entry_params(ELEMENTWISE))
+elementwise = pytest.mark.parametrize("entry", entry_params(CASES))
 
 
 def _finite_inputs(dtype):
@@ -68,10 +71,16 @@ def test_mpmath_formulas_restate_the_registry_reference(entry):
     # Where the float64 reference is well conditioned the two must agree, so
     # the mpmath table is the registry's math and not some other function's.
     x = np.linspace(-4, 4, 81)
-    np.testing.assert_allclose(mp_evaluate(TABLE[entry.name].forward, x), entry.reference(x), rtol=1e-10, atol=1e-14)
+    row, values = TABLE[entry.name], entry.values
+    np.testing.assert_allclose(
+        mp_evaluate(lambda v: row.forward(v, *values), x), entry.reference(x), rtol=1e-10, atol=1e-14
+    )
     a = entry.reference(x)
     np.testing.assert_allclose(
-        mp_evaluate(TABLE[entry.name].derivative, x, a), entry.reference_derivative(x, a), rtol=1e-10, atol=1e-14
+        mp_evaluate(lambda z, a: row.derivative(z, a, *values), x, a),
+        entry.reference_derivative(x, a),
+        rtol=1e-10,
+        atol=1e-14,
     )
 
 
@@ -129,7 +138,8 @@ def test_forward_within_a_few_ulp_where_the_result_is_subnormal(entry, dtype):
 @elementwise
 def test_forward_at_infinities_is_the_limit(entry, dtype):
     x = np.array([-np.inf, np.inf], dtype)
-    assert_ulp_close(entry.forward(x), mp_forward(entry.name, x), dtype, 0, x)
+    # the limit, correctly rounded (a parameter's, such as hardtanh's max_val, may not be a float32)
+    assert_ulp_close(entry.forward(x), mp_forward(entry, x), dtype, 0.5, x)
 
 
 @elementwise
@@ -144,8 +154,12 @@ def test_forward_nan_propagates(entry, dtype):
 
 def _njit_forwards(entries):
     """One ``@njit`` function returning every entry's forward of a scalar, as a tuple."""
-    namespace = {f"forward_{k}": entry.forward for k, entry in enumerate(entries)}
-    calls = ", ".join(f"forward_{k}(x)" for k in range(len(entries)))
+    namespace = {f"forward_{k}": case.entry.forward for k, case in enumerate(entries)}
+    namespace |= {f"values_{k}": case.values for k, case in enumerate(entries)}
+    calls = ", ".join(
+        f"forward_{k}(x{''.join(f', values_{k}[{i}]' for i in range(len(case.values)))})"
+        for k, case in enumerate(entries)
+    )
     exec(f"def forwards(x):\n    return ({calls},)\n", namespace)
     return njit(namespace["forwards"])
 
@@ -163,7 +177,7 @@ def test_signed_zeros_on_every_path(dtype):
     forwards = _njit_forwards(ELEMENTWISE) if dtype != np.float16 else None
     njit_results = [forwards(dtype(z)) for z in zeros] if forwards else None
     for k, entry in enumerate(ELEMENTWISE):
-        exact = mp_forward(entry.name, zeros)
+        exact = mp_forward(entry, zeros)
         bound = FORWARD_ULP.get(np.dtype(dtype), 1)  # float16 is rounded once from float32
         paths = {
             "array": entry.forward(zeros.astype(dtype)),
@@ -194,11 +208,39 @@ def test_derivative_matches_reference(entry, dtype):
     assert_derivative_close(entry.name, got, expected, dtype, z)
 
 
+# The derivative from z alone (a=None): within 4 ulp of the exact derivative,
+# or within 4 ulp of 0.25 absolutely next to a root of it, for every entry,
+# those whose own derivative reads a (sigmoid's a (1 - a)) included.
+FROM_Z_ULP = 4
+
+
+@elementwise
+def test_derivative_from_z_alone(entry, dtype):
+    z = np.concatenate([_finite_inputs(dtype), moderate_samples(dtype, np.random.default_rng(8), n=400, scale=40)])
+    got = entry.derivative(z, None)
+    assert got.dtype == dtype
+    row, values = TABLE[entry.name], entry.values
+    if row.derivative_of_z is not None:
+        exact = mp_evaluate(lambda v: row.derivative_of_z(v, *values), z)
+    else:
+        exact = mp_evaluate(lambda v: row.derivative(v, row.forward(v, *values), *values), z)
+    distance = ulp_distance(got, exact, dtype, signed_zeros=False)
+    near = np.zeros(z.shape, bool)
+    for root in row.roots:
+        near |= np.abs(z.astype(np.float64) - root) <= DERIVATIVE_ROOT_WIDTH
+    absolute = np.abs(got.astype(np.float64) - exact.hi)
+    distance = np.where(near & (absolute <= FROM_Z_ULP * float(ulp(0.25, dtype))), 0.0, distance)
+    keep = ~(distance <= FROM_Z_ULP)
+    assert_ulp_close(got[keep], exact[keep], dtype, FROM_Z_ULP, z[keep], signed_zeros=False)
+    g = np.cos(z.astype(np.float64)).astype(dtype)
+    np.testing.assert_array_equal(entry.vjp(z, None, g), g * got)
+
+
 @elementwise
 def test_derivative_at_infinities_is_the_limit(entry, dtype):
     z = np.array([-np.inf, np.inf], dtype)
     a = entry.forward(z)
-    expected = mp_derivative(entry.name, z, mp_forward(entry.name, z).hi)
+    expected = mp_derivative(entry, z, mp_forward(entry, z).hi)
     # correctly rounded (leaky_relu's float32 slope is 0.01 rounded)
     assert_ulp_close(entry.derivative(z, a), expected, dtype, 0.5, z)
 

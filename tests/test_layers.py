@@ -9,11 +9,18 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import sampled
+from conftest import case, sampled
 
 import numba_act.layers as layers_module
 from numba_act import NAMES, REGISTRY
 from numba_act.layers import LAYERS, ActivationLayer, BaseActivation, activation_layer, class_name
+from numba_act.registry import REQUIRED
+
+
+def _layer(name, **options):
+    """``LAYERS[name]`` made with the test table's parameters (threshold's are required)."""
+    return LAYERS[name](**getattr(case(name), "named", {}), **options)
+
 
 SEED_CLASS_NAMES = {
     "sigmoid": "Sigmoid",
@@ -49,12 +56,12 @@ def _samples(rng, shape, dtype=np.float64, scale=4.0, kink_gap=1e-2):
 
 def _reference_forward(name, x):
     entry = REGISTRY[name]
-    return entry.reference(x, axis=-1) if entry.rowwise else entry.reference(x)
+    return entry.reference(x, axis=-1) if entry.rowwise else case(name).reference(x)
 
 
 def _numeric_vjp(name, x, g, h=1e-6):
     """d/dx sum(g * f(x)) by central differences, one element at a time (float64)."""
-    layer = LAYERS[name]()
+    layer = _layer(name)
     grad = np.empty_like(x)
     for index in np.ndindex(x.shape):
         shifted = x.copy()
@@ -95,15 +102,20 @@ def test_class_name_of_a_new_activation():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_attributes(name):
-    layer = LAYERS[name]()
+    layer = _layer(name)
     assert layer.trainable is None
     assert layer.layer_name == LAYERS[name].__name__
     assert layer.index == 0
     assert isinstance(layer.output, np.ndarray)
     layer.index = 3
     assert layer.index == 3
-    assert repr(layer) == f"{layer.layer_name}()"
-    assert repr(LAYERS[name](backend="numpy")) == f"{layer.layer_name}(backend='numpy')"
+    # the parameters that differ from their defaults (threshold's have none), then the backend
+    shown = [
+        f"{p.name}={v!r}" for p, v in zip(REGISTRY[name].params, layer.params, strict=True) if p.default is REQUIRED
+    ]
+    assert repr(layer) == f"{layer.layer_name}({', '.join(shown)})"
+    backend = "backend='numpy'"
+    assert repr(_layer(name, backend="numpy")) == f"{layer.layer_name}({', '.join([*shown, backend])})"
 
 
 def test_base_activation_has_nothing_to_train():
@@ -127,7 +139,7 @@ def test_activation_layer_by_name():
 @both_backends
 def test_forward_matches_reference_float64(name, backend, rng):
     x = _samples(rng, (6, 7))
-    layer = LAYERS[name](backend=backend)
+    layer = _layer(name, backend=backend)
     out = layer.forward(x)
     assert out.dtype == np.float64 and out.shape == x.shape
     np.testing.assert_allclose(out, _reference_forward(name, x), rtol=1e-12, atol=1e-14)
@@ -137,7 +149,7 @@ def test_forward_matches_reference_float64(name, backend, rng):
 @every_layer
 def test_forward_float32_close_to_float64_reference(name, rng):
     x = _samples(rng, (6, 7), np.float32)
-    out = LAYERS[name]().forward(x)
+    out = _layer(name).forward(x)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, _reference_forward(name, x.astype(np.float64)), rtol=2e-6, atol=2e-7)
 
@@ -147,18 +159,18 @@ def test_forward_float32_close_to_float64_reference(name, rng):
 def test_backward_matches_reference_vjp(name, backend, rng):
     x = _samples(rng, (5, 6))
     g = rng.standard_normal(x.shape)
-    layer = LAYERS[name](backend=backend)
+    layer = _layer(name, backend=backend)
     a = layer.forward(x).copy()
     grad = layer.backward(g)
     assert grad.dtype == np.float64 and grad.shape == x.shape
-    np.testing.assert_allclose(grad, REGISTRY[name].reference_vjp(x, a, g), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grad, case(name).reference_vjp(x, a, g), rtol=1e-12, atol=1e-14)
 
 
 @every_layer
 def test_backward_matches_finite_differences(name, rng):
     x = _samples(rng, (3, 5))
     g = rng.standard_normal(x.shape)
-    layer = LAYERS[name]()
+    layer = _layer(name)
     layer.forward(x)
     grad = layer.backward(g).copy()
     np.testing.assert_allclose(grad, _numeric_vjp(name, x, g), rtol=1e-6, atol=1e-8)
@@ -180,7 +192,7 @@ def test_softmax_backward_is_the_full_jacobian_vector_product(rng):
 def test_backends_agree_in_float32(name, rng):
     x = _samples(rng, (8, 9), np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
-    fast, plain = LAYERS[name](), LAYERS[name](backend="numpy")
+    fast, plain = _layer(name), _layer(name, backend="numpy")
     np.testing.assert_allclose(fast.forward(x), plain.forward(x), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(fast.backward(g), plain.backward(g), rtol=1e-4, atol=1e-5)
 
@@ -190,7 +202,7 @@ def test_backends_agree_in_float32(name, rng):
 
 @every_layer
 def test_steady_state_reuses_buffers(name, rng):
-    layer = LAYERS[name]()
+    layer = _layer(name)
     x1, x2 = _samples(rng, (2, 16, 8), np.float32)
     g1, g2 = rng.standard_normal((2, 16, 8)).astype(np.float32)
 
@@ -202,15 +214,15 @@ def test_steady_state_reuses_buffers(name, rng):
     assert out2 is out1 and grad2 is grad1
     assert out2.ctypes.data == out1.ctypes.data and grad2.ctypes.data == grad1.ctypes.data
     # The earlier results were overwritten in place, and hold the second step's values.
-    np.testing.assert_array_equal(out1, LAYERS[name]().forward(x2))
-    fresh = LAYERS[name]()
+    np.testing.assert_array_equal(out1, _layer(name).forward(x2))
+    fresh = _layer(name)
     fresh.forward(x2)
     np.testing.assert_array_equal(grad1, fresh.backward(g2))
 
 
 @some_layers
 def test_new_shape_or_dtype_gets_new_buffers(name, rng):
-    layer = LAYERS[name]()
+    layer = _layer(name)
     out = layer.forward(_samples(rng, (4, 8), np.float32))
     grad = layer.backward(np.ones((4, 8), np.float32))
     assert layer.forward(_samples(rng, (5, 8), np.float32)) is not out
@@ -222,7 +234,7 @@ def test_new_shape_or_dtype_gets_new_buffers(name, rng):
 
 @some_layers
 def test_own_output_as_input_is_not_overwritten(name, rng):
-    layer = LAYERS[name]()
+    layer = _layer(name)
     x = _samples(rng, (4, 6))
     first = layer.forward(x)
     kept = first.copy()
@@ -231,7 +243,7 @@ def test_own_output_as_input_is_not_overwritten(name, rng):
     np.testing.assert_array_equal(first, kept)
     np.testing.assert_allclose(second, _reference_forward(name, kept), rtol=1e-12, atol=1e-14)
     g = rng.standard_normal(x.shape)
-    np.testing.assert_allclose(layer.backward(g), REGISTRY[name].reference_vjp(kept, second, g), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(layer.backward(g), case(name).reference_vjp(kept, second, g), rtol=1e-12, atol=1e-14)
 
 
 def test_gradient_fed_back_is_not_overwritten(rng):
@@ -251,12 +263,12 @@ def test_gradient_fed_back_is_not_overwritten(rng):
 def test_non_contiguous_input(name, rng):
     base = _samples(rng, (6, 10))
     strided, fortran = base[:, ::2], np.asfortranarray(base[:, :5])
-    layer = LAYERS[name]()
+    layer = _layer(name)
     for x in (strided, fortran, strided, fortran):  # from the second call on, into the reused buffers
         out = layer.forward(x)
         np.testing.assert_allclose(out, _reference_forward(name, np.ascontiguousarray(x)), rtol=1e-12, atol=1e-14)
         g = rng.standard_normal((5, 6)).T  # F-ordered
-        np.testing.assert_allclose(layer.backward(g), REGISTRY[name].reference_vjp(x, out, g), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(layer.backward(g), case(name).reference_vjp(x, out, g), rtol=1e-12, atol=1e-14)
 
 
 # ------------------------------------------------------------------ dtypes and errors
@@ -269,7 +281,7 @@ def test_non_contiguous_input(name, rng):
 @pytest.mark.parametrize("name", ["relu", "softmax"])
 def test_dtype_rules(name, in_dtype, out_dtype):
     x = np.array([[1, -2, 3], [0, 2, -1]], dtype=in_dtype)
-    layer = LAYERS[name]()
+    layer = _layer(name)
     for _ in range(2):
         out = layer.forward(x)
         assert out.dtype == out_dtype
@@ -289,7 +301,7 @@ def test_backward_errors():
 
 @every_layer
 def test_copies_are_independent(name, rng):
-    layer = LAYERS[name]()
+    layer = _layer(name)
     x = _samples(rng, (3, 4))
     layer.forward(x)
     for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):

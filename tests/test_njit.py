@@ -7,7 +7,7 @@ overloads) give what they give from Python: array calls, scalar calls in
 import numba
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, entry_params, sampled
+from conftest import ELEMENTWISE, case, entry_params, sampled
 from numba import njit, prange
 
 import numba_act
@@ -25,11 +25,17 @@ def _x(dtype):
 @pytest.mark.parametrize("name", [sampled(name, name) if name in REGISTRY else name for name in PUBLIC])
 def test_array_call(name, dtype):
     f = getattr(numba_act, name)
-    call = njit(lambda x: f(x))
+    values = case(name).values if name in REGISTRY and not REGISTRY[name].rowwise else ()
+    call = njit(_with_values("lambda x: f(x{})", values, f=f))
     x = _x(dtype)
     got = call(x)
     assert got.dtype == dtype
-    np.testing.assert_array_equal(got, f(x))
+    np.testing.assert_array_equal(got, f(x, *values))
+
+
+def _with_values(source, values, **namespace):
+    """``eval(source)`` with the parameter values written in where ``{}`` stands (", v[0], v[1]")."""
+    return eval(source.format("".join(f", v[{i}]" for i in range(len(values)))), {**namespace, "v": values})
 
 
 def _prange_loop(entries):
@@ -39,13 +45,16 @@ def _prange_loop(entries):
     (each parallel compilation costs seconds)."""
     namespace = {"prange": prange}
     body = []
-    for k, entry in enumerate(entries):
+    for k, bound in enumerate(entries):
+        entry = bound.entry
         namespace.update({f"forward_{k}": entry.forward, f"derivative_{k}": entry.derivative, f"vjp_{k}": entry.vjp})
+        namespace[f"values_{k}"] = bound.values
+        p = "".join(f", values_{k}[{i}]" for i in range(len(bound.values)))
         body += [
-            f"        a = forward_{k}(z[i])",
+            f"        a = forward_{k}(z[i]{p})",
             f"        out[{k}, 0, i] = a",
-            f"        out[{k}, 1, i] = derivative_{k}(z[i], a)",
-            f"        out[{k}, 2, i] = vjp_{k}(z[i], a, g[i])",
+            f"        out[{k}, 1, i] = derivative_{k}(z[i], a{p})",
+            f"        out[{k}, 2, i] = vjp_{k}(z[i], a, g[i]{p})",
         ]
     source = "def loop(z, g, out):\n    for i in prange(z.size):\n" + "\n".join(body) + "\n    return out\n"
     exec(source, namespace)
@@ -189,19 +198,21 @@ def test_rowwise_other_axis_from_njit_raises():
         call(_x(np.float64))
 
 
-@pytest.mark.parametrize("entry", entry_params(REGISTRY.values(), sample=True))
+@pytest.mark.parametrize("entry", entry_params([case(name) for name in REGISTRY], sample=True))
 def test_out_overlapping_an_input_from_njit(entry):
     """An out that partly overlaps an input, or is one, gets the result of the
     inputs copied first, as from Python (one rule: numba_act._jit.out_alias)."""
-    forward, vjp = entry.forward, entry.vjp
+    values = getattr(entry, "values", ())
+    forward = njit(_with_values("lambda x, out: f(x{}, out=out)", values, f=REGISTRY[entry.name].forward))
+    vjp = njit(_with_values("lambda z, a, g, out: f(z, a, g{}, out=out)", values, f=REGISTRY[entry.name].vjp))
 
     @njit
     def calls(buf, shift):
         n = (buf.size - shift) // 6 * 6
         x, out = buf[:n].reshape(-1, 6), buf[shift : shift + n].reshape(-1, 6)
-        forward(x, out=out)
+        forward(x, out)
         g = buf[shift : shift + n].reshape(-1, 6)
-        vjp(x, x, g, out=g)  # out is g itself and partly overlaps z and a
+        vjp(x, x, g, g)  # out is g itself and partly overlaps z and a
         return buf
 
     for shift in (1, 6, 0):  # by one element, by one row, the very input
@@ -209,9 +220,9 @@ def test_out_overlapping_an_input_from_njit(entry):
         n = (buf.size - shift) // 6 * 6
         x = buf[:n].reshape(-1, 6).copy()
         expected = buf.copy()
-        expected[shift : shift + n] = forward(x).reshape(-1)
+        expected[shift : shift + n] = entry.forward(x).reshape(-1)
         g = expected[shift : shift + n].reshape(-1, 6).copy()
-        expected[shift : shift + n] = vjp(
+        expected[shift : shift + n] = entry.vjp(
             expected[:n].reshape(-1, 6).copy(), expected[:n].reshape(-1, 6).copy(), g
         ).reshape(-1)
         np.testing.assert_array_equal(calls(buf, shift), expected, err_msg=f"shift {shift}")

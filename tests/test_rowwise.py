@@ -179,7 +179,7 @@ def test_seed_example():
 )
 def test_special_row_is_nan(entry, dtype, special):
     ordinary = [0.5, -1.0, 2.0]
-    x = np.array([ordinary, special, ordinary], dtype)
+    x = _oriented(entry, np.array([ordinary, special, ordinary], dtype))
     got = entry.forward(x)
     assert np.isnan(got[1]).all(), got[1]
     # the other rows are untouched by it
@@ -205,7 +205,7 @@ def test_a_nan_anywhere_in_a_row_of_any_length_makes_it_nan(entry, dtype, n, sig
 
 @rowwise
 def test_minus_inf_logits_get_zero_probability(entry, dtype):
-    x = np.array([[-np.inf, 0.0, -np.inf, 0.0]], dtype)
+    x = _oriented(entry, np.array([[-np.inf, 0.0, -np.inf, 0.0]], dtype))
     got = entry.forward(x)
     # exp of log(0.5) rounded to float32 is not exactly 0.5: allow that rounding, no more.
     np.testing.assert_allclose(_probabilities(entry, got), [[0.0, 0.5, 0.0, 0.5]], rtol=np.finfo(dtype).eps, atol=0)
@@ -213,7 +213,7 @@ def test_minus_inf_logits_get_zero_probability(entry, dtype):
 
 @rowwise
 def test_zero_d_input_is_a_row_of_one(entry, dtype):
-    expected = 1.0 if entry.name == "softmax" else 0.0
+    expected = 0.0 if entry.name == "log_softmax" else 1.0
     got = entry.forward(np.array(3.5, dtype))
     assert isinstance(got, np.generic) and got.dtype == dtype and got == expected
     assert entry.forward(-7.25) == expected
@@ -232,9 +232,17 @@ def test_empty_input(entry, dtype, shape):
 # ----------------------------------------------------------------- the VJP
 
 
+def _oriented(entry, x):
+    """x, or -x for softmin: the special rows of softmax are those of softmin negated."""
+    return -x if entry.name == "softmin" else x
+
+
 def _reference_vjp(entry, a, g, axis=-1):
     """(exact vjp, size of its terms) in float64 with exactly rounded sums."""
     a, g = a.astype(np.float64), g.astype(np.float64)
+    if entry.name == "softmin":  # softmax's VJP, negated
+        value, size = _reference_vjp(REGISTRY["softmax"], a, g, axis)
+        return -value, size
     a_m, g_m = np.moveaxis(a, axis, -1), np.moveaxis(g, axis, -1)
     if entry.name == "softmax":
         s = np.apply_along_axis(math.fsum, -1, a_m * g_m)[..., None]

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 import pytest
-from conftest import PEAK_BYTES_SOURCE, SPLIT_SIZE
+from conftest import PEAK_BYTES_SOURCE, SPLIT_SIZE, case
 from test_api import UNARY, call_checked
 
 import numba_act
@@ -23,8 +23,9 @@ def _work(x, g):
     """Every activation forward and backward on shared inputs."""
     results = []
     for name in numba_act.NAMES:
-        a = numba_act.activation_forward(x, name)
-        results += [a, numba_act.activation_backward(x, a, name, g)]
+        named = getattr(case(name), "named", {})
+        a = numba_act.activation_forward(x, name, **named)
+        results += [a, numba_act.activation_backward(x, a, name, g, **named)]
     return results
 
 
@@ -177,12 +178,13 @@ def test_large_backward_gives_the_same_result_as_in_pieces(name):
     z = rng.normal(scale=4, size=(SPLIT_SIZE // 5 + 3, 5))
     g = rng.normal(size=z.shape)
     assert z.size >= SPLIT_SIZE
-    a = activation_forward(z, name)
+    named = getattr(case(name), "named", {})
+    a = activation_forward(z, name, **named)
     parts = list(zip(np.array_split(z, 40), np.array_split(a, 40), np.array_split(g, 40), strict=True))
     for grad in (None, g):
-        got = activation_backward(z, a, name, grad)
+        got = activation_backward(z, a, name, grad, **named)
         expected = np.concatenate(
-            [activation_backward(zp, ap, name, None if grad is None else gp) for zp, ap, gp in parts]
+            [activation_backward(zp, ap, name, None if grad is None else gp, **named) for zp, ap, gp in parts]
         )
         np.testing.assert_array_equal(got, expected)
 
@@ -200,7 +202,7 @@ def test_large_arrays_split_over_threads_give_the_same_result(name):
     np.testing.assert_array_equal(call_checked(name, np.asfortranarray(x)), expected)
 
 
-@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in REGISTRY.values()])
+@pytest.mark.parametrize("entry", [pytest.param(case(name), id=name) for name in REGISTRY])
 def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch):
     """Memory-bound kernels (relu, the backward passes computed from a) are
     split from a larger size than those that take an exp; below its own
@@ -214,7 +216,7 @@ def test_calls_split_over_threads_from_each_kernels_own_size(entry, monkeypatch)
 
     monkeypatch.setattr(_parallel, "split", recorded)
     split_in = [2] if numba.get_num_threads() >= 2 else []
-    forward_kernels, _, vjp_kernels = entry.ops
+    forward_kernels, vjp_kernels = entry.ops.forward, entry.ops.vjp
     assert {forward_kernels.min_parallel, vjp_kernels.min_parallel} <= {
         _parallel.MIN_SIZE,
         _parallel.MIN_SIZE_MEMORY_BOUND,
