@@ -8,8 +8,14 @@ product), float32 and float64, against:
 - ``scipy``: ``scipy.special.expit``, ``softmax`` and ``log_softmax``, where they exist,
 - ``torch`` and ``jax`` (``jax.jit``), when they are installed; skipped otherwise.
 
-Every library gets the same inputs: x, a = f(x) and the gradient g.  A
-backward pass is computed from what its derivative needs, a where that is a
+Every library gets the same inputs: x, a = f(x) and the gradient g, and the
+same parameters: those of :data:`BENCH_PARAMS` (threshold's, which has no
+defaults), otherwise the activation's defaults.  torch is timed with
+``torch.nn.functional.<name>`` and its backward operator, where it has both
+(an activation torch lacks, or one whose backward torch composes of several
+operators, has no torch column); jax with ``jax.nn.<name>`` where jax.nn
+has it and takes the parameters (``jax.nn.hard_tanh`` only for the default
+bounds).  A backward pass is computed from what its derivative needs, a where that is a
 function of a (sigmoid, relu, tanh, the softmax family), otherwise x, as
 torch's own backward operators take them; jax's are written from jax.nn's
 derivative rules given the same arrays, not as ``jax.vjp(f, x)``, which
@@ -30,6 +36,7 @@ same run; a table is printed and a PNG plot written (needs matplotlib).
 import argparse
 import contextlib
 import functools
+import inspect
 import os
 import platform
 import sys
@@ -41,6 +48,61 @@ import numpy as np
 ELEMENTWISE_SIZES = (10**3, 10**5, 10**7)
 ROW_SHAPES = ((32, 10), (256, 1000), (64, 50257))
 DTYPES = ("float32", "float64")
+
+
+# The parameters the benchmark runs each activation with, by name, where not
+# its defaults; every library gets the same.  An activation with a required
+# parameter that is not listed here gets 0.0 for it.
+BENCH_PARAMS = {
+    "threshold": {"threshold": 0.0, "value": 0.0},
+}
+
+
+def _params_text(named):
+    return ", ".join(f"{k}={v:g}" for k, v in named.items())
+
+
+def bench_params(name):
+    """``{parameter: float}`` of ``name``'s parameters as the benchmark runs
+    them: :data:`BENCH_PARAMS`, else the defaults (0.0 for a required one),
+    converted and checked as numba_act takes them (None for its float)."""
+    from numba_act import REGISTRY
+    from numba_act.registry import REQUIRED
+
+    entry = REGISTRY[name]
+    given = BENCH_PARAMS.get(name, {})
+    named = {p.name: given.get(p.name, 0.0 if p.default is REQUIRED else p.default) for p in entry.params}
+    return dict(zip(named, entry.param_values(named), strict=True))
+
+
+def _defaults(name):
+    """``{parameter: float}`` of ``name``'s defaults (None for what it stands for); required ones left out."""
+    from numba_act import REGISTRY
+    from numba_act.registry import REQUIRED
+
+    return {
+        p.name: p.if_none if p.default is None else float(p.default)
+        for p in REGISTRY[name].params
+        if p.default is not REQUIRED
+    }
+
+
+def _with_params(fn, name):
+    """``fn`` with the benchmark's parameters of ``name`` bound by keyword, as
+    far as it takes them (by the names of its signature); None where it
+    lacks one whose value is not the default, as it computes something
+    else then."""
+    params = bench_params(name)
+    if fn is None or not params:
+        return fn
+    takes = inspect.signature(fn).parameters
+    defaults, bound = _defaults(name), {}
+    for param, value in params.items():
+        if param in takes:
+            bound[param] = value
+        elif param not in defaults or value != defaults[param]:
+            return None
+    return functools.partial(fn, **bound) if bound else fn
 
 
 def _best_time(fn, budget=0.2, repeats=5):
@@ -66,6 +128,12 @@ def _numba_act(name, direction):
     import numba_act
 
     entry = numba_act.REGISTRY[name]
+    if entry.params:  # the public functions, with the parameters in order as floats
+        values = tuple(bench_params(name).values())
+        forward, vjp = entry.forward, entry.vjp
+        if direction == "forward":
+            return lambda x, a, g: forward(x, *values)
+        return lambda x, a, g: vjp(x, a, g, *values)
     if direction == "forward":
         return lambda x, a, g: entry.forward(x)
     return lambda x, a, g: numba_act.activation_backward(x, a, name, g)
@@ -75,9 +143,10 @@ def _numpy(name, direction):
     from numba_act import REGISTRY
 
     entry = REGISTRY[name]
+    values = tuple(bench_params(name).values())
     if direction == "forward":
-        return lambda x, a, g: entry.reference(x)
-    return lambda x, a, g: entry.reference_vjp(x, a, g)
+        return lambda x, a, g: entry.reference(x, *values)
+    return lambda x, a, g: entry.reference_vjp(x, a, g, *values)
 
 
 def _scipy(name, direction):
@@ -96,6 +165,10 @@ def _scipy(name, direction):
     return lambda x, a, g: f(x)
 
 
+# selu's constants, as torch and jax write them.
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
 def _torch(name, direction):
     try:
         import torch
@@ -103,38 +176,80 @@ def _torch(name, direction):
     except ImportError:
         return None
     aten = torch.ops.aten
+    # Each takes the activation's parameters by numba_act's names (see _with_params).
     forward = {
         "sigmoid": torch.sigmoid,
         "relu": torch.relu,
         "softmax": lambda x: torch.softmax(x, -1),
+        "softmin": lambda x: F.softmin(x, -1),
         "log_softmax": lambda x: torch.log_softmax(x, -1),
         "tanh": torch.tanh,
-        "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
-        "elu": F.elu,
+        "leaky_relu": lambda x, negative_slope=0.01: F.leaky_relu(x, negative_slope),
+        "elu": lambda x, alpha=1.0: F.elu(x, alpha),
+        "celu": lambda x, alpha=1.0: F.celu(x, alpha),
+        "selu": F.selu,
         "gelu": F.gelu,
         "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
         "silu": F.silu,
-        "softplus": F.softplus,
+        "mish": F.mish,
+        "softplus": lambda x, beta=1.0, threshold=20.0: F.softplus(x, beta, threshold),
+        "relu6": F.relu6,
+        "hardtanh": lambda x, min_val=-1.0, max_val=1.0: F.hardtanh(x, min_val, max_val),
+        "hardsigmoid": F.hardsigmoid,
+        "hardswish": F.hardswish,
+        "softshrink": lambda x, lambd=0.5: F.softshrink(x, lambd),
+        "hardshrink": lambda x, lambd=0.5: F.hardshrink(x, lambd),
+        "threshold": lambda x, threshold, value: F.threshold(x, threshold, value),
+        "log_sigmoid": F.logsigmoid,
+        "softsign": F.softsign,
+        "tanhshrink": F.tanhshrink,
     }
+    # torch's backward operators, as autograd calls them; none for the
+    # activations whose backward torch composes of several operators.
     backward = {
         "sigmoid": lambda x, a, g: aten.sigmoid_backward(g, a),
         "relu": lambda x, a, g: aten.threshold_backward(g, a, 0),
         "softmax": lambda x, a, g: aten._softmax_backward_data(g, a, -1, a.dtype),
+        # softmin is softmax(-x): its backward, negated
+        "softmin": lambda x, a, g: torch.neg(aten._softmax_backward_data(g, a, -1, a.dtype)),
         "log_softmax": lambda x, a, g: aten._log_softmax_backward_data(g, a, -1, a.dtype),
         "tanh": lambda x, a, g: aten.tanh_backward(g, a),
-        "leaky_relu": lambda x, a, g: aten.leaky_relu_backward(g, x, 0.01, False),
-        "elu": lambda x, a, g: aten.elu_backward(g, 1.0, 1.0, 1.0, False, x),
+        "leaky_relu": lambda x, a, g, negative_slope=0.01: aten.leaky_relu_backward(g, x, negative_slope, False),
+        "elu": lambda x, a, g, alpha=1.0: aten.elu_backward(g, alpha, 1.0, 1.0, False, x),
+        "celu": lambda x, a, g, alpha=1.0: aten.elu_backward(g, alpha, 1.0, 1.0 / alpha, False, x),
+        "selu": lambda x, a, g: aten.elu_backward(g, _SELU_ALPHA, _SELU_SCALE, 1.0, False, x),
         "gelu": lambda x, a, g: aten.gelu_backward(g, x),
         "gelu_tanh": lambda x, a, g: aten.gelu_backward(g, x, approximate="tanh"),
         "silu": lambda x, a, g: aten.silu_backward(g, x),
-        "softplus": lambda x, a, g: aten.softplus_backward(g, x, 1.0, 20.0),
+        "mish": lambda x, a, g: aten.mish_backward(g, x),
+        "softplus": lambda x, a, g, beta=1.0, threshold=20.0: aten.softplus_backward(g, x, beta, threshold),
+        "relu6": lambda x, a, g: aten.hardtanh_backward(g, x, 0.0, 6.0),
+        "hardtanh": lambda x, a, g, min_val=-1.0, max_val=1.0: aten.hardtanh_backward(g, x, min_val, max_val),
+        "hardsigmoid": lambda x, a, g: aten.hardsigmoid_backward(g, x),
+        "hardswish": lambda x, a, g: aten.hardswish_backward(g, x),
+        "softshrink": lambda x, a, g, lambd=0.5: aten.softshrink_backward(g, x, lambd),
+        "hardshrink": lambda x, a, g, lambd=0.5: aten.hardshrink_backward(g, x, lambd),
+        # value does not enter the gradient, but is a parameter of the call
+        "threshold": lambda x, a, g, threshold, value: aten.threshold_backward(g, x, threshold),
+        "log_sigmoid": _torch_log_sigmoid_backward(aten),
     }
-    if name not in forward:
-        return None
     if direction == "forward":
-        f = forward[name]
-        return lambda x, a, g: f(x)
-    return backward[name]
+        f = _with_params(forward.get(name), name)
+        return None if f is None else lambda x, a, g: f(x)
+    return _with_params(backward.get(name), name)
+
+
+def _torch_log_sigmoid_backward(aten):
+    """torch's log_sigmoid backward reads a buffer (exp(-|x|)) that its
+    forward pass saves for it, as autograd does: made here once per x."""
+    saved = [None, None]
+
+    def backward(x, a, g):
+        if saved[0] is not x:
+            saved[:] = x, aten.log_sigmoid_forward(x)[1]
+        return aten.log_sigmoid_backward(g, x, saved[1])
+
+    return backward
 
 
 def _jax(name, direction):
@@ -145,22 +260,36 @@ def _jax(name, direction):
         return None
     jax.config.update("jax_enable_x64", True)
     nn = jax.nn
+    # jax.nn's own functions, where it has them; they take the parameters
+    # they have by numba_act's names (negative_slope, alpha, b).
     forward = {
         "sigmoid": nn.sigmoid,
         "relu": nn.relu,
         "softmax": nn.softmax,
         "log_softmax": nn.log_softmax,
         "tanh": jnp.tanh,
-        "leaky_relu": lambda x: nn.leaky_relu(x, 0.01),
+        "leaky_relu": nn.leaky_relu,
         "elu": nn.elu,
+        "celu": getattr(nn, "celu", None),
+        "selu": getattr(nn, "selu", None),
         "gelu": lambda x: nn.gelu(x, approximate=False),
         "gelu_tanh": lambda x: nn.gelu(x, approximate=True),
         "silu": nn.silu,
-        "softplus": nn.softplus,
+        "mish": getattr(nn, "mish", None),
+        "softplus": nn.softplus,  # exact everywhere: numba_act's threshold=None, beta=1
+        "relu6": getattr(nn, "relu6", None),
+        "hardtanh": getattr(nn, "hard_tanh", None),  # [-1, 1] only
+        "hardsigmoid": getattr(nn, "hard_sigmoid", None),
+        "hardswish": getattr(nn, "hard_swish", None),
+        "log_sigmoid": getattr(nn, "log_sigmoid", None),
+        "softsign": getattr(nn, "soft_sign", None),
+        "squareplus": getattr(nn, "squareplus", None),
+        "sparse_plus": getattr(nn, "sparse_plus", None),
+        "sparse_sigmoid": getattr(nn, "sparse_sigmoid", None),
     }
-    if name not in forward:
+    f = _with_params(forward.get(name), name)
+    if f is None:
         return None
-    f = forward[name]
     if direction == "forward":
         compiled = jax.jit(f)
         return lambda x, a, g: compiled(x).block_until_ready()
@@ -203,7 +332,7 @@ def _inputs(name, shape, dtype, rng):
     # Pre-activations of a trained network are about N(0, 1); much wider
     # inputs time the CPU's subnormal-number assists more than the kernels.
     x = rng.standard_normal(shape).astype(dtype)
-    a = np.asarray(REGISTRY[name].forward(x))
+    a = np.asarray(REGISTRY[name].forward(x, *bench_params(name).values()))
     g = rng.standard_normal(shape).astype(dtype)
     return x, a, g
 
@@ -340,6 +469,7 @@ def _time_case(name, direction, dtype_name, arrays, threads, budget):
                 shape=arrays[0].shape,
                 size=size,
                 threads=threads,
+                params=bench_params(name),
                 impl=impl,
                 seconds=seconds,
                 ns_per_element=seconds / size * 1e9,
@@ -384,9 +514,10 @@ def targets(budget=0.3):
     mult = _best_time(lambda: np.multiply(a, g), budget)
     for name, entry in numba_act.REGISTRY.items():
         if not entry.rowwise:
-            aa = entry.forward(x)
+            values = tuple(bench_params(name).values())
+            aa = entry.forward(x, *values)
             out[f"{name} vjp 1e5 vs np.multiply(a, g)"] = (
-                _best_time(lambda entry=entry, aa=aa: entry.vjp(x, aa, g), budget) / mult
+                _best_time(lambda entry=entry, aa=aa, values=values: entry.vjp(x, aa, g, *values), budget) / mult
             )
     z = rng.standard_normal((32, 10)).astype(np.float32)
     out["activation_forward(z, 'relu') (32, 10) vs relu(z)"] = _best_time(
@@ -547,7 +678,12 @@ def machine():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m numba_act.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--names", nargs="*", help="activations to time (default: all registered)")
+    parser.add_argument(
+        "--names",
+        nargs="*",
+        help="activations to time (default: all registered); those with parameters run with their defaults, "
+        f"except {', '.join(f'{n}({_params_text(p)})' for n, p in BENCH_PARAMS.items())}",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="sizes 1e3 and 1e5, shapes (32, 10) and (256, 1000), shorter timing"
     )

@@ -1,9 +1,13 @@
 """numba_act on xarray objects, with dimensions named rather than numbered.
 
-Every activation of the registry is here under its own name and takes an
-xarray ``DataArray`` or ``Dataset`` (every data variable); the softmax
-family takes ``dim``, the name of the dimension to normalize over (default:
-the last dimension of a DataArray; required for a Dataset).  Results keep
+Every activation of the registry is here under its own name (and its
+aliases: ``swish`` for silu) and takes an xarray ``DataArray`` or
+``Dataset`` (every data variable), then its parameters as
+:mod:`numba_act`'s function of the same name takes them, in order or by
+name (``nax.leaky_relu(x, 0.2)``, ``nax.hardtanh(x, max_val=2.0)``); the
+softmax family takes ``dim``, the name of the dimension to normalize over
+(default: the last dimension of a DataArray; required for a Dataset).
+Parameters are checked before anything is computed.  Results keep
 the input's dimensions, their order and the coordinates; dask-backed input
 stays lazy (see docs/design.md), also with unknown chunk
 sizes (nan) along dimensions other than ``dim``.  Inputs of several
@@ -35,9 +39,9 @@ import xarray as xr
 
 from numba_act import _dask_xarray
 from numba_act.api import _gelu_name
-from numba_act.registry import NAMES, REGISTRY, lookup
+from numba_act.registry import ALIASES, NAMES, REGISTRY, REQUIRED, lookup
 
-__all__ = [*NAMES, "activation_forward", "activation_backward"]
+__all__ = [*NAMES, *ALIASES, "activation_forward", "activation_backward"]
 
 Labelled = xr.DataArray | xr.Dataset  # what every function here takes and returns
 
@@ -59,17 +63,21 @@ def _dim(x, dim):
     return dim
 
 
-def activation_forward(x: Labelled, name: str, *, dim: Hashable | None = None) -> Labelled:
+def activation_forward(x: Labelled, name: str, *, dim: Hashable | None = None, **params: float | None) -> Labelled:
     """Apply the activation called ``name`` to an xarray object.
 
     Args:
         x (xarray.DataArray | xarray.Dataset): the input; a Dataset has
             every data variable transformed.
-        name (str): a registry name, one of :data:`numba_act.NAMES`.
-        dim (Hashable | None, keyword-only): for softmax and log_softmax,
+        name (str): a registry name, one of :data:`numba_act.NAMES`, or
+            an alias of one (``"swish"``).
+        dim (Hashable | None, keyword-only): for the softmax family,
             the dimension to normalize over; default None, the last
             dimension of a DataArray (a Dataset needs it named).  Ignored by
             the elementwise activations.
+        params (float | None, keyword-only): the activation's parameters by
+            name, as :func:`numba_act.activation_forward` takes them
+            (``negative_slope=0.2`` for leaky_relu); the defaults for the rest.
 
     Returns:
         xarray.DataArray | xarray.Dataset: the type of ``x``, with its
@@ -79,10 +87,11 @@ def activation_forward(x: Labelled, name: str, *, dim: Hashable | None = None) -
 
     Raises:
         TypeError: for an ``x`` that is not a DataArray or Dataset, a
-            ``name`` that is not a str, or a Dataset without ``dim`` for the
-            softmax family.
-        ValueError: for an unknown ``name``, or a ``dim`` that is not a
-            dimension of ``x``.
+            ``name`` that is not a str, a Dataset without ``dim`` for the
+            softmax family, a parameter the activation does not have, a
+            missing required one or one that is not a real number.
+        ValueError: for an unknown ``name``, a ``dim`` that is not a
+            dimension of ``x``, or an invalid parameter value.
 
     Example:
         >>> import numpy as np
@@ -91,6 +100,8 @@ def activation_forward(x: Labelled, name: str, *, dim: Hashable | None = None) -
         >>> x = xr.DataArray(np.array([[-1.0, 0.0, 2.0]], np.float32), dims=("sample", "unit"))
         >>> nax.activation_forward(x, "relu").values
         array([[0., 0., 2.]], dtype=float32)
+        >>> nax.activation_forward(x, "leaky_relu", negative_slope=0.5).values
+        array([[-0.5,  0. ,  2. ]], dtype=float32)
         >>> logits = xr.DataArray(np.zeros((2, 2)), dims=("class", "sample"))
         >>> nax.activation_forward(logits, "softmax", dim="class").values
         array([[0.5, 0.5],
@@ -98,13 +109,20 @@ def activation_forward(x: Labelled, name: str, *, dim: Hashable | None = None) -
     """
     entry = lookup(name)
     x = _labelled(x, "x")
+    values = entry.param_values(params) if params or entry.params else ()
     if entry.rowwise:
         return _dask_xarray.labelled_rows(entry.ops.forward, [x], _dim(x, dim), ("x",))
-    return entry.forward(x)
+    return entry.call(x, None, -1, values)
 
 
 def activation_backward(
-    z: Labelled | None, a: Labelled, name: str, grad: Labelled | None = None, *, dim: Hashable | None = None
+    z: Labelled | None,
+    a: Labelled,
+    name: str,
+    grad: Labelled | None = None,
+    *,
+    dim: Hashable | None = None,
+    **params: float | None,
 ) -> Labelled:
     """Compute the backward pass of the activation ``name`` on xarray objects.
 
@@ -120,10 +138,12 @@ def activation_backward(
         z (xarray.DataArray | xarray.Dataset | None): the pre-activation;
             not used by the softmax family, where it may be None.
         a (xarray.DataArray | xarray.Dataset): the activation ``f(z)``.
-        name (str): a registry name, one of :data:`numba_act.NAMES`.
+        name (str): a registry name, one of :data:`numba_act.NAMES`, or an alias.
         grad (xarray.DataArray | xarray.Dataset | None): dL/da; default None.
         dim (Hashable | None, keyword-only): the softmax family's dimension,
             as in :func:`activation_forward`; default None.
+        params (float | None, keyword-only): the activation's parameters by
+            name, as in :func:`activation_forward`.
 
     Returns:
         xarray.DataArray | xarray.Dataset: the type of ``a``, with its
@@ -133,10 +153,11 @@ def activation_backward(
 
     Raises:
         TypeError: for an input that is not a DataArray or Dataset (z only
-            where it is used, grad only where given), or a ``name`` that is
-            not a str.
+            where it is used, grad only where given), a ``name`` that is
+            not a str, or parameters as in :func:`activation_forward`.
         ValueError: for an unknown ``name``, a ``dim`` that is not a
-            dimension, or inputs whose coordinates differ (``join="exact"``).
+            dimension, inputs whose coordinates differ (``join="exact"``),
+            or an invalid parameter value.
 
     Example:
         >>> import numpy as np
@@ -156,14 +177,15 @@ def activation_backward(
     """
     entry = lookup(name)
     a = _labelled(a, "a")
+    values = entry.param_values(params) if params or entry.params else ()
     if entry.rowwise:
         if grad is None:
             return entry.derivative(None, a)
         return _dask_xarray.labelled_rows(entry.ops.vjp, [a, _labelled(grad, "grad")], _dim(a, dim), ("a", "grad"))
     z = _labelled(z, "z")
     if grad is None:
-        return entry.derivative(z, a)
-    return entry.vjp(z, a, _labelled(grad, "grad"))
+        return entry.call_derivative(z, a, None, values)
+    return entry.call_vjp(z, a, _labelled(grad, "grad"), None, -1, values)
 
 
 def _forward_of(entry):
@@ -171,7 +193,7 @@ def _forward_of(entry):
     example = f"""
 
     Args:
-        x: a DataArray, or a Dataset (every data variable).{{dim}}
+        x: a DataArray, or a Dataset (every data variable).{{dim}}{{params}}
 
     Returns:
         The type of ``x``, with its dimensions and coordinates; the dtype
@@ -193,30 +215,75 @@ def _forward_of(entry):
 
         forward.__doc__ = f"{name} = {entry.formula}, along the dimension ``dim``." + example.format(
             dim="\n        dim: the dimension to normalize over (default: the last of a DataArray).",
+            params="",
             call=', dim="unit"',
+        )
+    elif entry.params:
+        forward = _with_params(entry)
+        signature = "".join(f", {p.name}" + ("" if p.default is REQUIRED else f"={p.default!r}") for p in entry.params)
+        forward.__doc__ = f"{name}(x{signature}) = {entry.formula}, elementwise." + example.format(
+            dim="",
+            params="".join(f"\n        {p.name}: {_param_doc(p)}" for p in entry.params),
+            # the required parameters (threshold's) given, as every example must run
+            call="".join(", 0.0" for p in entry.params if p.default is REQUIRED),
         )
     else:
 
         def forward(x: Labelled) -> Labelled:
             return activation_forward(x, name)
 
-        forward.__doc__ = f"{name}(x) = {entry.formula}, elementwise." + example.format(dim="", call="")
+        forward.__doc__ = f"{name}(x) = {entry.formula}, elementwise." + example.format(dim="", params="", call="")
     forward.__name__ = forward.__qualname__ = name
     return forward
 
 
+def _param_doc(param):
+    default = "required" if param.default is REQUIRED else f"default {param.default!r}"
+    none = f"; None stands for {param.if_none!r}" if param.if_none is not None else ""
+    return f"a real number ({default}{none})."
+
+
+def _with_params(entry):
+    """``<name>(x, <parameters with their defaults>)``, the signature of
+    ``numba_act.<name>`` less ``out``: written out as source, so that help()
+    and inspect see it and Python itself parses the arguments.  The
+    parameters are converted and checked (``entry.param_values``) before
+    anything is computed."""
+
+    def call(x, positional):
+        x = _labelled(x, "x")
+        return entry.call(x, None, -1, entry.param_values(None, positional))
+
+    params = entry.params
+    namespace = {"_call": call, "__name__": __name__}
+    listed = []
+    for i, p in enumerate(params):
+        if p.default is REQUIRED:
+            listed.append(p.name)
+        else:
+            namespace[f"_default{i}"] = p.default
+            listed.append(f"{p.name}=_default{i}")
+    names = "".join(f"{p.name}, " for p in params)
+    exec(f"def {entry.name}(x, {', '.join(listed)}):\n    return _call(x, ({names}))\n", namespace)
+    return namespace[entry.name]
+
+
 def __getattr__(name: str) -> Callable[..., Labelled]:
     """``numba_act.xarray.<name>``: the activation ``name`` of the registry on
-    xarray objects (PEP 562); one function per name, bound here on first use."""
-    entry = REGISTRY.get(name)
+    xarray objects (PEP 562), or the one of the entry an alias names; one
+    function per entry, bound here on first use."""
+    entry = REGISTRY.get(ALIASES.get(name, name))
     if entry is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = forward = _forward_of(entry)
+    forward = globals().get(entry.name)  # an alias's function is its entry's
+    if forward is None:
+        globals()[entry.name] = forward = _forward_of(entry)
+    globals()[name] = forward
     return forward
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *NAMES})
+    return sorted({*globals(), *NAMES, *ALIASES})
 
 
 # gelu also takes torch's ``approximate``, so it is defined here rather than by the registry.

@@ -31,6 +31,45 @@ def test_run_times_every_implementation_that_is_installed():
     assert len(stream.getvalue().splitlines()) == 4  # a line per case
 
 
+def test_entries_with_parameters_run_with_the_table_or_their_defaults():
+    assert bench.bench_params("sigmoid") == {}
+    assert bench.bench_params("leaky_relu") == {"negative_slope": 0.01}
+    assert bench.bench_params("threshold") == bench.BENCH_PARAMS["threshold"]  # no defaults: from the table
+    for name, entry in REGISTRY.items():
+        values = bench.bench_params(name)
+        assert list(values) == [p.name for p in entry.params]
+        assert all(type(v) is float for v in values.values())  # as numba_act takes them (None: its float)
+    rows = bench.run(
+        names=["threshold", "hardtanh"],
+        dtypes=("float64",),
+        sizes=(100,),
+        thread_modes=("one",),
+        budget=0.001,
+        stream=io.StringIO(),
+    )
+    assert {(r["name"], r["direction"]) for r in rows if r["impl"] == "numba_act"} == {
+        (n, d) for n in ("threshold", "hardtanh") for d in ("forward", "backward")
+    }
+    assert {tuple(r["params"].items()) for r in rows if r["name"] == "hardtanh"} == {
+        (("min_val", -1.0), ("max_val", 1.0))
+    }
+
+
+def test_other_libraries_get_the_parameters_or_no_column(monkeypatch):
+    def takes_none(x):
+        return x
+
+    def takes_min_val(x, min_val):
+        return (x, min_val)
+
+    assert bench._with_params(takes_none, "hardtanh") is takes_none  # the defaults: nothing to pass
+    assert bench._with_params(takes_min_val, "hardtanh")(1.0) == (1.0, -1.0)
+    monkeypatch.setitem(bench.BENCH_PARAMS, "hardtanh", {"min_val": -2.0})
+    assert bench._with_params(takes_none, "hardtanh") is None  # it would compute something else
+    assert bench._with_params(takes_min_val, "hardtanh")(1.0) == (1.0, -2.0)
+    assert bench._with_params(takes_min_val, "threshold") is None  # no value for a required parameter
+
+
 @pytest.mark.parametrize("name", list(REGISTRY))
 def test_the_numpy_baseline_matches_numba_act(name):
     rng = np.random.default_rng(0)
@@ -102,6 +141,19 @@ def test_one_thread_mode_holds_every_thread_to_one_core(monkeypatch):
     # and all is as it was after the run
     assert os.sched_getaffinity(0) == affinity_before
     assert os.environ["XLA_FLAGS"] == "--xla_cpu_multi_thread_eigen=true --xla_dump_to=nowhere"
+
+
+@pytest.mark.parametrize("library", ["jax", "torch"])
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_other_libraries_compute_the_same_forward_pass(library, name):
+    pytest.importorskip(library)
+    rng = np.random.default_rng(0)
+    x, a, g = bench._inputs(name, (8, 16), np.float64, rng)
+    forward = bench.IMPLEMENTATIONS[library](name, "forward")
+    if forward is None:
+        pytest.skip(f"{library} has no {name}")
+    got = np.asarray(forward(*bench._convert(library, [x, a, g])))
+    np.testing.assert_allclose(got, bench._numba_act(name, "forward")(x, a, g), rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("library", ["jax", "torch"])

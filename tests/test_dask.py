@@ -11,9 +11,10 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, PEAK_BYTES_SOURCE, ROWWISE, entry_params
+from conftest import ELEMENTWISE, PEAK_BYTES_SOURCE, ROWWISE, TABLE, Case, entry_params
 
 import numba_act
+from numba_act.registry import REGISTRY
 
 da = pytest.importorskip("dask.array")
 
@@ -38,6 +39,7 @@ def _lazy_counter():
 @pytest.mark.parametrize("entry", entry_params(ELEMENTWISE, sample=True))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_elementwise_forward_derivative_vjp_are_lazy_and_equal_numpy(entry, dtype):
+    # entry: a conftest Case, with its parameters' first values in the table (the defaults; threshold's given)
     values, x = _logits(dtype=dtype)
     g_values, g = _logits(dtype=dtype, seed=1)
     a_values = entry.forward(values)
@@ -46,7 +48,7 @@ def test_elementwise_forward_derivative_vjp_are_lazy_and_equal_numpy(entry, dtyp
         (a, a_values),
         (entry.derivative(x, a), entry.derivative(values, a_values)),
         (entry.vjp(x, a, g), entry.vjp(values, a_values, g_values)),
-        (numba_act.activation_backward(x, a, entry.name, g), entry.vjp(values, a_values, g_values)),
+        (numba_act.activation_backward(x, a, entry.name, g, **entry.named), entry.vjp(values, a_values, g_values)),
     ]
     for lazy, expected in cases:
         assert isinstance(lazy, da.Array)
@@ -54,6 +56,101 @@ def test_elementwise_forward_derivative_vjp_are_lazy_and_equal_numpy(entry, dtyp
         computed = lazy.compute()
         assert computed.dtype == dtype
         np.testing.assert_array_equal(computed, expected)
+
+
+# leaky_relu by default, every other entry with parameters under -m slow:
+# with the table's second parameter tuple, not the defaults.
+_WITH_PARAMS = [
+    pytest.param(Case(e, TABLE[e.name].params[1]), id=e.name, marks=() if e.name == "leaky_relu" else pytest.mark.slow)
+    for e in REGISTRY.values()
+    if e.params and not e.rowwise
+]
+
+
+@pytest.mark.parametrize("case", _WITH_PARAMS)
+def test_parameters_in_order_and_by_name_stay_lazy(case):
+    entry, params, named = case.entry, case.values, case.named
+    values, x = _logits(dtype=np.float64)
+    g_values, g = _logits(dtype=np.float64, seed=1)
+    a_values = entry.forward(values, *params)
+    derivative_values = entry.derivative(values, a_values, *params)
+    vjp_values = entry.vjp(values, a_values, g_values, *params)
+    a = entry.forward(x, *params)
+    lazy = [
+        (a, a_values),
+        (entry.forward(x, **named), a_values),
+        (numba_act.activation_forward(x, entry.name, **named), a_values),
+        (entry.derivative(x, a, *params), derivative_values),
+        (numba_act.activation_backward(x, a, entry.name, **named), derivative_values),
+        (entry.vjp(x, a, g, *params), vjp_values),
+        (entry.vjp(x, a, g, **named), vjp_values),
+        (numba_act.activation_backward(x, a, entry.name, g, **named), vjp_values),
+    ]
+    lazy += [(numba_act.activation_forward(x, alias, **named), a_values) for alias in entry.aliases]
+    for result, expected in lazy:
+        assert isinstance(result, da.Array) and result.chunks == x.chunks
+        np.testing.assert_array_equal(result.compute(), expected)
+
+
+def test_parameters_are_part_of_the_graph():
+    """Calls with other parameter values build other tasks; equal values, the same ones."""
+    values, x = _logits(dtype=np.float64)
+    slopes = (0.2, 0.3, 0.2)
+    results = [numba_act.leaky_relu(x, s) for s in slopes]
+    assert results[0].name == results[2].name != results[1].name
+    for result, slope in zip(da.compute(*results), slopes, strict=True):
+        np.testing.assert_array_equal(result, numba_act.leaky_relu(values, slope))
+
+
+def test_bad_parameters_raise_at_call_time_and_compute_nothing():
+    values, x, calls = _lazy_counter()
+    with pytest.raises(TypeError, match="negative_slope must be a real number"):
+        numba_act.leaky_relu(x, "0.2")
+    with pytest.raises(TypeError, match="leaky_relu has no parameter 'slope'"):
+        numba_act.activation_backward(x, x, "leaky_relu", x, slope=0.2)
+    with pytest.raises(ValueError, match="min_val cannot be greater than max_val"):
+        numba_act.REGISTRY["hardtanh"].vjp(x, x, x, 1.0, -1.0)
+    with pytest.raises(TypeError, match="missing the parameter value"):
+        numba_act.activation_forward(x, "threshold", threshold=0.0)
+    assert calls == []
+
+
+def _bound_graph():
+    """(lazy results whose graphs hold ops with bound parameters, their expected values)."""
+    values, x = _logits(dtype=np.float64)
+    g_values, g = _logits(dtype=np.float64, seed=1)
+    entry = numba_act.REGISTRY["leaky_relu"]
+    a = numba_act.leaky_relu(x, 0.2)
+    a_values = numba_act.leaky_relu(values, 0.2)
+    results = [a, entry.vjp(x, a, g, 0.2), numba_act.sigmoid(x)]
+    expected = [a_values, entry.vjp(values, a_values, g_values, 0.2), numba_act.sigmoid(values)]
+    return results, expected
+
+
+def test_graphs_with_parameters_pickle_with_cloudpickle():
+    import pickle
+
+    cloudpickle = pytest.importorskip("cloudpickle")
+    from numba_act._jit import BoundOp
+
+    results, expected = _bound_graph()
+    for result, want in zip(results, expected, strict=True):
+        payload = cloudpickle.dumps(result)
+        assert (b"BoundOp" in payload) == (result is not results[2])  # sigmoid has no parameters
+        clone = pickle.loads(payload)
+        np.testing.assert_array_equal(clone.compute(scheduler="threads"), want)
+    op = numba_act.REGISTRY["leaky_relu"].ops.forward.bind((0.2,))
+    clone = pickle.loads(cloudpickle.dumps(op))
+    assert isinstance(clone, BoundOp) and clone.op is op.op and clone.params == (0.2,)
+    np.testing.assert_array_equal(clone.new(np.array([-1.0, 2.0])), [-0.2, 2.0])
+
+
+@pytest.mark.slow
+def test_graphs_with_parameters_compute_with_the_processes_scheduler():
+    """Every task pickled to another process (cloudpickle), plain ops and ops with bound parameters alike."""
+    results, expected = _bound_graph()
+    for result, want in zip(da.compute(*results, scheduler="processes", num_workers=2), expected, strict=True):
+        np.testing.assert_array_equal(result, want)
 
 
 @pytest.mark.parametrize("entry", entry_params(ROWWISE, sample=True))
@@ -152,16 +249,18 @@ def test_distributed_local_cluster():
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        probs, silu, vjp = client.compute(
+        probs, silu, vjp, leaky = client.compute(
             [
                 numba_act.softmax(x, axis=0),
                 numba_act.silu(x),
                 numba_act.activation_backward(None, numba_act.log_softmax(x), "log_softmax", g),
+                numba_act.REGISTRY["leaky_relu"].vjp(x, x, g, 0.2),
             ],
             sync=True,
         )
     np.testing.assert_array_equal(probs, numba_act.softmax(values, axis=0))
     np.testing.assert_array_equal(silu, numba_act.silu(values))
+    np.testing.assert_array_equal(leaky, numba_act.REGISTRY["leaky_relu"].vjp(values, values, g_values, 0.2))
     expected_vjp = numba_act.REGISTRY["log_softmax"].vjp(None, numba_act.log_softmax(values), g_values)
     np.testing.assert_array_equal(vjp, expected_vjp)
 
@@ -230,7 +329,7 @@ def test_elementwise_on_unknown_chunk_sizes(entry):
     for lazy, expected in [
         (a, a_values),
         (entry.derivative(x, a), entry.derivative(values, a_values)),
-        (numba_act.activation_backward(x, a, entry.name, g), entry.vjp(values, a_values, g_values)),
+        (numba_act.activation_backward(x, a, entry.name, g, **entry.named), entry.vjp(values, a_values, g_values)),
     ]:
         assert np.isnan(lazy.shape[0]) and len(lazy.chunks[0]) == 3 and lazy.chunks[1] == x.chunks[1]
         np.testing.assert_array_equal(lazy.compute(), expected)

@@ -17,6 +17,7 @@ import pytest
 from conftest import sampled
 
 from numba_act import REGISTRY, rowwise
+from numba_act.registry import REQUIRED
 
 _FEATURES = llvm.get_host_cpu_features().flatten()
 pytestmark = pytest.mark.skipif(
@@ -38,13 +39,39 @@ def _vector_bits(ir, dtype):
     return {int(n) * kinds[kind] for n, kind in re.findall(r"<(\d+) x (float|double)>", ir) if kind in kinds}
 
 
+def _param_args(entry):
+    """Float64 values for ``entry``'s parameters, as its kernels take them
+    after their arrays: the defaults (what None stands for where that is
+    the default), 0.0 for a required one."""
+    values = []
+    for p in entry.params:
+        value = p.if_none if p.default is None else p.default
+        values.append(0.0 if value is REQUIRED else float(value))
+    return values
+
+
+# Every compiled operation of every elementwise entry: forward, derivative,
+# vjp, and those from z alone where an entry has them.
+_OPS = [
+    sampled(name, name, kind, id=f"{kind}-{name}")
+    for name, entry in REGISTRY.items()
+    if not entry.rowwise
+    for kind, op in entry.ops._asdict().items()
+    if op is not None
+]
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("name", [sampled(n, n) for n, e in REGISTRY.items() if not e.rowwise])
-@pytest.mark.parametrize("kind", ["forward", "derivative", "vjp"])
+@pytest.mark.parametrize(("name", "kind"), _OPS)
 def test_elementwise_loops_are_vectorized(name, kind, dtype):
-    kernels = dict(zip(("forward", "derivative", "vjp"), REGISTRY[name].ops, strict=True))[kind]
-    arrays = [np.ones(64, dtype) for _ in range({"forward": 2, "derivative": 3, "vjp": 4}[kind])]
-    bits = _vector_bits(_vector_ir(kernels.flat, *arrays), dtype)
+    entry = REGISTRY[name]
+    kernels = getattr(entry.ops, kind)
+    # flat(*inputs, out, *params): the arrays, then a float64 per parameter
+    params = _param_args(entry)
+    count = kernels.flat.py_func.__code__.co_argcount - len(params)
+    assert count == {"forward": 2, "vjp": 4, "vjp_from_z": 4}.get(kind, 3)
+    arrays = [np.ones(64, dtype) for _ in range(count)]
+    bits = _vector_bits(_vector_ir(kernels.flat, *arrays, *params), dtype)
     # 256-bit registers at least: 8 floats or 4 doubles per instruction.
     assert bits and max(bits) >= 256, bits
 

@@ -98,6 +98,42 @@ def entry(name, rowwise=None):
     return found
 
 
+# The parameters the suite runs an activation with where not its defaults,
+# by name: threshold's have none.  An activation with a required parameter
+# not listed here gets 0.0 for it.
+BENCH_PARAMS = {
+    "threshold": {"threshold": 0.0, "value": 0.0},
+}
+
+
+def named_params(found):
+    """``{parameter: value}`` of ``found``'s parameters as the suite passes
+    them by name: :data:`BENCH_PARAMS`, else the defaults (None where that
+    is the default).  Empty for an entry without parameters, and for an
+    older commit's, whose entries have none."""
+    required = getattr(_installed_registry(), "REQUIRED", None)
+    given = BENCH_PARAMS.get(found.name, {})
+    named = {}
+    for p in getattr(found, "params", ()):
+        if p.name in given:
+            named[p.name] = given[p.name]
+        else:
+            named[p.name] = 0.0 if p.default is required else p.default
+    return named
+
+
+def params(found):
+    """The values of ``found``'s parameters in order, as floats, as its
+    functions take them after their arrays (``()`` for none)."""
+    named = named_params(found)
+    return tuple(found.param_values(named)) if named else ()
+
+
+def literal(value):
+    """Source for ``value`` (a float or None) that gives it back exactly, infinities included."""
+    return "None" if value is None else f"float({str(float(value))!r})"
+
+
 def attr(obj, name):
     """getattr that turns a missing attribute of an older commit into a skip."""
     try:

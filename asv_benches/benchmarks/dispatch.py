@@ -1,33 +1,36 @@
 """What the Python entry point costs: activation_forward(z, name) and
 activation_backward(z, a, name, grad) (``by_name``), and the activation's own
 functions without ``out`` (``direct``) and into a preallocated ``out=``
-(``out``), on a (32, 10) float64 array, where the entry point is most of the time."""
+(``out``), on a (32, 10) float64 array, where the entry point is most of the time.
+An activation's parameters (``common.BENCH_PARAMS`` or its defaults) are
+passed in order to its own functions and by name to the by-name ones."""
 
 import functools
 
-from .common import ALL, Timing, attr, cached, data, entry
+from .common import ALL, Timing, attr, cached, data, entry, named_params, params
 
 
 def _calls(name, call):
     import numba_act
 
     found = entry(name)
+    values, named = params(found), named_params(found)
     z = data((32, 10), "float64")
-    a = found.forward(z)
+    a = found.forward(z, *values)
     g = data((32, 10), "float64", seed=1, scale=1.0)
     if call == "direct":
-        calls = {"forward": (found.forward, (z,)), "backward": (attr(found, "vjp"), (z, a, g))}
+        calls = {"forward": (found.forward, (z, *values)), "backward": (attr(found, "vjp"), (z, a, g, *values))}
     elif call == "out":
         out = z.copy()
         calls = {
-            "forward": (functools.partial(found.forward, out=out), (z,)),
-            "backward": (functools.partial(attr(found, "vjp"), out=out), (z, a, g)),
+            "forward": (functools.partial(found.forward, out=out), (z, *values)),
+            "backward": (functools.partial(attr(found, "vjp"), out=out), (z, a, g, *values)),
         }
     else:
-        calls = {
-            "forward": (attr(numba_act, "activation_forward"), (z, name)),
-            "backward": (attr(numba_act, "activation_backward"), (z, a, name, g)),
-        }
+        forward, backward = attr(numba_act, "activation_forward"), attr(numba_act, "activation_backward")
+        if named:
+            forward, backward = functools.partial(forward, **named), functools.partial(backward, **named)
+        calls = {"forward": (forward, (z, name)), "backward": (backward, (z, a, name, g))}
     for fn, args in calls.values():
         fn(*args)
     return calls

@@ -1,6 +1,9 @@
 """Elementwise activations: forward, local derivative and vector-Jacobian
 product of every elementwise registry entry, beside the NumPy seed formulas
-and scipy.special, for float32/float64 and 1e3 to 1e6 elements."""
+and scipy.special, for float32/float64 and 1e3 to 1e6 elements.  An entry
+with parameters runs with those of ``common.BENCH_PARAMS`` or its defaults,
+passed in order after the arrays (and before ``out``, as the functions take
+them)."""
 
 import numpy as np
 
@@ -15,6 +18,7 @@ from .common import (
     cached,
     data,
     entry,
+    params,
     reset_peak_rss,
     scipy_function,
 )
@@ -27,12 +31,13 @@ def _forward_call(name, impl, dtype, size):
         fn, args = scipy_function(name), (x,)
     else:
         found = entry(name, rowwise=False)
+        values = params(found)
         if impl == "numba_act":
-            fn, args = found.forward, (x,)
+            fn, args = found.forward, (x, *values)
         elif impl == "numba_act_out":
-            fn, args = found.forward, (x, np.empty_like(x))
+            fn, args = found.forward, (x, *values, np.empty_like(x))
         else:
-            fn, args = attr(found, "reference"), (x,)
+            fn, args = attr(found, "reference"), (x, *values)
     fn(*args)  # compiles numba_act's kernel for this dtype
     return fn, args
 
@@ -40,19 +45,20 @@ def _forward_call(name, impl, dtype, size):
 def _backward_calls(name, impl, dtype, size):
     """{"derivative": (fn, args), "vjp": (fn, args)}, warmed up."""
     found = entry(name, rowwise=False)
+    values = params(found)
     z = data(size, dtype)
-    a = np.asarray(found.forward(z))
+    a = np.asarray(found.forward(z, *values))
     g = data(size, dtype, seed=1, scale=1.0)
     if impl == "numpy":
         calls = {
-            "derivative": (attr(found, "reference_derivative"), (z, a)),
-            "vjp": (attr(found, "reference_vjp"), (z, a, g)),
+            "derivative": (attr(found, "reference_derivative"), (z, a, *values)),
+            "vjp": (attr(found, "reference_vjp"), (z, a, g, *values)),
         }
     else:
         out = (np.empty_like(z),) if impl == "numba_act_out" else ()
         calls = {
-            "derivative": (attr(found, "derivative"), (z, a) + out),
-            "vjp": (attr(found, "vjp"), (z, a, g) + out),
+            "derivative": (attr(found, "derivative"), (z, a, *values, *out)),
+            "vjp": (attr(found, "vjp"), (z, a, g, *values, *out)),
         }
     for fn, args in calls.values():
         fn(*args)
@@ -100,16 +106,17 @@ class PeakMem:
 
     def setup(self, name, impl, dtype):
         found = entry(name, rowwise=False)
+        values = params(found)
         x = data(10**7, dtype)
         # Every process loads numba_act's kernel, so that the numbers differ
         # only by what the call itself allocates.
-        found.forward(x)
+        found.forward(x, *values)
         if impl == "numba_act":
-            self.fn, self.args = found.forward, (x,)
+            self.fn, self.args = found.forward, (x, *values)
         elif impl == "numba_act_out":
-            self.fn, self.args = found.forward, (x, np.empty_like(x))
+            self.fn, self.args = found.forward, (x, *values, np.empty_like(x))
         else:
-            self.fn, self.args = attr(found, "reference"), (x,)
+            self.fn, self.args = attr(found, "reference"), (x, *values)
         reset_peak_rss()
 
     def peakmem_forward(self, name, impl, dtype):

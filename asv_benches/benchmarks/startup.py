@@ -3,9 +3,10 @@ activation with an empty numba cache (compilation), and the first call when
 numba's cache already holds the kernels (numba's default cache, or
 NUMBA_CACHE_DIR if set, as the suite runs).  Each sample is a new
 interpreter; only the statement is timed, not the interpreter start nor the
-setup code."""
+setup code.  An activation's parameters (``common.BENCH_PARAMS`` or its
+defaults) are passed by name."""
 
-from .common import ALL, entry
+from .common import ALL, entry, literal, named_params
 
 _EMPTY_CACHE = """
 import atexit, os, shutil, tempfile
@@ -19,6 +20,7 @@ import numpy as np
 import numba_act
 x = np.linspace(-4.0, 4.0, 1000){reshape}
 forward = numba_act.REGISTRY[{name!r}].forward
+params = {params}
 """
 
 
@@ -30,8 +32,10 @@ def _input(name):
 
 
 def _setup_code(name):
-    reshape = ".reshape(10, 100)" if entry(name).rowwise else ""
-    return _SETUP.format(name=name, reshape=reshape)
+    found = entry(name)
+    reshape = ".reshape(10, 100)" if found.rowwise else ""
+    params = "{" + ", ".join(f"{k!r}: {literal(v)}" for k, v in named_params(found).items()) + "}"
+    return _SETUP.format(name=name, reshape=reshape, params=params)
 
 
 class Startup:
@@ -57,7 +61,7 @@ class Compile:
         self.setup_code = _EMPTY_CACHE + _setup_code(name)
 
     def timeraw_first_call(self, name):
-        return "forward(x)", self.setup_code
+        return "forward(x, **params)", self.setup_code
 
 
 class Cached:
@@ -71,8 +75,9 @@ class Cached:
 
     def setup(self, name):
         # The same call here fills the cache that the timed process reads.
-        entry(name).forward(_input(name))
+        found = entry(name)
+        found.forward(_input(name), **named_params(found))
         self.setup_code = _setup_code(name)
 
     def timeraw_first_call(self, name):
-        return "forward(x)", self.setup_code
+        return "forward(x, **params)", self.setup_code
