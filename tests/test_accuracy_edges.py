@@ -204,7 +204,7 @@ def test_vjp_at_edge_points(entry, dtype):
 
 
 @pytest.mark.slow
-@elementwise
+@pytest.mark.parametrize("entry", [pytest.param(c, id=c.id) for c in CASES if c.id == c.name])  # the defaults
 def test_dense_sweep_of_cuts_and_tails(entry, dtype):
     """The sweeps above, five times as dense around every cut and eight times through every tail."""
     sweep = _Sweep(entry, np.dtype(dtype), dense=20 * DENSE, tail=32 * TAIL, walk=3 * WALK)

@@ -11,7 +11,9 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import case
 
+from numba_act import REGISTRY
 from numba_act.layers import LAYERS
 from numba_act.model import Evaluation, NeuralNetworkModel, StepProfile
 
@@ -77,6 +79,8 @@ def _tiny_problem(rng, n_out, targets):
 )
 def test_gradients_match_finite_differences(activations, targets):
     rng = np.random.default_rng(7)
+    # an activation with required parameters (threshold) as a (name, parameters) pair
+    activations = [(name, case(name).named) if REGISTRY[name].params else name for name in activations]
     model = NeuralNetworkModel([4, 5, 3], activations, seed=3, dtype=np.float64)
     model.params += rng.normal(0, 0.1, model.params.shape)  # non-zero biases too
     X, y = _tiny_problem(rng, 3, targets)

@@ -17,7 +17,7 @@ import pytest
 from conftest import ELEMENTWISE, assert_unchanged, sampled, snapshot
 from numpy.lib.stride_tricks import as_strided
 from test_api import UNARY, base_array, call_checked, unary
-from test_bad_input import SENTINEL, SHAPE, assert_raises, every_target, sentinel_out, valid_arrays
+from test_bad_input import SENTINEL, SHAPE, assert_raises, every_out_target, sentinel_out, valid_arrays
 
 from numba_act import REGISTRY, _parallel
 from numba_act import elementwise as elementwise_kernels
@@ -25,7 +25,7 @@ from numba_act import elementwise as elementwise_kernels
 # ------------------------------------------------------------ a valid out
 
 
-@every_target
+@every_out_target
 def test_a_valid_call_fills_out(target):
     # The valid arguments of the matrices are valid: each failure in them is the bad argument's.
     args = valid_arrays(len(target.names))
@@ -101,7 +101,7 @@ BAD_OUTS = {
 }
 
 
-@every_target
+@every_out_target
 @pytest.mark.parametrize("case", list(BAD_OUTS))
 def test_bad_out(target, case):
     make, error, message = BAD_OUTS[case]
@@ -114,7 +114,7 @@ def test_bad_out(target, case):
     assert_unchanged(kept)
 
 
-@every_target
+@every_out_target
 @pytest.mark.parametrize("layout", ["C", "strided", "F"])
 def test_read_only_out(target, layout):
     args = valid_arrays(len(target.names))
@@ -155,7 +155,7 @@ def test_wrong_out_raises_before_writing(name, dtype, make_out, error):
 # ------------------------------------------------------------ in place
 
 
-@every_target
+@every_out_target
 def test_out_that_is_an_input_is_in_place(target):
     # The input itself (the very array) may be out: that is not a partial overlap.
     for position in range(len(target.names)):
@@ -198,7 +198,7 @@ def test_out_that_is_an_input_over_many_blocks(entry, dtype, size):
             np.testing.assert_array_equal(args_copy[position], want)
 
 
-@every_target
+@every_out_target
 def test_out_of_an_inputs_very_elements_is_in_place(target):
     # Another view of the same elements, whose stride differs on an axis of
     # length one, where a stride steps nowhere: in-place work, not an overlap.
@@ -218,7 +218,7 @@ def _overlapping(buf, shift):
     return buf[: buf.size - 1].reshape(SHAPE) if shift == 0 else buf[1:].reshape(SHAPE)
 
 
-@every_target
+@every_out_target
 @pytest.mark.parametrize("shift", [0, 1], ids=["out_after_input", "out_before_input"])
 def test_out_partly_overlapping_each_input(target, shift):
     # As NumPy's ufuncs do: the result is that of the inputs copied first.
@@ -249,7 +249,7 @@ def test_partly_overlapping_out_gets_the_result_of_a_copied_input(name, views):
     np.testing.assert_array_equal(out, expected)
 
 
-@every_target
+@every_out_target
 def test_out_interleaved_with_the_inputs_is_not_an_overlap(target):
     # Views that share bounds but no element (buf[0::2] and buf[1::2]) are separate arrays.
     n = len(target.names)

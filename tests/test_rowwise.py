@@ -179,7 +179,7 @@ def test_seed_example():
 )
 def test_special_row_is_nan(entry, dtype, special):
     ordinary = [0.5, -1.0, 2.0]
-    x = _oriented(entry, np.array([ordinary, special, ordinary], dtype))
+    x = np.array([ordinary, _oriented(entry, np.array(special)), ordinary], dtype)
     got = entry.forward(x)
     assert np.isnan(got[1]).all(), got[1]
     # the other rows are untouched by it
