@@ -346,16 +346,16 @@ def glu_vjp(x: ArrayLike, grad: ArrayLike, axis: SupportsIndex = -1, out: np.nda
         >>> na.glu_vjp(np.array([1.0, 0.0]), np.array([1.0]))
         array([0.5 , 0.25])
     """
-    x, a, b, axis = _halves(x, axis)
-    grad = _arrays.as_array(grad, "grad")
-    dtype = _arrays.result_dtype_of([x.dtype, grad.dtype], ["x", "grad"])
-    _arrays.same_shape("grad", grad, "glu(x)", a)
+    x_array, a, b, axis = _halves(x, axis)
+    g = _arrays.as_array(grad, "grad")
+    dtype = _arrays.result_dtype_of([x_array.dtype, g.dtype], ["x", "grad"])
+    _arrays.same_shape("grad", g, "glu(x)", a)
     if out is not None:
-        _arrays.check_out(out, x.shape, dtype)
+        _arrays.check_out(out, x_array.shape, dtype)
     sigmoid = REGISTRY["sigmoid"].forward
-    a, b, grad = (np.asarray(v, dtype) for v in (a, b, grad))
+    a, b, g = (np.asarray(v, dtype) for v in (a, b, g))
     s = sigmoid(b)
-    result = np.concatenate([grad * s, grad * a * (s * sigmoid(-b))], axis=axis)
+    result = np.concatenate([g * s, g * a * (s * sigmoid(-b))], axis=axis)
     if out is None:
         return result
     out[...] = result
