@@ -10,7 +10,7 @@ The dtypes that raise are in test_bad_input.py; ``out=`` is in test_out.py.
 
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, SPLIT_SIZE, plain_copy, sampled
+from conftest import ELEMENTWISE, LAYOUTS, ROWWISE, SPLIT_SIZE, case, plain_copy, sampled
 from test_api import UNARY, base_array, call_checked, unary, unary_param
 
 import numba_act
@@ -156,7 +156,7 @@ FAST_PATH_LAYOUTS = ["C", "F", "non_contiguous", "negative_stride", "read_only",
 
 def _general_path(entry, kind, arrays, out=None):
     """The result of the general path itself, for ``kind`` "forward", "derivative" or "vjp"."""
-    op = getattr(entry.ops, kind)
+    op = getattr(entry.ops, kind).bind(getattr(entry, "values", ()))
     if entry.rowwise:
         arrays = arrays[-2:] if kind == "vjp" else arrays
         return _arrays.rows(op, arrays, -1, out, ("x", "y")[: len(arrays)])
@@ -169,9 +169,9 @@ def _general_path(entry, kind, arrays, out=None):
 # kernels being the slowest to compile; the rest under -m slow.
 _SOFTMAX_BY_DEFAULT = ("F", "non_contiguous")
 FAST_PATH_CASES = (
-    [sampled(e.name, e, "C", id=f"{e.name}-C") for e in REGISTRY.values()]
+    [sampled(name, case(name), "C", id=f"{name}-C") for name in REGISTRY]
     + [
-        sampled(name, REGISTRY[name], layout, id=f"{name}-{layout}")
+        sampled(name, case(name), layout, id=f"{name}-{layout}")
         for name in ("sigmoid", "relu")
         for layout in FAST_PATH_LAYOUTS[1:]
     ]
@@ -206,9 +206,10 @@ def test_small_calls_go_straight_to_the_compiled_ops(entry, layout, dtype, monke
     for general_path in ("elementwise", "rows", "_prepare", "_run"):
         monkeypatch.setattr(_arrays, general_path, refused)
     np.testing.assert_array_equal(entry.forward(z), expected["forward"])
-    np.testing.assert_array_equal(numba_act.activation_forward(z, entry.name), expected["forward"])
+    named = getattr(entry, "named", {})
+    np.testing.assert_array_equal(numba_act.activation_forward(z, entry.name, **named), expected["forward"])
     np.testing.assert_array_equal(entry.vjp(z, a, g), expected["vjp"])
-    np.testing.assert_array_equal(numba_act.activation_backward(z, a, entry.name, g), expected["vjp"])
+    np.testing.assert_array_equal(numba_act.activation_backward(z, a, entry.name, g, **named), expected["vjp"])
     if not entry.rowwise:
         np.testing.assert_array_equal(entry.derivative(z, a), expected["derivative"])
     out = np.full(z.shape, 7, dtype)
