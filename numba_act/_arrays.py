@@ -337,10 +337,11 @@ def rows(op, arrays, axis, out, names):
     of one.
     """
     if _subclassed(arrays, out):
-        # A masked element is left out of its row: -inf is the forward pass's neutral input.
-        forward = op.inputs == 1  # the VJPs have no neutral a to fill in
+        # A masked element is left out of its row: filled with the op's neutral
+        # input (-inf for softmax, +inf for softmin); the VJPs have none.
+        fill = op.masked_fill
         return _of_subclasses(
-            lambda arrays, out: rows(op, arrays, axis, out, names), arrays, out, names, -np.inf, forward
+            lambda arrays, out: rows(op, arrays, axis, out, names), arrays, out, names, fill, fill is not None
         )
     inputs, shape, result_dtype, compute = _prepare(arrays, out, names)
     axis = normalize_axis(axis, len(shape))

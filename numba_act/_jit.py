@@ -340,13 +340,16 @@ class CompiledOp:
     for an ``out`` that is one of the inputs, which ``blocks`` then takes
     (``into`` where there is no ``blocks``).  ``inputs`` is how many inputs the kernels take;
     ``params`` how many float parameters each kernel takes after its arrays
-    (see :meth:`bind`).  Pickled by name, so that task graphs (dask) can
+    (see :meth:`bind`); ``masked_fill`` the input that leaves a masked element
+    out of a row-wise forward pass (None: masked input is refused).  Pickled by name, so that task graphs (dask) can
     carry them to workers.
     """
 
-    def __init__(self, into, new, flat=None, *, name, blocks=None, min_parallel=_parallel.MIN_SIZE, params=0):
+    def __init__(
+        self, into, new, flat=None, *, name, blocks=None, min_parallel=_parallel.MIN_SIZE, params=0, masked_fill=None
+    ):
         self.into, self.new, self.flat, self.blocks, self.name = into, new, flat, blocks, name
-        self.min_parallel, self.params = min_parallel, params
+        self.min_parallel, self.params, self.masked_fill = min_parallel, params, masked_fill
         self.inputs = into.py_func.__code__.co_argcount - 1 - params
         template = templates(_TRY_INTO, globals(), params)[f"try_into{self.inputs}"]
         self.try_into = specialize(template, f"{name}_try_into", into=into, min_parallel=min_parallel)

@@ -18,7 +18,7 @@ from numba.np import numpy_support
 from numba_act import _arrays
 from numba_act._arrays import check_shape
 from numba_act._jit import kernel, overload_kernel
-from numba_act.registry import REGISTRY, REQUIRED
+from numba_act.registry import REGISTRY, signature
 
 _FLOATS = (types.float32, types.float64)
 
@@ -107,19 +107,15 @@ def param_arg(entry, param, ty):
     raise TypingError(f"numba_act: {entry.name}: {param.name} must be a real number, got {ty}")
 
 
-def _signature(arrays, params, out=True):
-    """The source of an argument list: ``arrays``, then ``params`` with their defaults, then out."""
-    listed = list(arrays) + [p.name if p.default is REQUIRED else f"{p.name}={p.default!r}" for p in params]
-    return ", ".join(listed + (["out=None"] if out else []))
-
-
 def _compiled(arrays, params, body, namespace):
-    """A function of ``_signature(arrays, params)`` that converts each
+    """A function of ``registry.signature(arrays, params)`` that converts each
     parameter to ``p0``, ``p1``, ... with the converters ``_c0``, ``_c1``,
     ... of ``namespace``, checks them with its ``_check`` where it has one,
     then runs the source lines ``body``: the implementations below are
     written once for any number of parameters (see numba_act.elementwise)."""
-    lines = [f"def impl({_signature(arrays, params)}):"]
+    arguments, defaults = signature(arrays, params)
+    namespace.update(defaults)
+    lines = [f"def impl({arguments}):"]
     lines += [f"    p{i} = _c{i}({p.name})" for i, p in enumerate(params)]
     if params and namespace.get("_check") is not None:
         lines.append(f"    _check({', '.join(f'p{i}' for i in range(len(params)))})")
@@ -154,8 +150,9 @@ def _register_elementwise(entry):
     def typing(arrays, build):
         """The ``@overload`` typing function of arguments ``arrays``, the parameters and out."""
         listed = ", ".join(arrays + tuple(q.name for q in params))
-        namespace = {"_build": build}
-        exec(f"def typing({_signature(arrays, params)}):\n    return _build(({listed},), out)\n", namespace)
+        arguments, defaults = signature(arrays, params)
+        namespace = {"_build": build, **defaults}
+        exec(f"def typing({arguments}):\n    return _build(({listed},), out)\n", namespace)
         return namespace["typing"]
 
     def forward(f, op):

@@ -148,32 +148,35 @@ def _literal_entry(name):
 # Every parameter name of the built-in activations: the @njit forms of
 # activation_forward and activation_backward take each by keyword.
 _PARAM_NAMES = tuple(dict.fromkeys(p.name for entry in REGISTRY.values() for p in entry.params))
+_KEYWORDS = "".join(f", {name}=None" for name in _PARAM_NAMES)
 
 
 def _param_tuple(entry, given):
     """The source of ``entry``'s parameter tuple from the keyword arguments
     ``given`` ({name: type}) of a by-name call inside ``@njit``, with the
     defaults for those not given (TypingError for any other name, or a
-    required one missing); and the converters ``_c0``, ``_c1``, ..."""
+    required one missing); the source of the check of their values; and the
+    names those sources use ({name: converter or value})."""
     given = {name: ty for name, ty in given.items() if not is_none(ty)}
     for name in given:
         if name not in {p.name for p in entry.params}:
             raise TypingError(f"numba_act: {entry.name} has no parameter {name!r}")
-    values, converters = [], {}
+    values, names = [], {}
     for i, param in enumerate(entry.params):
         if param.name in given:
-            values.append(f"_check_value{i}({param.name})")
-            converters[f"_check_value{i}"] = _overloads.param_arg(entry, param, given[param.name])
+            values.append(f"_value{i}({param.name})")
+            names[f"_value{i}"] = _overloads.param_arg(entry, param, given[param.name])
         elif param.default is REQUIRED:
             raise TypingError(f"numba_act: {entry.name}: missing the parameter {param.name}")
-        else:
-            values.append(repr(float(param.if_none if param.default is None else param.default)))
+        else:  # a global of the implementation: its repr may not be source (inf)
+            values.append(f"_default{i}")
+            names[f"_default{i}"] = float(param.if_none if param.default is None else param.default)
     source = f"({', '.join(values)},)" if values else "()"
     check = ""
     if entry.check_params is not None and values:
-        converters["_check_params"] = entry.check_params
+        names["_check_params"] = entry.check_params
         check = f"_check_params({', '.join(f'params[{i}]' for i in range(len(values)))})\n    "
-    return source, check, converters
+    return source, check, names
 
 
 def _by_name_overload(arguments, body):
@@ -181,10 +184,9 @@ def _by_name_overload(arguments, body):
     with ``params`` set to the entry's parameter tuple."""
 
     def build(entry, given, namespace):
-        params, check, converters = _param_tuple(entry, given)
-        namespace = {**namespace, **converters}
-        keywords = "".join(f", {name}=None" for name in _PARAM_NAMES)
-        exec(f"def impl({arguments}{keywords}):\n    params = {params}\n    {check}return {body}\n", namespace)
+        params, check, names = _param_tuple(entry, given)
+        namespace = {**namespace, **names}
+        exec(f"def impl({arguments}{_KEYWORDS}):\n    params = {params}\n    {check}return {body}\n", namespace)
         return namespace["impl"]
 
     return build
@@ -197,11 +199,10 @@ _vjp_impl = _by_name_overload("z, a, name, grad=None, out=None, axis=-1", "call_
 
 def _typing(arguments, build):
     """The typing function of arguments ``arguments`` (source) and every parameter name."""
-    keywords = "".join(f", {name}=None" for name in _PARAM_NAMES)
     given = ", ".join(f"{name!r}: {name}" for name in _PARAM_NAMES)
     names = ", ".join(a.split("=")[0].strip() for a in arguments.split(","))
     namespace = {"_build": build}
-    exec(f"def typing({arguments}{keywords}):\n    return _build({names}, {{{given}}})\n", namespace)
+    exec(f"def typing({arguments}{_KEYWORDS}):\n    return _build({names}, {{{given}}})\n", namespace)
     return namespace["typing"]
 
 

@@ -168,18 +168,27 @@ def _param_values(activation, params, check_params, positional, named=None):
     return values
 
 
+def signature(arrays, params):
+    """(source, defaults): the argument list of an activation's function,
+    ``arrays``, then ``params`` with their defaults (torch's order), then
+    ``out=None``, as source; and the defaults it names, ``{"_default0":
+    0.01, ...}``, for the namespace the source runs in (a default's repr may
+    not be source)."""
+    defaults = {f"_default{i}": p.default for i, p in enumerate(params) if p.default is not REQUIRED}
+    listed = [p.name if p.default is REQUIRED else f"{p.name}=_default{i}" for i, p in enumerate(params)]
+    return ", ".join([*arrays, *listed, "out=None"]), defaults
+
+
 def _with_params(name, arrays, params, call, values):
     """``name(*arrays, <params>, out=None)``, torch's signature: it returns
     ``call(*arrays, out, values(params))``.  Written out as source, as
     dataclasses does, so that help(), inspect and ``@njit`` (which folds
     arguments by name) see the real signature, and a call parses its
     arguments at the cost of a plain Python call."""
-    defaults = {f"_default{i}": p.default for i, p in enumerate(params) if p.default is not REQUIRED}
-    signature = ", ".join(p.name if p.default is REQUIRED else f"{p.name}=_default{i}" for i, p in enumerate(params))
+    arguments, defaults = signature(arrays, params)
     listed = ", ".join(arrays)
     source = (
-        f"def {name}({listed}, {signature}, out=None):\n"
-        f"    return _call({listed}, out, _values(({', '.join(p.name for p in params)},)))\n"
+        f"def {name}({arguments}):\n    return _call({listed}, out, _values(({', '.join(p.name for p in params)},)))\n"
     )
     namespace = {"_call": call, "_values": values, **defaults}
     exec(source, namespace)
@@ -364,23 +373,22 @@ def elementwise_entry(
     ``numba_act.<name>`` unless not ``public`` (gelu's, which ``numba_act.gelu``
     wraps); a registered one has neither (see :func:`numba_act.register`)."""
     light, n = "backward" in memory_bound, len(params)
-    ops = EntryOps(
+    built = [
         elementwise.forward_op(name, f, "forward" in memory_bound, n),
         elementwise.derivative_op(name, df, light, n),
         elementwise.vjp_op(name, df, light, n),
-        *(
-            ()
-            if from_z is None
-            else (
-                elementwise.derivative_op(f"{name}_from_z", from_z, light, n),
-                elementwise.vjp_op(f"{name}_from_z", from_z, light, n),
-            )
-        ),
-    )
-    built = ops if from_z is not None else ops[:3]
+    ]
+    if from_z is not None:
+        built += [
+            elementwise.derivative_op(f"{name}_from_z", from_z, light, n),
+            elementwise.vjp_op(f"{name}_from_z", from_z, light, n),
+        ]
+    ops = EntryOps(*built)
     # The argument names of each op's functions (a is unused by the two from z alone).
     arguments = (("x",), ("z", "a"), ("z", "a", "grad"), ("z", "a"), ("z", "a", "grad"))[: len(built)]
     fast = [_entry.entry_point(op, names) for op, names in zip(built, arguments, strict=True)]
+    forward_fast, derivative_fast, vjp_fast, *from_z_fast = fast
+    derivative_z_fast, vjp_z_fast = from_z_fast or (derivative_fast, vjp_fast)
     if check_params is not None:
         check_params = kernel(check_params)
     if n:
@@ -393,8 +401,6 @@ def elementwise_entry(
         functions = [
             _with_params(name, names, params, call, values) for call, names in zip(fast, arguments, strict=True)
         ]
-        forward_fast, derivative_fast, vjp_fast, *from_z_fast = fast
-        derivative_z_fast, vjp_z_fast = from_z_fast or (derivative_fast, vjp_fast)
 
         def call(x, out=None, axis=-1, params=defaults):
             return forward_fast(x, out, params)
@@ -411,21 +417,19 @@ def elementwise_entry(
 
     else:
         functions = fast
-        forward, derivative, vjp, *from_z_fast = fast
-        derivative_z, vjp_z = from_z_fast or (derivative, vjp)
 
         def call(x, out=None, axis=-1, params=()):
-            return forward(x, out)
+            return forward_fast(x, out)
 
         def call_derivative(z, a, out=None, params=()):
             if a is None:
-                return derivative_z(z, z, out)
-            return derivative(z, a, out)
+                return derivative_z_fast(z, z, out)
+            return derivative_fast(z, a, out)
 
         def call_vjp(z, a, grad, out=None, axis=-1, params=()):
             if a is None:
-                return vjp_z(z, z, grad, out)
-            return vjp(z, a, grad, out)
+                return vjp_z_fast(z, z, grad, out)
+            return vjp_fast(z, a, grad, out)
 
     forward, derivative, vjp, *from_z_functions = functions
 

@@ -567,15 +567,17 @@ def _new2(a, g):
     return into(a, g, np.empty(a.shape, a.dtype))
 
 
-def _over_last_axis(name, kernel_2d, into_template, new_template):
-    """CompiledOp applying a row kernel along the last axis of any shape."""
+def _over_last_axis(name, kernel_2d, into_template, new_template, masked_fill=None):
+    """CompiledOp applying a row kernel along the last axis of any shape;
+    ``masked_fill``: the input that leaves an element out of its row."""
     into_kernel = specialize(into_template, f"{name}_into", inline=True, row_kernel=kernel_2d)
-    return CompiledOp(into_kernel, specialize(new_template, f"{name}_new", into=into_kernel), name=name)
+    new_kernel = specialize(new_template, f"{name}_new", into=into_kernel)
+    return CompiledOp(into_kernel, new_kernel, name=name, masked_fill=masked_fill)
 
 
-SOFTMAX = _over_last_axis("softmax", softmax_rows, _into1, _new1)
-LOG_SOFTMAX = _over_last_axis("log_softmax", log_softmax_rows, _into1, _new1)
+SOFTMAX = _over_last_axis("softmax", softmax_rows, _into1, _new1, -np.inf)
+LOG_SOFTMAX = _over_last_axis("log_softmax", log_softmax_rows, _into1, _new1, -np.inf)
 SOFTMAX_VJP = _over_last_axis("softmax_vjp", softmax_vjp_rows, _into2, _new2)
 LOG_SOFTMAX_VJP = _over_last_axis("log_softmax_vjp", log_softmax_vjp_rows, _into2, _new2)
-SOFTMIN = _over_last_axis("softmin", softmin_rows, _into1, _new1)
+SOFTMIN = _over_last_axis("softmin", softmin_rows, _into1, _new1, np.inf)
 SOFTMIN_VJP = _over_last_axis("softmin_vjp", softmin_vjp_rows, _into2, _new2)

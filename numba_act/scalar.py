@@ -48,10 +48,17 @@ def sigmoid(x):
     1 minus it, rounded once more: within 0.75 ulp, as it lies in [0.5, 1],
     where an ulp is at least twice the smaller one's.
     """
-    e_hi, e_lo = exp_parts_nonpositive(-abs(x))
-    q, c = ratio_of_one_plus(e_hi, e_lo)
+    q, c = _logistic_parts(x)
     small = q + c
     return small if x < 0 else type(x)(1.0) - small
+
+
+@scalar
+def _logistic_parts(y):
+    """(q, c) with q + c = sigmoid(-|y|) = e / (1 + e), e = e**-|y|: the
+    smaller of sigmoid(y) and sigmoid(-y), to twice working precision."""
+    e_hi, e_lo = exp_parts_nonpositive(-abs(y))
+    return ratio_of_one_plus(e_hi, e_lo)
 
 
 @scalar
@@ -68,8 +75,7 @@ def _glu_f64(a, b):
     # sigmoid(b) as hi + lo (the small side from ratio_of_one_plus, the large
     # one as 1 minus it, whose rounding error 1 - hi - q is exact), so that
     # the product is rounded once.
-    e_hi, e_lo = exp_parts_nonpositive(-abs(b))
-    q, c = ratio_of_one_plus(e_hi, e_lo)
+    q, c = _logistic_parts(b)
     hi = 1.0 - q
     lo = ((1.0 - hi) - q) - c
     if b < 0:
@@ -93,12 +99,19 @@ def relu(x):
 
 
 @scalar
+def _indicator(inside, z, value=1.0):
+    """value where ``inside``, else 0, in z's type; NaN stays NaN: the
+    derivative of each piecewise-linear activation."""
+    T = type(z)
+    if inside:
+        return T(value)
+    return T(0.0) if z == z else z
+
+
+@scalar
 def relu_grad(z, a):
     """1 where z > 0, else 0 (0 at z == 0); NaN stays NaN."""
-    T = type(z)
-    if z > 0:
-        return T(1.0)
-    return T(0.0) if z == z else z
+    return _indicator(z > 0, z)
 
 
 def _leaky_relu_f32(x, negative_slope):
@@ -224,8 +237,7 @@ def _logistic_slope(y):
     """sigmoid(y) sigmoid(-y) = e / (1 + e)**2 with e = e**-|y|, in float64:
     the small factor from :func:`ratio_of_one_plus` (within about half an
     ulp), the large one as 1 minus it; within about 1.5 ulp."""
-    e_hi, e_lo = exp_parts_nonpositive(-abs(y))
-    q, c = ratio_of_one_plus(e_hi, e_lo)
+    q, c = _logistic_parts(y)
     return (q + c) * ((1.0 - q) - c)
 
 
@@ -1201,9 +1213,7 @@ def relu6(x):
 def relu6_grad(z, a):
     """1 where 0 < z < 6, else 0 (0 at both kinks, as torch); NaN stays NaN."""
     T = type(z)
-    if (z > T(0.0)) & (z < T(6.0)):
-        return T(1.0)
-    return T(0.0) if z == z else z
+    return _indicator((z > T(0.0)) & (z < T(6.0)), z)
 
 
 @scalar
@@ -1227,11 +1237,8 @@ def hardtanh_grad(z, a, min_val, max_val):
     Compared with the exact bounds in float64: for a float32 z, a bound
     such as 0.1 rounded to float32 lies inside the open interval.
     """
-    T = type(z)
     zc = np.float64(z)
-    if (zc > min_val) & (zc < max_val):
-        return T(1.0)
-    return T(0.0) if z == z else z
+    return _indicator((zc > min_val) & (zc < max_val), z)
 
 
 # 1/6 and 1/3 rounded: products with them are corrected by the exact residual
@@ -1269,9 +1276,7 @@ hardsigmoid = per_float_type(
 def hardsigmoid_grad(z, a):
     """1/6 where -3 < z < 3, else 0 (as torch); NaN stays NaN."""
     T = type(z)
-    if (z > T(-3.0)) & (z < T(3.0)):
-        return T(1.0 / 6.0)
-    return T(0.0) if z == z else z
+    return _indicator((z > T(-3.0)) & (z < T(3.0)), z, 1.0 / 6.0)
 
 
 def _hardswish_f32(x):
@@ -1354,10 +1359,7 @@ softshrink = per_float_type(
 @scalar
 def softshrink_grad(z, a, lambd):
     """1 where |z| > lambd, else 0 (as torch); NaN stays NaN."""
-    T = type(z)
-    if abs(np.float64(z)) > lambd:
-        return T(1.0)
-    return T(0.0) if z == z else z
+    return _indicator(abs(np.float64(z)) > lambd, z)
 
 
 @scalar
@@ -1368,13 +1370,7 @@ def hardshrink(x, lambd):
     return type(x)(0.0) if x == x else x
 
 
-@scalar
-def hardshrink_grad(z, a, lambd):
-    """1 where |z| > lambd, else 0 (as torch); NaN stays NaN."""
-    T = type(z)
-    if abs(np.float64(z)) > lambd:
-        return T(1.0)
-    return T(0.0) if z == z else z
+hardshrink_grad = softshrink_grad  # 1 where |z| > lambd, else 0, as torch
 
 
 @scalar
@@ -1388,10 +1384,7 @@ def threshold(x, threshold, value):
 @scalar
 def threshold_grad(z, a, threshold, value):
     """1 where z > threshold, else 0 (as torch); NaN stays NaN."""
-    T = type(z)
-    if np.float64(z) > threshold:
-        return T(1.0)
-    return T(0.0) if z == z else z
+    return _indicator(np.float64(z) > threshold, z)
 
 
 # Past it squareplus takes its asymptotic forms, and x**2 is never formed:
@@ -1527,9 +1520,7 @@ def sparse_sigmoid(x):
 def sparse_sigmoid_grad(z, a):
     """1/2 where -1 < z < 1, else 0; NaN stays NaN."""
     T = type(z)
-    if (z > T(-1.0)) & (z < T(1.0)):
-        return T(0.5)
-    return T(0.0) if z == z else z
+    return _indicator((z > T(-1.0)) & (z < T(1.0)), z, 0.5)
 
 
 # Past it softsign(x) rounds to +-1 in both types (1 / (1 + |x|) is below a

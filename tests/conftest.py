@@ -720,6 +720,16 @@ def reference_derivative(entry, z, a, dtype, g=None):
     return mp_derivative(entry, z64, a64, g)
 
 
+def numeric_vjp(f, x, g, h=1e-6):
+    """d/dx sum(g * f(x)) by central differences, one element of float64 ``x`` at a time."""
+    grad = np.empty_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = h
+        grad[index] = np.sum(g * (f(x + step) - f(x - step))) / (2 * h)
+    return grad
+
+
 # ------------------------------------------------------------------ ulps
 
 

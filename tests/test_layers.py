@@ -9,7 +9,7 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import case, sampled
+from conftest import case, numeric_vjp, sampled
 
 import numba_act.layers as layers_module
 from numba_act import NAMES, REGISTRY
@@ -59,18 +59,10 @@ def _reference_forward(name, x):
     return entry.reference(x, axis=-1) if entry.rowwise else case(name).reference(x)
 
 
-def _numeric_vjp(name, x, g, h=1e-6):
-    """d/dx sum(g * f(x)) by central differences, one element at a time (float64)."""
+def _numeric_vjp(name, x, g):
+    """d/dx sum(g * f(x)) by central differences, through the layer's forward pass."""
     layer = _layer(name)
-    grad = np.empty_like(x)
-    for index in np.ndindex(x.shape):
-        shifted = x.copy()
-        shifted[index] += h
-        up = float(np.sum(g * layer.forward(shifted)))
-        shifted[index] -= 2 * h
-        down = float(np.sum(g * layer.forward(shifted)))
-        grad[index] = (up - down) / (2 * h)
-    return grad
+    return numeric_vjp(lambda x: layer.forward(x).copy(), x, g)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from conftest import ELEMENTWISE, assert_unchanged, case, entry_params, snapshot
 import numba_act
 from numba_act import NAMES, REGISTRY, activation_backward, activation_forward
 
-every_entry = pytest.mark.parametrize("entry", entry_params(REGISTRY.values(), sample=True))
+every_entry = pytest.mark.parametrize("entry", entry_params([case(name) for name in REGISTRY], sample=True))
 
 
 def _inputs(dtype, seed=0):
@@ -32,59 +32,67 @@ def test_registry_shape():
 
 @every_entry
 def test_forward_by_name_is_the_function(entry, dtype):
+    p = getattr(entry, "named", {})  # threshold's parameters are required
     z, _ = _inputs(dtype)
-    expected = getattr(numba_act, entry.name)(z)
-    np.testing.assert_array_equal(activation_forward(z, entry.name), expected, strict=True)
+    expected = getattr(numba_act, entry.name)(z, **p)
+    np.testing.assert_array_equal(activation_forward(z, entry.name, **p), expected, strict=True)
     np.testing.assert_array_equal(entry.forward(z), expected, strict=True)
 
 
 @every_entry
 def test_backward_by_name(entry, dtype):
+    p = getattr(entry, "named", {})  # threshold's parameters are required
     z, g = _inputs(dtype)
-    a = activation_forward(z, entry.name)
+    a = activation_forward(z, entry.name, **p)
     inputs = snapshot(z, a, g)
-    local = activation_backward(z, a, entry.name)
+    local = activation_backward(z, a, entry.name, **p)
     if entry.rowwise:
         np.testing.assert_array_equal(local, np.ones_like(a), strict=True)
     else:
         np.testing.assert_array_equal(local, entry.derivative(z, a), strict=True)
-    with_grad = activation_backward(z, a, entry.name, g)
+    with_grad = activation_backward(z, a, entry.name, g, **p)
     np.testing.assert_array_equal(with_grad, entry.vjp(z, a, g), strict=True)
-    np.testing.assert_array_equal(activation_backward(z, a, entry.name, grad=g), with_grad, strict=True)
+    np.testing.assert_array_equal(activation_backward(z, a, entry.name, grad=g, **p), with_grad, strict=True)
     assert_unchanged(inputs)
 
 
 @pytest.mark.parametrize("entry", entry_params(ELEMENTWISE, sample=True))
 def test_backward_with_grad_is_grad_times_local_derivative(entry):
+    p = getattr(entry, "named", {})  # threshold's parameters are required
     z, g = _inputs(np.float64, seed=1)
-    a = activation_forward(z, entry.name)
+    a = activation_forward(z, entry.name, **p)
     np.testing.assert_allclose(
-        activation_backward(z, a, entry.name, g), g * activation_backward(z, a, entry.name), rtol=4e-16, atol=0
+        activation_backward(z, a, entry.name, g, **p),
+        g * activation_backward(z, a, entry.name, **p),
+        rtol=4e-16,
+        atol=0,
     )
 
 
 @every_entry
 def test_backward_out(entry):
+    p = getattr(entry, "named", {})  # threshold's parameters are required
     z, g = _inputs(np.float64, seed=2)
-    a = activation_forward(z, entry.name)
+    a = activation_forward(z, entry.name, **p)
     for grad in (None, g):
-        expected = activation_backward(z, a, entry.name, grad)
+        expected = activation_backward(z, a, entry.name, grad, **p)
         out = np.full(z.shape, 7.0)
-        assert activation_backward(z, a, entry.name, grad, out=out) is out
+        assert activation_backward(z, a, entry.name, grad, out=out, **p) is out
         np.testing.assert_array_equal(out, expected)
     # in place, over the incoming gradient
-    expected = activation_backward(z, a, entry.name, g)
+    expected = activation_backward(z, a, entry.name, g, **p)
     g_copy = g.copy()
-    assert activation_backward(z, a, entry.name, g_copy, out=g_copy) is g_copy
+    assert activation_backward(z, a, entry.name, g_copy, out=g_copy, **p) is g_copy
     np.testing.assert_array_equal(g_copy, expected)
 
 
 @every_entry
 def test_forward_out_by_name(entry):
+    p = getattr(entry, "named", {})  # threshold's parameters are required
     z, _ = _inputs(np.float64, seed=3)
     out = np.full(z.shape, 7.0)
-    assert activation_forward(z, entry.name, out) is out
-    np.testing.assert_array_equal(out, activation_forward(z, entry.name))
+    assert activation_forward(z, entry.name, out, **p) is out
+    np.testing.assert_array_equal(out, activation_forward(z, entry.name, **p))
 
 
 def test_axis_reaches_the_rowwise_functions():
