@@ -7,6 +7,7 @@ registry entries' (:mod:`numba_act.registry`); their ``@njit`` forms are
 in :mod:`numba_act._overloads`.
 """
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, SupportsIndex
 
@@ -206,16 +207,50 @@ def _typing(arguments, build):
     return namespace["typing"]
 
 
+# The by-name calls inside @njit go through one disk-cached function per entry
+# and direction, made from these templates: Numba compiles an @overload's
+# implementation again in every process, and each level of compiled calls
+# optimizes and generates code again for everything below it, so the
+# entry's own call chain, compiled once and loaded from the cache, leaves a
+# user's function that calls by name only the thin level above it to compile.
+def _forward_template(x, out, axis, params):
+    return call(x, out, axis, params)  # noqa: F821 (bound per entry)
+
+
+def _derivative_template(z, a, out, params):
+    return call_derivative(z, a, out, params)  # noqa: F821
+
+
+def _vjp_template(z, a, grad, out, axis, params):
+    return call_vjp(z, a, grad, out, axis, params)  # noqa: F821
+
+
+_TEMPLATES = {"call": _forward_template, "call_derivative": _derivative_template, "call_vjp": _vjp_template}
+_CACHED_CALLS: dict = {}
+
+
+def _cached_call(entry, part):
+    """``entry.<part>`` (call, call_derivative or call_vjp) as a disk-cached
+    @njit function; not cached on disk for a registered activation, whose
+    code is not numba_act's (see _jit.uncached)."""
+    key = (entry.name, part)
+    if key not in _CACHED_CALLS:
+        with _jit.uncached() if entry.reference is None else contextlib.nullcontext():
+            name = f"{entry.name}_{part}_by_name"
+            _CACHED_CALLS[key] = _jit.specialize(_TEMPLATES[part], name, **{part: getattr(entry, part)})
+    return {part: _CACHED_CALLS[key]}
+
+
 def _forward_overload(x, name, out, axis, given):
     entry = _literal_entry(name)
-    return _forward_impl(entry, given, {"call": entry.call})
+    return _forward_impl(entry, given, _cached_call(entry, "call"))
 
 
 def _backward_overload(z, a, name, grad, out, axis, given):
     entry = _literal_entry(name)
     if is_none(grad):
-        return _derivative_impl(entry, given, {"call_derivative": entry.call_derivative})
-    return _vjp_impl(entry, given, {"call_vjp": entry.call_vjp})
+        return _derivative_impl(entry, given, _cached_call(entry, "call_derivative"))
+    return _vjp_impl(entry, given, _cached_call(entry, "call_vjp"))
 
 
 overload_kernel(activation_forward, prefer_literal=True)(_typing("x, name, out=None, axis=-1", _forward_overload))
