@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from numba_act import _profile
+from numba_act import _profile, _training
 from numba_act._optimizers import Adam, Momentum
 from numba_act._profile import StepProfile
 from numba_act.layers import BACKENDS, ActivationLayer, activation_layer
@@ -86,6 +86,14 @@ class NeuralNetworkModel:
             1e-3 for Adam and 0.05 for momentum.
         momentum (float, keyword-only): the momentum coefficient of
             ``"momentum"``; default 0.9.
+        compiled (bool, keyword-only): train with the compiled path
+            (:meth:`train_step`, :meth:`train_epoch` and :meth:`fit` run
+            forward, loss, backward and the optimizer of every mini-batch in
+            one ``@njit`` function per architecture, compiled on first use and
+            cached on disk); default False, the Python path (one call per
+            layer and pass).  Both make the same updates from the same state
+            (to a few ulp: the two call different BLAS builds).  Needs the
+            ``"numba"`` activation backend and SciPy (Numba's BLAS).
 
     Weights are drawn in float64 and then cast, so a float32 and a float64
     model with the same seed start from the same values: He-normal for
@@ -108,7 +116,9 @@ class NeuralNetworkModel:
     Raises:
         ValueError: for bad ``layer_sizes``, a wrong number of
             ``activations`` (or a single str), an unknown activation name,
-            backend or optimizer, or an invalid parameter value.
+            backend or optimizer, an invalid parameter value, or
+            ``compiled=True`` with the ``"numpy"`` backend.
+        ImportError: for ``compiled=True`` without SciPy.
         TypeError: for a ``dtype`` other than float32 or float64, an
             activation name that is not a str, or a parameter the activation
             does not take (or of a type it does not take).
@@ -140,6 +150,7 @@ class NeuralNetworkModel:
         optimizer: str = "adam",
         learning_rate: float | None = None,
         momentum: float = 0.9,
+        compiled: bool = False,
     ) -> None:
         sizes = tuple(int(n) for n in layer_sizes)
         if len(sizes) < 2 or any(n < 1 for n in sizes):
@@ -153,6 +164,14 @@ class NeuralNetworkModel:
             raise ValueError(f"activation_backend must be one of {BACKENDS}, not {activation_backend!r}")
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
+        if compiled:
+            if activation_backend != "numba":
+                raise ValueError("compiled=True needs activation_backend='numba'")
+            try:
+                import scipy  # noqa: F401  (Numba's np.dot calls SciPy's BLAS)
+            except ImportError:
+                raise ImportError("compiled=True needs SciPy for its matrix products: pip install scipy") from None
+        self.compiled = bool(compiled)
 
         self.layer_sizes = sizes
         self.activation_backend = activation_backend
@@ -209,11 +228,12 @@ class NeuralNetworkModel:
         self._z: list[np.ndarray | None] = [None] * n  # pre-activations
         self._da: list[np.ndarray | None] = [None] * n  # dL/d(input of layer i)
         self._deltas: list[np.ndarray | None] = [None]  # dL/dz of the output layer
+        self._work: dict[int, tuple] = {}  # the compiled path's buffers, by batch size
 
     def __getstate__(self):
         # Copies of views are not views: a copy (or unpickled model) rebuilds the
         # parameter views over its own flat arrays and starts with fresh buffers.
-        skip = {"weights", "biases", "weight_grads", "bias_grads", "_x", "_z", "_da", "_deltas"}
+        skip = {"weights", "biases", "weight_grads", "bias_grads", "_x", "_z", "_da", "_deltas", "_work"}
         return {key: value for key, value in self.__dict__.items() if key not in skip}
 
     def __setstate__(self, state):
@@ -229,7 +249,8 @@ class NeuralNetworkModel:
             f"{n}->{layer.layer_name if not layer.params else repr(layer)}"
             for n, layer in zip(self.layer_sizes[1:], self.layers, strict=True)
         )
-        return f"NeuralNetworkModel({self.layer_sizes[0]} inputs: {layers}; {self.dtype}, {self.optimizer})"
+        compiled = ", compiled" if self.compiled else ""
+        return f"NeuralNetworkModel({self.layer_sizes[0]} inputs: {layers}; {self.dtype}, {self.optimizer}{compiled})"
 
     # ------------------------------------------------------------ passes
 
@@ -259,9 +280,7 @@ class NeuralNetworkModel:
             array([[0.5, 0.5],
                    [0.5, 0.5]], dtype=float32)
         """
-        X = np.asarray(X, dtype=self.dtype)
-        if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"X must have shape (n, {self.layer_sizes[0]}), got {X.shape}")
+        X = self._input(X)
         a = X
         for i, (W, b, layer) in enumerate(zip(self.weights, self.biases, self.layers, strict=True)):
             z = self._buffer(self._z, i, (X.shape[0], W.shape[1]))
@@ -362,10 +381,19 @@ class NeuralNetworkModel:
             >>> np.round(model.biases[1], 4)  # Adam's first step: about 1e-3 each
             array([ 0.001, -0.001], dtype=float32)
         """
+        if self.compiled:
+            X = np.asarray(X)
+            return self._train_compiled(X, y, np.arange(X.shape[0]), max(X.shape[0], 1))
         loss = self._loss_and_delta(self.forward(X), y)
         self._backward(input_grad=False)
         self._optimizer.step(self.params, self.grads)
         return loss
+
+    def _input(self, X):
+        X = np.asarray(X, dtype=self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
+            raise ValueError(f"X must have shape (n, {self.layer_sizes[0]}), got {X.shape}")
+        return X
 
     def _require_forward(self):
         if self._x is None:
@@ -379,16 +407,8 @@ class NeuralNetworkModel:
 
     def _loss_and_delta(self, out, y, want_delta=True):
         """The mean loss; with ``want_delta`` also dL/dz of the output layer, kept in ``self._deltas[0]``."""
-        n, k = out.shape
-        y = np.asarray(y)
-        labels = y.ndim == 1 and y.dtype.kind in "iu"
-        if labels:
-            if y.shape[0] != n:
-                raise ValueError(f"y has {y.shape[0]} labels for a batch of {n}")
-            if n and (y.min() < 0 or y.max() >= k):
-                raise ValueError(f"labels must lie in [0, {k}), got [{y.min()}, {y.max()}]")
-        elif y.shape != out.shape:
-            raise ValueError(f"y must hold {n} integer labels or have the output's shape {out.shape}, got {y.shape}")
+        n = out.shape[0]
+        y, labels = self._targets(y, n)
         delta = self._buffer(self._deltas, 0, out.shape) if want_delta else np.empty(out.shape, self.dtype)
 
         if self.loss_name == "cross_entropy":
@@ -416,6 +436,51 @@ class NeuralNetworkModel:
             if want_delta:
                 delta *= 1 / n
                 np.copyto(delta, self.layers[-1].backward(delta))
+        return float(loss)
+
+    def _targets(self, y, n):
+        """(y as an array, whether it holds labels), checked against a batch of ``n`` samples."""
+        k = self.layer_sizes[-1]
+        y = np.asarray(y)
+        labels = y.ndim == 1 and y.dtype.kind in "iu"
+        if labels:
+            if y.shape[0] != n:
+                raise ValueError(f"y has {y.shape[0]} labels for a batch of {n}")
+            if n and (y.min() < 0 or y.max() >= k):
+                raise ValueError(f"labels must lie in [0, {k}), got [{y.min()}, {y.max()}]")
+        elif y.shape != (n, k):
+            raise ValueError(f"y must hold {n} integer labels or have the output's shape {(n, k)}, got {y.shape}")
+        return y, labels
+
+    def _train_compiled(self, X, y, order, batch_size):
+        """Train on the rows of (X, y) in ``order``, in batches of ``batch_size``, with the compiled path.
+
+        Labels become one-hot float64 rows; the mean loss is returned.
+        """
+        X = np.ascontiguousarray(self._input(X))
+        y, labels = self._targets(y, X.shape[0])
+        if labels:
+            targets = np.zeros((len(y), self.layer_sizes[-1]))
+            targets[np.arange(len(y)), y] = 1
+        else:
+            targets = np.ascontiguousarray(y, dtype=np.float64)
+        batch_size = min(batch_size, X.shape[0])
+        work = self._work.get(batch_size)
+        if work is None:
+            work = self._work[batch_size] = _training.buffers(self.layer_sizes, batch_size, self.dtype)
+        epoch = _training.epoch_function(
+            tuple(REGISTRY[name] for name in self.activations),
+            self.loss_name,
+            self.activations[-1] == "log_softmax",
+            self._optimizer.update,
+        )
+        parts = (tuple(self.weights), tuple(self.biases), tuple(self.weight_grads), tuple(self.bias_grads))
+        values = tuple(v for layer in self.layers for v in layer.params)
+        optimizer = self._optimizer
+        loss, optimizer.t = epoch(
+            X, targets, order, batch_size, *parts, self.params, self.grads, optimizer.t, optimizer.args, values, *work
+        )
+        self._x = None  # the layers hold no forward pass of this batch
         return float(loss)
 
     @staticmethod
@@ -530,6 +595,8 @@ class NeuralNetworkModel:
         y = np.asarray(y)
         n = X.shape[0]
         order = self.rng.permutation(n)
+        if self.compiled:
+            return self._train_compiled(X, y, order, batch_size)
         total = 0.0
         for start in range(0, n, batch_size):
             batch = order[start : start + batch_size]
