@@ -1,40 +1,41 @@
 """``python -m numba_act``: train a small network on scikit-learn's digits.
 
 Trains a 64-128-64-10 network (relu, relu, softmax) with the compiled
-activations, shows where the time of a training step goes, then repeats the
-same training with the NumPy reference activations for comparison.
-Needs scikit-learn (``pip install "numba_act[examples]"``); the digits ship
-with it, nothing is downloaded.
+training step (``NeuralNetworkModel(compiled=True)``: forward, loss,
+backward and Adam of every mini-batch in one ``@njit`` function that calls
+numba_act's activations by name), then times one training step side by
+side: compiled, the Python path with numba_act's activations, the Python
+path with the NumPy reference activations, and PyTorch and ``jax.jit``
+when they are installed.  Needs scikit-learn (``pip install
+"numba_act[examples]"``); the digits ship with it, nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from time import perf_counter
 
 _STARTED = perf_counter()
 
-import numpy as np  # noqa: E402
 
+from numba_act import _step_bench  # noqa: E402
 from numba_act.model import NeuralNetworkModel  # noqa: E402
 
-HIDDEN = (128, 64)
-ACTIVATIONS = ("relu", "relu", "softmax")
+ACTIVATIONS = _step_bench.ACTIVATIONS
 TARGET = 0.96
 
 
 def _parse(argv):
     parser = argparse.ArgumentParser(
         prog="python -m numba_act",
-        description="Train a small network on scikit-learn's digits with numba_act activations, "
-        "then compare with the NumPy reference activations.",
+        description="Train a small network on scikit-learn's digits with numba_act's compiled training step, "
+        "then time one step beside the Python path, NumPy activations, PyTorch and jax.jit.",
     )
     parser.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the split, the weights and the shuffling")
     parser.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
-    parser.add_argument("--quick", action="store_true", help="3 epochs and a short profile: a smoke test")
+    parser.add_argument("--quick", action="store_true", help="3 epochs and short timings: a smoke test")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be positive")
@@ -43,14 +44,11 @@ def _parse(argv):
     return args
 
 
-def _load_digits(seed):
-    """Digits scaled to [0, 1] as float32, split 80/20 stratified by class."""
-    from sklearn.datasets import load_digits
+def _split(X, y, seed):
+    """80/20, stratified by class."""
     from sklearn.model_selection import train_test_split
 
-    digits = load_digits()
-    X = (digits.data / 16.0).astype(np.float32)
-    return train_test_split(X, digits.target, test_size=0.2, stratify=digits.target, random_state=seed)
+    return train_test_split(X, y, test_size=0.2, stratify=y, random_state=seed)
 
 
 def _symbols():
@@ -73,43 +71,55 @@ def _us(seconds):
     return f"{seconds * 1e6:.0f} {MU}s"
 
 
-def _train(backend, data, args, verbose):
-    """Train one model; returns (model, test accuracy, epoch times)."""
+def _train(data, args):
+    """Train the compiled model, printing each epoch; returns (model, test accuracy, seconds training)."""
     X_train, X_test, y_train, y_test = data
-    sizes = (X_train.shape[1], *HIDDEN, 10)
-    model = NeuralNetworkModel(sizes, ACTIVATIONS, seed=args.seed, activation_backend=backend)
-    times = []
-    accuracy = [0.0]
+    model = NeuralNetworkModel(_step_bench.SIZES, ACTIVATIONS, seed=args.seed, compiled=True)
+    seconds = [0.0]
 
-    def report(epoch, loss, seconds):
-        times.append(seconds)
-        accuracy[0] = model.evaluate(X_test, y_test).accuracy
-        if verbose:
-            train = model.evaluate(X_train, y_train).accuracy
-            print(f"{epoch:5d}  {loss:6.3f}  {train:6.1%}  {accuracy[0]:6.1%}  {_ms(seconds):>8}")
+    def report(epoch, loss, epoch_seconds):
+        seconds[0] += epoch_seconds
+        train, test = model.evaluate(X_train, y_train).accuracy, model.evaluate(X_test, y_test).accuracy
+        print(f"{epoch:5d}  {loss:6.3f}  {train:6.1%}  {test:6.1%}  {_ms(epoch_seconds):>8}")
 
-    if verbose:
-        print(f"{'epoch':>5}  {'loss':>6}  {'train':>6}  {'test':>6}  {'time':>8}")
+    print(f"{'epoch':>5}  {'loss':>6}  {'train':>6}  {'test':>6}  {'time':>8}")
     model.fit(X_train, y_train, epochs=args.epochs, batch_size=args.batch_size, on_epoch=report)
-    return model, accuracy[0], times
+    return model, model.evaluate(X_test, y_test).accuracy, seconds[0]
 
 
-def _profile_both(model, numpy_model, X, y, batch_size, rounds, steps):
-    """Step profiles of both models, timed in alternating rounds so that a busy
-    machine slows both alike; each keeps its fastest round."""
-    best = [None, None]
-    for _ in range(rounds):
-        for i, which in enumerate((model, numpy_model)):
-            profile = which.profile_step(X, y, batch_size, steps)
-            if best[i] is None or profile.total < best[i].total:
-                best[i] = profile
-    return best
+def _step_table(X, y, args):
+    """Time one training step of each implementation, one thread, and print them side by side."""
+    from numba_act.bench import _thread_mode
+
+    rounds, steps = (2, 10) if args.quick else (7, 40)
+    with _thread_mode("one"):
+        times = _step_bench.step_times(X, y, args.batch_size, steps, rounds, seed=args.seed)
+        python = NeuralNetworkModel(_step_bench.SIZES, ACTIVATIONS, seed=args.seed)
+        profile = min((python.profile_step(X, y, args.batch_size, steps) for _ in range(rounds)), key=lambda p: p.total)
+    compiled = times["compiled"]
+    print(f"\none training step, batch {args.batch_size}, one thread (fastest of {rounds} rounds of {steps} steps):")
+    for kind, label in _step_bench.LABELS.items():
+        seconds = times[kind]
+        if seconds is None:
+            package = {"torch": "torch", "jax": "jax"}[kind]
+            print(f"  {label:<32} skipped: {package} is not installed (pip install {package} to compare)")
+        else:
+            print(f"  {label:<32} {_us(seconds):>7}  {seconds / compiled:5.1f}x")
+    print("  (Nx: that step's time / the compiled step's)")
+    parts = (
+        ("activations", profile.activations),
+        ("matrix products", profile.matmul),
+        ("bias, loss, Adam, Python", profile.other),
+    )
+    shares = ", ".join(f"{label} {_us(part)} ({part / profile.total:.0%})" for label, part in parts)
+    print(f"  the Python path's step, {_us(profile.total)}: {shares}")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
-        data = _load_digits(args.seed)
+        X, y = _step_bench.digits()
+        data = _split(X, y, args.seed)
     except ImportError:
         print(
             'The numba_act demo needs scikit-learn for its digits dataset:\n    pip install "numba_act[examples]"',
@@ -117,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     X_train, X_test, y_train, _ = data
-    sizes = (X_train.shape[1], *HIDDEN, 10)
+    sizes = _step_bench.SIZES
     layout = f" {ARROW} ".join(
         [str(sizes[0])] + [f"{n} {name}" for n, name in zip(sizes[1:], ACTIVATIONS, strict=True)]
     )
@@ -125,40 +135,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"network {layout} {DOT} float32 {DOT} Adam lr 0.001 {DOT} batch {args.batch_size} {DOT} seed {args.seed}")
 
     start = perf_counter()
-    for backend in ("numba", "numpy"):  # compile, or load from the cache, every kernel training uses
-        warm_up = NeuralNetworkModel(sizes, ACTIVATIONS, activation_backend=backend)
-        warm_up.train_step(X_train[: args.batch_size], y_train[: args.batch_size])
-    print(f"kernels compiled or loaded from the cache in {perf_counter() - start:.2f} s\n")
+    for options in ({"compiled": True}, {}, {"activation_backend": "numpy"}):
+        warm_up = NeuralNetworkModel(sizes, ACTIVATIONS, **options)
+        warm_up.train_epoch(X_train[: 2 * args.batch_size], y_train[: 2 * args.batch_size], args.batch_size)
+    print(f"compiled training step and kernels compiled or loaded from the cache in {perf_counter() - start:.2f} s\n")
 
-    model, accuracy, times = _train("numba", data, args, verbose=True)
+    model, accuracy, seconds = _train(data, args)
     reached = "reached" if accuracy >= TARGET else "did NOT reach"
     print(
         f"\ntest accuracy {accuracy:.1%} ({reached} {TARGET:.0%}) after {args.epochs} epochs: "
-        f"{sum(times):.2f} s training, {perf_counter() - _STARTED:.1f} s since the demo started"
+        f"{seconds:.2f} s training, {perf_counter() - _STARTED:.1f} s since the demo started"
     )
-
-    numpy_model, numpy_accuracy, numpy_times = _train("numpy", data, args, verbose=False)
-    rounds, steps = (2, 20) if args.quick else (7, 60)
-    profile, numpy_profile = _profile_both(model, numpy_model, X_train, y_train, args.batch_size, rounds, steps)
-
-    print(f"\none training step, batch {args.batch_size} (fastest of {rounds} rounds of {steps}): {_us(profile.total)}")
-    for label, part in (
-        ("activations, forward + backward", profile.activations),
-        ("matrix products", profile.matmul),
-        ("rest: bias, loss, Adam, Python", profile.other),
-    ):
-        print(f"  {label:<33} {_us(part):>7}  {part / profile.total:4.0%}")
-
-    print("\nsame training with the NumPy reference activations:")
-    print(f"  {'':<22} {'numba':>8} {'numpy':>8}  {'speed-up':>8}")
-    for label, ours, theirs, unit in (
-        ("activations per step", profile.activations, numpy_profile.activations, _us),
-        ("whole step", profile.total, numpy_profile.total, _us),
-        ("epoch time, best", min(times), min(numpy_times), _ms),
-        ("epoch time, median", statistics.median(times), statistics.median(numpy_times), _ms),
-    ):
-        print(f"  {label:<22} {unit(ours):>8} {unit(theirs):>8}  {theirs / ours:7.1f}x")
-    print(f"  {'test accuracy':<22} {accuracy:>8.1%} {numpy_accuracy:>8.1%}")
+    _step_table(X_train, y_train, args)
     print(f"\ndone in {perf_counter() - _STARTED:.1f} s")
     return 0 if accuracy >= TARGET or args.quick else 1
 

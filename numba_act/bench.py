@@ -24,13 +24,21 @@ would run the forward pass again inside every timed call.
 Threads: ``--threads one`` (and the first half of ``both``) holds every
 library to one core: the whole process, every thread it has and every
 thread it starts, is pinned to one core with ``os.sched_setaffinity``
-(Linux), numba_act and torch are set to one thread, and ``XLA_FLAGS`` is
+(Linux), numba_act, torch and the BLAS of NumPy and SciPy (with
+threadpoolctl) are set to one thread, and ``XLA_FLAGS`` is
 set for one thread before jax is imported (jax sizes its pool at import,
 and even with those flags it kept more than one core busy).  ``--threads
 all`` lets numba_act and torch use every core the process may; numpy,
 scipy and jax are timed in the one-thread mode only.  Results are
 nanoseconds per element (best of several repeats) and ratios measured in the
 same run; a table is printed and a PNG plot written (needs matplotlib).
+
+Last, one training step of the digits network of ``python -m numba_act``
+at batch 32 and 256, one thread (``--training`` for that table alone): the
+compiled step, the Python path with numba_act's and with NumPy's
+activations, and PyTorch's eager and a ``jax.jit`` step when installed (see
+:mod:`numba_act._step_bench`); the data are random pixels, so scikit-learn
+is not needed.
 """
 
 import argparse
@@ -400,6 +408,20 @@ def _set_threads(count):
         pass
 
 
+def _blas_threads(count):
+    """The BLAS libraries loaded (NumPy's, SciPy's) held to ``count`` threads,
+    with threadpoolctl where it is installed (it comes with scikit-learn and
+    the bench extra): threads of a BLAS started before the pinning would
+    otherwise spin against each other on the one core."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    with contextlib.suppress(ImportError):  # SciPy's BLAS, the one Numba's np.dot calls, loaded to be limited too
+        import scipy.linalg  # noqa: F401
+    return threadpool_limits(count, user_api="blas")
+
+
 @contextlib.contextmanager
 def _thread_mode(threads):
     """The libraries held to one thread on one core (``"one"``), or free on every core (``"all"``)."""
@@ -411,7 +433,7 @@ def _thread_mode(threads):
     xla_flags = os.environ.get("XLA_FLAGS")
     os.environ["XLA_FLAGS"] = _one_thread_xla_flags(xla_flags or "")
     try:
-        with _one_core():  # before torch or jax is imported, so that their pools start on that core
+        with _one_core(), _blas_threads(1):  # before torch or jax is imported, so that their pools start on that core
             _set_threads(1)
             yield
     finally:
@@ -676,6 +698,32 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores; {versions}"
 
 
+TRAINING_BATCHES = (32, 256)
+
+
+def training(batches=TRAINING_BATCHES, steps=40, rounds=5, stream=sys.stdout):
+    """Print and return ``{batch size: {kind: seconds per step}}`` of the training-step benchmark."""
+    from numba_act import _step_bench
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (2048, _step_bench.SIZES[0])).astype(np.float32)
+    y = rng.integers(0, _step_bench.SIZES[-1], len(X))
+    network = " -> ".join(map(str, _step_bench.SIZES))
+    print(f"\ntraining step, network {network} (relu, relu, softmax), Adam, float32, one thread", file=stream)
+    print(f"  {'':<32}" + "".join(f"{f'batch {b}':>18}" for b in batches), file=stream)
+    results = {}
+    with _thread_mode("one"):
+        for batch in batches:
+            results[batch] = _step_bench.step_times(X, y, batch, max(steps * 32 // batch, 4), rounds)
+    for kind, label in _step_bench.LABELS.items():
+        cells = []
+        for batch in batches:
+            seconds, compiled = results[batch][kind], results[batch]["compiled"]
+            cells.append("not installed" if seconds is None else f"{seconds * 1e6:.0f} us ({seconds / compiled:.1f}x)")
+        print(f"  {label:<32}" + "".join(f"{cell:>18}" for cell in cells), file=stream)
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m numba_act.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -695,6 +743,7 @@ def main(argv=None):
     )
     parser.add_argument("--plot", default="numba_act_bench.png", help="where to write the PNG (empty: none)")
     parser.add_argument("--no-targets", action="store_true", help="skip the performance-target ratios")
+    parser.add_argument("--training", action="store_true", help="only the training-step table")
     parser.add_argument(
         "--dask", action="store_true", help="only the dask throughput table (needs the dask extra); threads: dask's"
     )
@@ -704,6 +753,11 @@ def main(argv=None):
         print(f"dask array, float32 {DASK_SHAPE} in {DASK_CHUNKS} chunks, stored into NumPy; ns per element")
         for label, (ours, theirs) in dask_throughput().items():
             print(f"  {label:<44} numba_act {ours:6.2f}   other {theirs:6.2f}   ({theirs / ours:.1f}x)")
+        return
+
+    if args.training:
+        print(machine())
+        training(steps=10 if args.quick else 40, rounds=2 if args.quick else 5)
         return
 
     print(machine())
@@ -722,6 +776,7 @@ def main(argv=None):
             print(f"\nplot written to {args.plot}")
         except ImportError:
             print("\nno plot: matplotlib is not installed (pip install 'numba_act[bench]')")
+    training(steps=10 if args.quick else 40, rounds=2 if args.quick else 5)
 
 
 if __name__ == "__main__":

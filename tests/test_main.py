@@ -1,6 +1,7 @@
 """``python -m numba_act``: the digits demo runs, and says what to install
 when scikit-learn is missing."""
 
+import importlib.util
 import sys
 
 import pytest
@@ -23,8 +24,13 @@ def test_quick_run(capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert sum(line.split()[:1] in (["1"], ["2"], ["3"]) for line in lines) == 3  # one line per epoch
-    for text in ("test accuracy", "activations, forward + backward", "matrix products", "NumPy reference"):
+    for text in ("test accuracy", "numba_act, compiled", "numba_act, Python path", "NumPy activations, Python path"):
         assert text in out
+    # torch and jax: timed when installed, a line that says so when not
+    for label, package in (("PyTorch, eager", "torch"), ("JAX, jax.jit", "jax")):
+        (line,) = [line for line in lines if line.strip().startswith(label)]
+        installed = importlib.util.find_spec(package) is not None
+        assert ("x" in line.split()[-1]) if installed else (f"{package} is not installed" in line)
 
 
 def test_bad_arguments(capsys):
