@@ -36,7 +36,7 @@ compiled = []
 class _Listener(event.Listener):
     def on_start(self, ev):
         func = ev.data["dispatcher"].py_func
-        if func.__module__.startswith("numba_act"):
+        if (func.__module__ or "").startswith("numba_act"):
             compiled.append(f"{func.__module__}.{func.__qualname__}{ev.data['args']}")
 
     def on_end(self, ev):
@@ -46,7 +46,7 @@ event.register("numba:compile", _Listener())
 
 def dispatchers():
     return [o for o in gc.get_objects()
-            if isinstance(o, Dispatcher) and getattr(o.py_func, "__module__", "").startswith("numba_act")]
+            if isinstance(o, Dispatcher) and (getattr(o.py_func, "__module__", "") or "").startswith("numba_act")]
 
 def report(**extra):
     ds = dispatchers()
@@ -131,6 +131,38 @@ def test_second_process_loads_from_cache(tmp_path, name, dtype):
     assert second["cache_misses"] == 0 and second["cache_hits"] > 0
     # a cache hit writes nothing new
     assert _files(cache) == files_after_first
+
+
+_BY_NAME = """
+import numba
+import numpy as np
+from numba_act import activation_backward, activation_forward
+
+@numba.njit
+def step(z, a, g, d):
+    activation_forward(z, "tanh", out=a)
+    activation_backward(z, a, "tanh", grad=g, out=d)
+
+z = np.linspace(-3, 3, 12).reshape(3, 4)
+a, g, d = np.empty_like(z), np.full_like(z, 2.0), np.empty_like(z)
+step(z, a, g, d)
+report(result=d.tobytes().hex())
+"""
+
+
+def test_by_name_calls_in_user_njit_code_load_the_entrys_part_from_the_cache(tmp_path):
+    # The user's function is not cached; what numba_act compiles for its
+    # by-name calls (the entry's call chain) is, once.
+    env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    first = _run(_BY_NAME, env, tmp_path)
+    second = _run(_BY_NAME, env, tmp_path)
+    by_name = [c for c in first["compiled"] if "_by_name" in c]
+    assert len(by_name) == 2, first["compiled"]  # forward and vjp
+    assert not [c for c in second["compiled"] if "_by_name" in c or "tanh" in c], second["compiled"]
+    assert second["result"] == first["result"]
+    z = np.linspace(-3, 3, 12).reshape(3, 4)
+    result = np.frombuffer(bytes.fromhex(second["result"])).reshape(z.shape)
+    np.testing.assert_allclose(result, 2.0 * (1 - np.tanh(z) ** 2), rtol=1e-13)
 
 
 def _read_only_copy(tmp_path):
