@@ -137,6 +137,9 @@ class NeuralNetworkModel:
         >>> loss = model.train_step(X, y)
         >>> model.predict(X).shape
         (8,)
+        >>> fast = NeuralNetworkModel([3, 4, 2], ["relu", "softmax"], seed=0, compiled=True)
+        >>> bool(np.allclose(fast.train_step(X, y), loss)), bool(np.allclose(fast.params, model.params))
+        (True, True)
     """
 
     def __init__(
@@ -360,7 +363,10 @@ class NeuralNetworkModel:
         """Make one optimizer update on the batch (X, y).
 
         Runs :meth:`forward`, the backward pass and one Adam or momentum
-        step on all parameters, in the model's dtype.
+        step on all parameters, in the model's dtype; a compiled model
+        (``compiled=True``) runs them in one call of its compiled function,
+        which leaves the layers without this forward pass (a
+        :meth:`backward` that follows raises RuntimeError).
 
         Args:
             X (array_like): shape (n, layer_sizes[0]).
@@ -370,7 +376,7 @@ class NeuralNetworkModel:
             float: the batch's mean loss before the update.
 
         Raises:
-            ValueError: as :meth:`forward` and :meth:`loss`.
+            ValueError: as :meth:`forward` and :meth:`loss`; for no samples.
 
         Example:
             >>> import numpy as np
@@ -381,9 +387,11 @@ class NeuralNetworkModel:
             >>> np.round(model.biases[1], 4)  # Adam's first step: about 1e-3 each
             array([ 0.001, -0.001], dtype=float32)
         """
+        X = self._input(X)
+        if not len(X):
+            raise ValueError("a training step needs at least one sample")
         if self.compiled:
-            X = np.asarray(X)
-            return self._train_compiled(X, y, np.arange(X.shape[0]), max(X.shape[0], 1))
+            return self._train_compiled(X, y, np.arange(len(X)), len(X))
         loss = self._loss_and_delta(self.forward(X), y)
         self._backward(input_grad=False)
         self._optimizer.step(self.params, self.grads)
@@ -553,8 +561,6 @@ class NeuralNetworkModel:
         y = np.asarray(y)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
         losses = []
         for epoch in range(1, epochs + 1):
             start = perf_counter()
@@ -568,7 +574,9 @@ class NeuralNetworkModel:
     def train_epoch(self, X: np.ndarray, y: np.ndarray, batch_size: int = 32) -> float:
         """Make one shuffled pass over (X, y), one :meth:`train_step` per mini-batch.
 
-        Unlike :meth:`fit`, it does not check its arguments.
+        A compiled model (``compiled=True``) runs the whole pass in one call
+        of its compiled function.  Unlike :meth:`fit`, it checks only what
+        :meth:`train_step` checks.
 
         Args:
             X (array_like): shape (n, layer_sizes[0]).
@@ -579,6 +587,9 @@ class NeuralNetworkModel:
         Returns:
             float: the mean of the batch losses (each before its update),
             weighted by batch size.
+
+        Raises:
+            ValueError: if ``batch_size`` < 1 or there are no samples; as :meth:`train_step`.
 
         Example:
             >>> import numpy as np
@@ -591,9 +602,13 @@ class NeuralNetworkModel:
             >>> isinstance(loss, float)
             True
         """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
         X = np.asarray(X, dtype=self.dtype)
         y = np.asarray(y)
         n = X.shape[0]
+        if not n:
+            raise ValueError("an epoch needs at least one sample")
         order = self.rng.permutation(n)
         if self.compiled:
             return self._train_compiled(X, y, order, batch_size)
@@ -672,7 +687,8 @@ class NeuralNetworkModel:
 
         Returns:
             StepProfile: mean seconds per step in all, in the activation
-            layers (forward and backward) and in matrix products.
+            layers (forward and backward) and in matrix products (nan for
+            a compiled model, whose step is one call).
 
         Raises:
             ValueError: if X holds fewer than ``batch_size`` samples.

@@ -113,6 +113,12 @@ def test_checks_before_anything_changes():
         model.fit(X, np.ones((len(X), 4)), epochs=1)
     with pytest.raises(ValueError, match="samples"):
         model.fit(X, y[:-1], epochs=1)
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.train_step(X[:0], y[:0])
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.train_epoch(X[:0], y[:0])
+    with pytest.raises(ValueError, match="batch_size"):
+        model.train_epoch(X, y, 0)
     np.testing.assert_array_equal(model.params, params)
     assert model._optimizer.t == 0
     model.train_step(X, y)

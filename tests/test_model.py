@@ -302,6 +302,12 @@ def test_bad_arguments():
         NeuralNetworkModel([4, 3], ["relu"], optimizer="lbfgs")
 
     model = NeuralNetworkModel([4, 3], ["softmax"])
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.train_step(np.ones((0, 4)), np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.fit(np.ones((0, 4)), np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match="batch_size"):
+        model.train_epoch(np.ones((2, 4)), np.zeros(2, np.int64), 0)
     with pytest.raises(RuntimeError, match="forward"):
         model.backward(np.zeros(2, np.int64))
     with pytest.raises(ValueError, match="shape"):
