@@ -72,11 +72,16 @@ class Adam:
 
     def __init__(self, size, dtype, learning_rate, betas=(0.9, 0.999), eps=1e-8):
         self.learning_rate, self.betas, self.eps = learning_rate, betas, eps
+        self._tiny = np.finfo(dtype).tiny
         self.m = np.zeros(size, dtype)
         self.v = np.zeros(size, dtype)
-        self.args = (self.m, self.v, float(learning_rate), float(betas[0]), float(betas[1]), float(eps))
-        self.args += (np.finfo(dtype).tiny,)
         self.t = 0
+
+    @property
+    def args(self):
+        """The arguments of :func:`adam_update` after ``params, grads, t``."""
+        beta1, beta2 = self.betas
+        return self.m, self.v, float(self.learning_rate), float(beta1), float(beta2), float(self.eps), self._tiny
 
     def step(self, params, grads):
         self.t += 1
@@ -90,10 +95,15 @@ class Momentum:
 
     def __init__(self, size, dtype, learning_rate, momentum=0.9):
         self.learning_rate, self.momentum = learning_rate, momentum
+        self._tiny = np.finfo(dtype).tiny
         self.velocity = np.zeros(size, dtype)
-        self.args = (self.velocity, float(momentum), float(learning_rate), np.finfo(dtype).tiny)
         self.t = 0
 
+    @property
+    def args(self):
+        """The arguments of :func:`momentum_update` after ``params, grads, t``."""
+        return self.velocity, float(self.momentum), float(self.learning_rate), self._tiny
+
     def step(self, params, grads):
-        self.t += 1
+        self.t = getattr(self, "t", 0) + 1  # a model pickled before the step count was kept
         momentum_update(params, grads, self.t, *self.args)

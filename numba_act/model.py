@@ -240,7 +240,7 @@ class NeuralNetworkModel:
         return {key: value for key, value in self.__dict__.items() if key not in skip}
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        self.__dict__.update({"compiled": False, **state})  # pickled before compiled= existed
         self._make_views()
         self._reset_buffers()
 

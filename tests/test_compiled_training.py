@@ -186,3 +186,14 @@ def test_a_new_process_loads_the_compiled_epoch_from_the_cache(tmp_path):
         assert done.returncode == 0, done.stderr
         runs.append(tuple(map(int, done.stdout.split())))
     assert runs == [(0, 1), (1, 0)]
+
+
+def test_a_model_pickled_before_compiled_existed_unpickles_as_the_python_path():
+    model = NeuralNetworkModel([6, 5, 3], ["tanh", "softmax"], seed=0)
+    state = pickle.loads(pickle.dumps(model.__getstate__()))  # its own arrays
+    del state["compiled"]
+    old = NeuralNetworkModel.__new__(NeuralNetworkModel)
+    old.__setstate__(state)
+    assert old.compiled is False
+    X, y = _problem(3, "labels")
+    assert old.train_step(X, y) == model.train_step(X, y)
