@@ -120,9 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         X, y = _step_bench.digits()
         data = _split(X, y, args.seed)
+        import scipy  # noqa: F401  (the compiled step's BLAS; scikit-learn needs it too)
     except ImportError:
         print(
-            'The numba_act demo needs scikit-learn for its digits dataset:\n    pip install "numba_act[examples]"',
+            'The numba_act demo needs scikit-learn (its digits) and SciPy:\n    pip install "numba_act[examples]"',
             file=sys.stderr,
         )
         return 2

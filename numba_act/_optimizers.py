@@ -69,6 +69,7 @@ class Adam:
     """Adam (Kingma & Ba 2015), with the bias corrections folded into the step size and eps."""
 
     update = staticmethod(adam_update)
+    t = 0  # the step count; the class's for one pickled before it was kept
 
     def __init__(self, size, dtype, learning_rate, betas=(0.9, 0.999), eps=1e-8):
         self.learning_rate, self.betas, self.eps = learning_rate, betas, eps
@@ -92,6 +93,7 @@ class Momentum:
     """SGD with heavy-ball momentum: v = mu v - lr g; p += v."""
 
     update = staticmethod(momentum_update)
+    t = 0
 
     def __init__(self, size, dtype, learning_rate, momentum=0.9):
         self.learning_rate, self.momentum = learning_rate, momentum
@@ -105,5 +107,5 @@ class Momentum:
         return self.velocity, float(self.momentum), float(self.learning_rate), self._tiny
 
     def step(self, params, grads):
-        self.t = getattr(self, "t", 0) + 1  # a model pickled before the step count was kept
+        self.t += 1
         momentum_update(params, grads, self.t, *self.args)

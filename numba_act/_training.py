@@ -58,40 +58,62 @@ def _sum_rows(d, out):
             out[j] += d[r, j]
 
 
-@kernel
-def _cross_entropy(out, targets, rows, delta, log_output, tiny):
+@_jit.scalar
+def _label(y, row, j):
+    """Class j's target for the sample labelled ``y[row]``: 1.0 or 0.0 (one-hot, never stored)."""
+    return 1.0 if y[row] == j else 0.0
+
+
+@_jit.scalar
+def _value(y, row, j):
+    """Class j's target for the sample whose target row is ``y[row]``."""
+    return y[row, j]
+
+
+def _cross_entropy(out, y, rows, delta, log_output, tiny):
     """The batch's mean cross-entropy -sum(y log p) / m (in float64), and
     delta = (p - y) / m, dL/dlogits of a softmax (or log_softmax) output.
 
-    ``targets`` holds every sample's target row (one-hot for labels);
-    ``rows`` picks the batch's.  A p below ``tiny`` counts as tiny in the
-    loss, so that log(0) stays finite.
+    ``target(y, rows[r], j)`` gives the targets (bound per kind: labels or
+    target rows).  A p below ``tiny`` counts as tiny in the loss, so that
+    log(0) stays finite; terms whose target is 0 add nothing (one log per
+    sample for labels).
     """
     m, k = out.shape
     scale = type(tiny)(1 / m)
     loss = 0.0
     for r in range(m):
         for j in range(k):
-            y = targets[rows[r], j]
+            y_j = target(y, rows[r], j)  # noqa: F821
             p = np.exp(out[r, j]) if log_output else out[r, j]
-            if y != 0:  # one log per sample for labels, as one-hot rows
-                loss -= y * (float(out[r, j]) if log_output else np.log(max(float(p), float(tiny))))
-            delta[r, j] = type(tiny)(p - y) * scale
+            if y_j != 0:
+                loss -= y_j * (float(out[r, j]) if log_output else np.log(max(float(p), float(tiny))))
+            delta[r, j] = type(tiny)(p - y_j) * scale
     return loss / m
 
 
-@kernel
-def _squared_error(out, targets, rows, delta, tiny):
+def _squared_error(out, y, rows, delta, tiny):
     """The batch's mean of 0.5 * sum((a - y)**2) (in float64), and delta = (a - y) / m, dL/da."""
     m, k = out.shape
     scale = type(tiny)(1 / m)
     loss = 0.0
     for r in range(m):
         for j in range(k):
-            d = type(tiny)(out[r, j] - targets[rows[r], j])
+            d = type(tiny)(out[r, j] - target(y, rows[r], j))  # noqa: F821
             loss += float(d) * float(d)
             delta[r, j] = d * scale
     return 0.5 * loss / m
+
+
+# The loss kernels by (loss, whether y holds labels): copies of the two
+# templates with the target function bound (see _jit.specialize).
+LOSSES = {
+    (loss, labels): _jit.specialize(
+        template, f"{template.__name__}_of_{'labels' if labels else 'targets'}", target=_label if labels else _value
+    )
+    for loss, template in (("cross_entropy", _cross_entropy), ("mse", _squared_error))
+    for labels in (True, False)
+}
 
 
 def _call_keywords(entry, first):
@@ -108,7 +130,7 @@ def _source(name, entries, loss, log_output):
         keywords.append(_call_keywords(entry, first))
         first += len(entry.params)
     lines = [
-        f"def {name}(X, targets, order, batch_size, W, b, gW, gb, params, grads, t, opt, p, xb, z, a, g, dz):",
+        f"def {name}(X, y, order, batch_size, W, b, gW, gb, params, grads, t, opt, tiny, p, xb, z, a, g, dz):",
         "    n = order.size",
         "    total = 0.0",
         "    for start in range(0, n, batch_size):",
@@ -126,11 +148,11 @@ def _source(name, entries, loss, log_output):
             f'        activation_forward(z{i}, "{entry.name}", out=a{i}{keywords[i]})',
         ]
     if loss == "cross_entropy":  # dL/dlogits = (p - y) / m: the output layer's backward pass is not needed
-        lines.append(f"        total += m * _cross_entropy(a{last}, targets, rows, dz{last}, {log_output}, opt[-1])")
+        lines.append(f"        total += m * _loss(a{last}, y, rows, dz{last}, {log_output}, tiny)")
     else:
         lines += [
             f"        g{last} = g[{last}][:m]",
-            f"        total += m * _squared_error(a{last}, targets, rows, g{last}, opt[-1])",
+            f"        total += m * _loss(a{last}, y, rows, g{last}, tiny)",
             f'        activation_backward(z{last}, a{last}, "{entries[last].name}", grad=g{last}, '
             f"out=dz{last}{keywords[last]})",
         ]
@@ -150,35 +172,37 @@ def _source(name, entries, loss, log_output):
 _FUNCTIONS = {}
 
 
-def epoch_function(entries, loss, log_output, update):
+def epoch_function(entries, loss, log_output, labels, update):
     """The compiled epoch of an architecture, made on first use.
 
     Args:
         entries: the registry entries of the layers' activations, in order.
         loss: ``"cross_entropy"`` or ``"mse"``.
         log_output: whether a cross-entropy output is log-probabilities (log_softmax).
+        labels: whether ``y`` holds integer labels (else a target row per sample).
         update: the optimizer's update kernel (see :mod:`numba_act._optimizers`).
 
     Returns:
-        A ``@njit`` function ``epoch(X, targets, order, batch_size, W, b,
-        gW, gb, params, grads, t, opt, p, *buffers) -> (mean loss, t)``:
-        training over the rows of X (and of ``targets``) in ``order``, in
-        batches of ``batch_size`` rows, each followed by the update
-        ``update(params, grads, t, *opt)`` (``opt[-1]`` is the smallest
-        normal float of the dtype); W, b, gW and gb are the layers'
-        parameters and gradients (views into ``params`` and ``grads``) as
-        tuples, ``p`` the activations' parameter values in layer order, and
-        the buffers those of :func:`buffers`.  It returns the mean loss over
-        the epoch (each batch's before its update, weighted by its size) and
-        the step count after the last update.
+        A ``@njit`` function ``epoch(X, y, order, batch_size, W, b, gW, gb,
+        params, grads, t, opt, tiny, p, *buffers) -> (mean loss, t)``:
+        training over the rows of X (and of y) in ``order``, in batches of
+        ``batch_size`` rows, each followed by the update ``update(params,
+        grads, t, *opt)``; W, b, gW and gb are the layers' parameters and
+        gradients (views into ``params`` and ``grads``) as tuples, ``tiny``
+        the smallest normal float of their dtype, ``p`` the activations'
+        parameter values in layer order, and the buffers those of
+        :func:`buffers`, with at least ``batch_size`` rows.  It returns the
+        mean loss over the epoch (each batch's before its update, weighted
+        by its size) and the step count after the last update.
     """
-    key = (tuple(entries), loss, log_output, update)
+    key = (tuple(entries), loss, log_output, labels, update)
     if key not in _FUNCTIONS:
+        loss_kernel = LOSSES[loss, labels]
         draft = _source("epoch", entries, loss, log_output)
-        name = f"epoch_{hashlib.sha256(f'{draft}{update.__name__}'.encode()).hexdigest()[:16]}"
-        source = _source(name, entries, loss, log_output)
-        namespace = {**globals(), "update": update}
-        exec(compile(source, __file__, "exec"), namespace)
+        digest = hashlib.sha256(f"{draft}{update.__name__}{loss_kernel.__name__}".encode()).hexdigest()
+        name = f"epoch_{digest[:16]}"
+        namespace = {**globals(), "update": update, "_loss": loss_kernel}
+        exec(compile(_source(name, entries, loss, log_output), __file__, "exec"), namespace)
         builtin = all(entry.reference is not None for entry in entries)
         with _jit.uncached() if not builtin else contextlib.nullcontext():
             _FUNCTIONS[key] = kernel(namespace[name])

@@ -719,7 +719,8 @@ def training(batches=TRAINING_BATCHES, steps=40, rounds=5, stream=sys.stdout):
         cells = []
         for batch in batches:
             seconds, compiled = results[batch][kind], results[batch]["compiled"]
-            cells.append("not installed" if seconds is None else f"{seconds * 1e6:.0f} us ({seconds / compiled:.1f}x)")
+            ratio = f" ({seconds / compiled:.1f}x)" if seconds and compiled else ""  # compiled needs SciPy
+            cells.append("not installed" if seconds is None else f"{seconds * 1e6:.0f} us{ratio}")
         print(f"  {label:<32}" + "".join(f"{cell:>18}" for cell in cells), file=stream)
     return results
 

@@ -58,6 +58,11 @@ def _parameterized_layer(pair, backend):
     return activation_layer(name, backend=backend, **params)
 
 
+def _check_batch_size(batch_size):
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+
+
 class NeuralNetworkModel:
     """A fully connected network trained with mini-batch Adam or SGD with momentum.
 
@@ -91,8 +96,8 @@ class NeuralNetworkModel:
             forward, loss, backward and the optimizer of every mini-batch in
             one ``@njit`` function per architecture, compiled on first use and
             cached on disk); default False, the Python path (one call per
-            layer and pass).  Both make the same updates from the same state
-            (to a few ulp: the two call different BLAS builds).  Needs the
+            layer and pass).  Both make the same updates from the same state,
+            to rounding (they call different BLAS builds).  Needs the
             ``"numba"`` activation backend and SciPy (Numba's BLAS).
 
     Weights are drawn in float64 and then cast, so a float32 and a float64
@@ -167,17 +172,9 @@ class NeuralNetworkModel:
             raise ValueError(f"activation_backend must be one of {BACKENDS}, not {activation_backend!r}")
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
-        if compiled:
-            if activation_backend != "numba":
-                raise ValueError("compiled=True needs activation_backend='numba'")
-            try:
-                import scipy  # noqa: F401  (Numba's np.dot calls SciPy's BLAS)
-            except ImportError:
-                raise ImportError("compiled=True needs SciPy for its matrix products: pip install scipy") from None
-        self.compiled = bool(compiled)
-
         self.layer_sizes = sizes
         self.activation_backend = activation_backend
+        self.compiled = compiled
         self.layers: list[ActivationLayer] = [
             _parameterized_layer(name, activation_backend)
             if isinstance(name, tuple)
@@ -231,7 +228,7 @@ class NeuralNetworkModel:
         self._z: list[np.ndarray | None] = [None] * n  # pre-activations
         self._da: list[np.ndarray | None] = [None] * n  # dL/d(input of layer i)
         self._deltas: list[np.ndarray | None] = [None]  # dL/dz of the output layer
-        self._work: dict[int, tuple] = {}  # the compiled path's buffers, by batch size
+        self._work: tuple | None = None  # the compiled path's buffers, grown to the largest batch
 
     def __getstate__(self):
         # Copies of views are not views: a copy (or unpickled model) rebuilds the
@@ -240,9 +237,27 @@ class NeuralNetworkModel:
         return {key: value for key, value in self.__dict__.items() if key not in skip}
 
     def __setstate__(self, state):
-        self.__dict__.update({"compiled": False, **state})  # pickled before compiled= existed
+        compiled = state.pop("_compiled", False)  # absent from models pickled before compiled= existed
+        self.__dict__.update(state)
+        self.compiled = compiled  # checked again: SciPy may be missing where it is unpickled
         self._make_views()
         self._reset_buffers()
+
+    @property
+    def compiled(self) -> bool:
+        """Whether training runs the compiled path (see ``compiled`` above); settable, with the same checks."""
+        return self._compiled
+
+    @compiled.setter
+    def compiled(self, value: bool) -> None:
+        if value:
+            if self.activation_backend != "numba":
+                raise ValueError("compiled=True needs activation_backend='numba'")
+            try:
+                import scipy  # noqa: F401  (Numba's np.dot calls SciPy's BLAS)
+            except ImportError:
+                raise ImportError("compiled=True needs SciPy for its matrix products: pip install scipy") from None
+        self._compiled = bool(value)
 
     # The one place matrix products happen, so that profile_step can time them.
     _matmul = staticmethod(np.matmul)
@@ -463,30 +478,38 @@ class NeuralNetworkModel:
     def _train_compiled(self, X, y, order, batch_size):
         """Train on the rows of (X, y) in ``order``, in batches of ``batch_size``, with the compiled path.
 
-        Labels become one-hot float64 rows; the mean loss is returned.
+        Labels go in as integers (intp), targets as float64 rows, as the
+        Python path computes with them; the mean loss is returned.
         """
         X = np.ascontiguousarray(self._input(X))
         y, labels = self._targets(y, X.shape[0])
-        if labels:
-            targets = np.zeros((len(y), self.layer_sizes[-1]))
-            targets[np.arange(len(y)), y] = 1
-        else:
-            targets = np.ascontiguousarray(y, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.intp if labels else np.float64)
         batch_size = min(batch_size, X.shape[0])
-        work = self._work.get(batch_size)
-        if work is None:
-            work = self._work[batch_size] = _training.buffers(self.layer_sizes, batch_size, self.dtype)
+        if self._work is None or len(self._work[0]) < batch_size:
+            self._work = _training.buffers(self.layer_sizes, batch_size, self.dtype)
         epoch = _training.epoch_function(
             tuple(REGISTRY[name] for name in self.activations),
             self.loss_name,
             self.activations[-1] == "log_softmax",
+            labels,
             self._optimizer.update,
         )
         parts = (tuple(self.weights), tuple(self.biases), tuple(self.weight_grads), tuple(self.bias_grads))
         values = tuple(v for layer in self.layers for v in layer.params)
-        optimizer = self._optimizer
+        optimizer, tiny = self._optimizer, np.finfo(self.dtype).tiny
         loss, optimizer.t = epoch(
-            X, targets, order, batch_size, *parts, self.params, self.grads, optimizer.t, optimizer.args, values, *work
+            X,
+            y,
+            order,
+            batch_size,
+            *parts,
+            self.params,
+            self.grads,
+            optimizer.t,
+            optimizer.args,
+            tiny,
+            values,
+            *self._work,
         )
         self._x = None  # the layers hold no forward pass of this batch
         return float(loss)
@@ -542,8 +565,8 @@ class NeuralNetworkModel:
             list[float]: the mean loss of every epoch.
 
         Raises:
-            ValueError: if X and y hold different numbers of samples, or
-                ``batch_size`` < 1.
+            ValueError: if X and y hold different numbers of samples, X
+                holds none, or ``batch_size`` < 1.
 
         Example:
             >>> import numpy as np
@@ -561,6 +584,7 @@ class NeuralNetworkModel:
         y = np.asarray(y)
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
+        _check_batch_size(batch_size)
         losses = []
         for epoch in range(1, epochs + 1):
             start = perf_counter()
@@ -602,8 +626,7 @@ class NeuralNetworkModel:
             >>> isinstance(loss, float)
             True
         """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        _check_batch_size(batch_size)
         X = np.asarray(X, dtype=self.dtype)
         y = np.asarray(y)
         n = X.shape[0]

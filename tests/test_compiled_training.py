@@ -90,15 +90,16 @@ def test_a_parameter_value_is_an_argument_not_a_new_function():
     _assert_same(python, first, np.float32)
 
 
-def test_buffers_are_made_once_per_batch_size():
+def test_buffers_are_made_once_and_grow_to_the_largest_batch():
     model = NeuralNetworkModel([6, 5, 3], ["relu", "softmax"], seed=0, compiled=True)
     X, y = _problem(3, "labels")
     model.fit(X, y, epochs=2, batch_size=8)
-    work = model._work[8]
+    work = model._work
     model.fit(X, y, epochs=1, batch_size=8)
-    assert model._work[8] is work and list(model._work) == [8]
-    model.train_step(X[:5], y[:5])
-    assert sorted(model._work) == [5, 8]
+    model.train_step(X[:5], y[:5])  # fewer rows: the same buffers
+    assert model._work is work and len(work[0]) == 8
+    model.train_step(X[:12], y[:12])
+    assert len(model._work[0]) == 12
 
 
 def test_checks_before_anything_changes():
@@ -129,12 +130,19 @@ def test_checks_before_anything_changes():
 def test_needs_the_numba_backend():
     with pytest.raises(ValueError, match="compiled=True needs activation_backend='numba'"):
         NeuralNetworkModel([4, 3], ["relu"], activation_backend="numpy", compiled=True)
+    model = NeuralNetworkModel([4, 3], ["relu"], activation_backend="numpy")
+    with pytest.raises(ValueError, match="compiled=True needs activation_backend='numba'"):
+        model.compiled = True
+    assert model.compiled is False
 
 
 def test_without_scipy(monkeypatch):
+    pickled = pickle.dumps(NeuralNetworkModel([4, 3], ["relu"], compiled=True))
     monkeypatch.setitem(sys.modules, "scipy", None)  # makes the import fail
     with pytest.raises(ImportError, match="pip install scipy"):
         NeuralNetworkModel([4, 3], ["relu"], compiled=True)
+    with pytest.raises(ImportError, match="pip install scipy"):
+        pickle.loads(pickled)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +199,7 @@ def test_a_new_process_loads_the_compiled_epoch_from_the_cache(tmp_path):
 def test_a_model_pickled_before_compiled_existed_unpickles_as_the_python_path():
     model = NeuralNetworkModel([6, 5, 3], ["tanh", "softmax"], seed=0)
     state = pickle.loads(pickle.dumps(model.__getstate__()))  # its own arrays
-    del state["compiled"]
+    del state["_compiled"]
     old = NeuralNetworkModel.__new__(NeuralNetworkModel)
     old.__setstate__(state)
     assert old.compiled is False
