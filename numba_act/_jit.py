@@ -23,6 +23,7 @@ the activation bound as a global (:func:`specialize`), not closures.
 import contextlib
 import hashlib
 import pathlib
+import threading
 import types as pytypes
 import warnings
 
@@ -50,14 +51,15 @@ REDUCE = frozenset({"reassoc"})
 OPTIONS = {"error_model": "numpy", "nogil": True}
 
 
-_caching = True
+_caching = True  # False once no directory could take the cache
+_uncached = threading.local()  # .depth > 0 within uncached(), in this thread only
 
 
 def _njit(fn, **options):
     """``numba.njit(cache=True)``, or without the cache where no directory can take it."""
     global _caching
     fn.__qualname__ = f"{fn.__qualname__}_v{SOURCE_HASH}"
-    if _caching:
+    if _caching and not getattr(_uncached, "depth", 0):
         try:
             return numba.njit(cache=True, **options)(fn)
         except RuntimeError as err:  # read-only install and no NUMBA_CACHE_DIR
@@ -75,15 +77,16 @@ def _njit(fn, **options):
 
 @contextlib.contextmanager
 def uncached():
-    """Compile what is built within this block without the disk cache: the
-    cache is keyed on numba_act's own sources, which a user's registered
-    functions are not part of, so an edited one would load stale code."""
-    global _caching
-    before, _caching = _caching, False
+    """Compile what is built within this block, in this thread, without the
+    disk cache: the cache is keyed on numba_act's own sources, which a
+    user's registered functions are not part of, so an edited one would load
+    stale code.  Per thread, so that another thread building a built-in
+    kernel meanwhile neither loses the cache nor lends it to this one."""
+    _uncached.depth = getattr(_uncached, "depth", 0) + 1
     try:
         yield
     finally:
-        _caching = before
+        _uncached.depth -= 1
 
 
 def kernel(fn=None, *, fastmath=EXACT, **options):

@@ -281,3 +281,45 @@ def test_two_processes_filling_one_empty_cache_at_once(tmp_path):
     out, err = third.communicate(timeout=300)
     assert third.returncode == 0, err
     assert out == outs[0][0]
+
+
+def _built_inside(x):
+    return x + 1
+
+
+def _built_meanwhile(x):
+    return x + 2
+
+
+def test_uncached_holds_in_its_own_thread_only():
+    # A registered activation compiled in one thread while another builds a
+    # built-in kernel: the first must stay off the disk cache, the second on it.
+    import threading
+
+    from numba.core.caching import NullCache
+
+    from numba_act import _jit
+
+    inside, release, built = threading.Event(), threading.Event(), {}
+
+    def register_meanwhile():
+        with _jit.uncached():
+            built["inside"] = _jit.kernel(_built_inside)
+            inside.set()
+            release.wait(30)
+            built["inside, later"] = _jit.kernel(_built_inside_later)
+
+    thread = threading.Thread(target=register_meanwhile)
+    thread.start()
+    assert inside.wait(30)
+    built["meanwhile"] = _jit.kernel(_built_meanwhile)
+    release.set()
+    thread.join(30)
+    assert isinstance(built["inside"]._cache, NullCache)
+    assert isinstance(built["inside, later"]._cache, NullCache)
+    assert not isinstance(built["meanwhile"]._cache, NullCache)
+    assert built["meanwhile"](1) == 3 and built["inside"](1) == 2
+
+
+def _built_inside_later(x):
+    return x + 3
