@@ -100,9 +100,8 @@ def _step_table(X, y, args):
     print(f"\none training step, batch {args.batch_size}, one thread (fastest of {rounds} rounds of {steps} steps):")
     for kind, label in _step_bench.LABELS.items():
         seconds = times[kind]
-        if seconds is None:
-            package = {"torch": "torch", "jax": "jax"}[kind]
-            print(f"  {label:<32} skipped: {package} is not installed (pip install {package} to compare)")
+        if seconds is None:  # torch or jax (the compiled step's SciPy is checked before training)
+            print(f"  {label:<32} skipped: {kind} is not installed (pip install {kind} to compare)")
         else:
             print(f"  {label:<32} {_us(seconds):>7}  {seconds / compiled:5.1f}x")
     print("  (Nx: that step's time / the compiled step's)")
