@@ -49,6 +49,10 @@ def __getattr__(name: str) -> ActivationFunction:
     Looked up here once (PEP 562) and then bound as a module attribute, so
     that later lookups cost what any attribute does.
     """
+    if name == "fast":  # the fast tier, imported on first use
+        import importlib
+
+        return importlib.import_module("numba_act.fast")
     function = _ACTIVATION_FUNCTIONS.get(name)
     if function is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -110,13 +110,13 @@ def overload_kernel(fn, inline=False, **options):
     return overload(fn, jit_options=OPTIONS, inline="always" if inline else "never", **options)
 
 
-def per_float_type(float32, float64, doc):
+def per_float_type(float32, float64, doc, name=None):
     """A scalar kernel with one implementation for float32 arguments and one
     for float64 (plain functions of the same arguments, compiled where the
     kernel is used and inlined there): for kernels whose float32 form
     computes differently, in float64 say.  Called from ``@njit`` code only.
     """
-    name = float64.__name__.removeprefix("_").removesuffix("_f64")
+    name = name or float64.__name__.removeprefix("_").removesuffix("_f64")
     implementations = {types.float32: float32, types.float64: float64}
 
     def kernel(*args):
@@ -124,6 +124,7 @@ def per_float_type(float32, float64, doc):
 
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__module__, kernel.__doc__ = float64.__module__, doc
+    kernel.implementations = implementations  # for numba_act._tiers
     overload_kernel(kernel, inline=True, strict=False)(lambda *args: implementations.get(args[0]))
     return kernel
 
@@ -143,6 +144,15 @@ def templates(source, namespace, params):
         exec(code, namespace, defined)
         _TEMPLATE_CACHE[key] = defined
     return _TEMPLATE_CACHE[key]
+
+
+def rebound(fn, namespace, module):
+    """A copy of the plain function ``fn`` that reads its globals from
+    ``namespace``, as a function of ``module``."""
+    copy = pytypes.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__qualname__, copy.__module__, copy.__doc__ = fn.__qualname__, module, fn.__doc__
+    copy.__kwdefaults__, copy.__annotations__ = fn.__kwdefaults__, fn.__annotations__
+    return copy
 
 
 def specialize(template, name, inline=False, **bindings):
@@ -393,4 +403,8 @@ class BoundOp:
 def _op_named(name):
     import numba_act  # noqa: F401  (builds every CompiledOp of the package)
 
+    if name not in COMPILED_OPS:  # one of another tier's, built on first use
+        from numba_act.fast import entries
+
+        list(entries.values())
     return COMPILED_OPS[name]

@@ -357,6 +357,15 @@ def ratio_of_one_plus(e_hi, e_lo):
 
 
 @scalar
+def ratio_of_one_plus_fast(e_hi, e_lo):
+    """:func:`ratio_of_one_plus` of the fast tier: e_hi / (1 + e_hi), one
+    division and no correction (the low parts of e and 1 + e are dropped,
+    within 2.3 ulp where the correction keeps 0.75).  The low part returned
+    is -0.0, which a caller's ``q + c`` folds away."""
+    return e_hi / (type(e_hi)(1.0) + e_hi), type(e_hi)(-0.0)
+
+
+@scalar
 def split_constant(hi64, lo64, T):
     """A float64 constant (hi64 + lo64) as a hi + lo pair of type T; folded at compile time."""
     hi = T(hi64)

@@ -20,109 +20,8 @@ from numpy.typing import ArrayLike
 from numba_act import _arrays, _dask_xarray, _entry, _jit, _overloads, elementwise, registry, scalar
 from numba_act._jit import overload_kernel
 from numba_act._overloads import is_none
+from numba_act._tiers import DEFAULT
 from numba_act.registry import REGISTRY, REQUIRED, ActivationFunction, lookup
-
-_by_name = REGISTRY.get
-
-
-def activation_forward(
-    x: ArrayLike, name: str, out: np.ndarray | None = None, *, axis: SupportsIndex = -1, **params: float | None
-) -> Any:
-    """Apply the activation called ``name`` to ``x``.
-
-    Args:
-        x: array-like or scalar input.
-        name: one of ``NAMES`` or an alias (``"swish"``); inside ``@njit``, a compile-time constant.
-        out: optional array to write the result into.
-        axis: the axis of the row-wise activations (softmax, log_softmax); unused by the others.
-        params: the activation's parameters by name, as its own function
-            takes them (``negative_slope=0.2`` for leaky_relu); the defaults
-            for the rest.  Inside ``@njit`` too, as run-time values.
-
-    Returns:
-        What ``REGISTRY[name].forward`` returns: same dtype and ``out`` rules.
-
-    Raises:
-        ValueError for an unknown name, TypeError for a name that is not a str;
-        TypeError for a parameter the activation does not have, a missing
-        required one or one that is not a number; ValueError for an invalid value.
-
-    Example:
-        >>> import numpy as np
-        >>> import numba_act as na
-        >>> na.activation_forward(np.array([-1.0, 2.0]), "relu")
-        array([0., 2.])
-        >>> na.activation_forward(np.array([-1.0, 2.0]), "leaky_relu", negative_slope=0.2)
-        array([-0.2,  2. ])
-    """
-    entry = _by_name(name) if type(name) is str else None  # lookup(), less a call on every step
-    if entry is None:
-        entry = lookup(name)
-    if params or entry.params:
-        return entry.call(x, out, axis, entry.param_values(params))
-    return entry.call(x, out, axis)
-
-
-def activation_backward(
-    z: ArrayLike | None,
-    a: ArrayLike,
-    name: str,
-    grad: ArrayLike | None = None,
-    *,
-    out: np.ndarray | None = None,
-    axis: SupportsIndex = -1,
-    **params: float | None,
-) -> Any:
-    """Backward pass of the activation called ``name``.
-
-    Without ``grad``: the local derivative, as the seed convention defines
-    it: sigmoid a (1 - a), relu 1 where z > 0 else 0, and ``ones_like(a)`` for
-    softmax and log_softmax (meant to pair with a cross-entropy loss whose
-    gradient with respect to the logits is already p - y).
-
-    Derivatives read from a (sigmoid, tanh, elu, softplus: torch's
-    convention, and the cheaper one in training) have a relative error that
-    grows like e**|z| in the tails, because a itself is rounded (sigmoid'
-    from a float32 a is 0 from z = 17.3 on).  ``a=None`` asks for the
-    derivative from z alone, within 4 ulp of the exact one everywhere (the
-    row-wise activations compute a first).  With ``grad``
-    (dL/da): the exact vector-Jacobian product dL/dz, e.g. sigmoid
-    grad * a * (1 - a), relu grad * (z > 0), softmax a * (grad - sum(a * grad))
-    along ``axis``.
-
-    Args:
-        z: the pre-activation (the row-wise activations do not read it; None is accepted there).
-        a: the activation, ``activation_forward(z, name)``; or None for the derivative from z alone.
-        name: one of ``NAMES``; inside ``@njit``, a compile-time constant.
-        grad: optional dL/da, of z's shape.
-        out: optional array to write the result into.
-        axis: the axis of the row-wise activations; unused by the others.
-        params: the activation's parameters by name, as in :func:`activation_forward`.
-
-    Returns:
-        An array of z's shape, by the dtype rules of the forward pass.
-
-    Raises:
-        As :func:`activation_forward`.
-
-    Example:
-        >>> import numpy as np
-        >>> import numba_act as na
-        >>> z = np.array([-1.0, 2.0])
-        >>> na.activation_backward(z, na.relu(z), "relu", grad=np.array([5.0, 5.0]))
-        array([0., 5.])
-    """
-    entry = _by_name(name) if type(name) is str else None
-    if entry is None:
-        entry = lookup(name)
-    if params or entry.params:
-        values = entry.param_values(params)
-        if grad is None:
-            return entry.call_derivative(z, a, out, values)
-        return entry.call_vjp(z, a, grad, out, axis, values)
-    if grad is None:
-        return entry.derivative(z, a, out) if a is not None else entry.call_derivative(z, a, out)
-    return entry.call_vjp(z, a, grad, out, axis)
 
 
 def _literal(value, what, example):
@@ -139,9 +38,9 @@ def _literal(value, what, example):
     raise TypingError(f"numba_act: {what} must be a str, got {value}")
 
 
-def _literal_entry(name):
+def _literal_entry(name, tier):
     try:
-        return lookup(_literal(name, "the activation name", "'relu'"))
+        return tier.entry(lookup(_literal(name, "the activation name", "'relu'")))
     except (TypeError, ValueError) as err:  # from lookup: not a str, or unknown
         raise TypingError(f"numba_act: {err}") from None
 
@@ -233,30 +132,124 @@ def _cached_call(entry, part):
     """``entry.<part>`` (call, call_derivative or call_vjp) as a disk-cached
     @njit function; not cached on disk for a registered activation, whose
     code is not numba_act's (see _jit.uncached)."""
-    key = (entry.name, part)
+    key = (entry.name, entry.tier.name, part)
     if key not in _CACHED_CALLS:
         with _jit.uncached() if entry.reference is None else contextlib.nullcontext():
-            name = f"{entry.name}_{part}_by_name"
+            name = f"{entry.name}{entry.tier.suffix}_{part}_by_name"
             _CACHED_CALLS[key] = _jit.specialize(_TEMPLATES[part], name, **{part: getattr(entry, part)})
     return {part: _CACHED_CALLS[key]}
 
 
-def _forward_overload(x, name, out, axis, given):
-    entry = _literal_entry(name)
-    return _forward_impl(entry, given, _cached_call(entry, "call"))
+def _gelu_name(approximate):
+    if isinstance(approximate, (str, bool)):
+        if approximate == "none" or approximate is False:
+            return "gelu"
+        if approximate == "tanh" or approximate is True:
+            return "gelu_tanh"
+    raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
 
 
-def _backward_overload(z, a, name, grad, out, axis, given):
-    entry = _literal_entry(name)
-    if is_none(grad):
-        return _derivative_impl(entry, given, _cached_call(entry, "call_derivative"))
-    return _vjp_impl(entry, given, _cached_call(entry, "call_vjp"))
+_by_name, _TIER = REGISTRY.get, DEFAULT  # another tier's copies rebind both (see _tiered)
 
 
-overload_kernel(activation_forward, prefer_literal=True)(_typing("x, name, out=None, axis=-1", _forward_overload))
-overload_kernel(activation_backward, prefer_literal=True)(
-    _typing("z, a, name, grad=None, out=None, axis=-1", _backward_overload)
-)
+def activation_forward(
+    x: ArrayLike, name: str, out: np.ndarray | None = None, *, axis: SupportsIndex = -1, **params: float | None
+) -> Any:
+    """Apply the activation called ``name`` to ``x``.
+
+    Args:
+        x: array-like or scalar input.
+        name: one of ``NAMES`` or an alias (``"swish"``); inside ``@njit``, a compile-time constant.
+        out: optional array to write the result into.
+        axis: the axis of the row-wise activations (softmax, log_softmax); unused by the others.
+        params: the activation's parameters by name, as its own function
+            takes them (``negative_slope=0.2`` for leaky_relu); the defaults
+            for the rest.  Inside ``@njit`` too, as run-time values.
+
+    Returns:
+        What ``REGISTRY[name].forward`` returns: same dtype and ``out`` rules.
+
+    Raises:
+        ValueError for an unknown name, TypeError for a name that is not a str;
+        TypeError for a parameter the activation does not have, a missing
+        required one or one that is not a number; ValueError for an invalid value.
+
+    Example:
+        >>> import numpy as np
+        >>> import numba_act as na
+        >>> na.activation_forward(np.array([-1.0, 2.0]), "relu")
+        array([0., 2.])
+        >>> na.activation_forward(np.array([-1.0, 2.0]), "leaky_relu", negative_slope=0.2)
+        array([-0.2,  2. ])
+    """
+    entry = _by_name(name) if type(name) is str else None  # lookup(), less a call on every step
+    if entry is None:
+        entry = _TIER.entry(lookup(name))
+    if params or entry.params:
+        return entry.call(x, out, axis, entry.param_values(params))
+    return entry.call(x, out, axis)
+
+
+def activation_backward(
+    z: ArrayLike | None,
+    a: ArrayLike,
+    name: str,
+    grad: ArrayLike | None = None,
+    *,
+    out: np.ndarray | None = None,
+    axis: SupportsIndex = -1,
+    **params: float | None,
+) -> Any:
+    """Backward pass of the activation called ``name``.
+
+    Without ``grad``: the local derivative, as the seed convention defines
+    it: sigmoid a (1 - a), relu 1 where z > 0 else 0, and ``ones_like(a)`` for
+    softmax and log_softmax (meant to pair with a cross-entropy loss whose
+    gradient with respect to the logits is already p - y).
+
+    Derivatives read from a (sigmoid, tanh, elu, softplus: torch's
+    convention, and the cheaper one in training) have a relative error that
+    grows like e**|z| in the tails, because a itself is rounded (sigmoid'
+    from a float32 a is 0 from z = 17.3 on).  ``a=None`` asks for the
+    derivative from z alone, within 4 ulp of the exact one everywhere (the
+    row-wise activations compute a first).  With ``grad``
+    (dL/da): the exact vector-Jacobian product dL/dz, e.g. sigmoid
+    grad * a * (1 - a), relu grad * (z > 0), softmax a * (grad - sum(a * grad))
+    along ``axis``.
+
+    Args:
+        z: the pre-activation (the row-wise activations do not read it; None is accepted there).
+        a: the activation, ``activation_forward(z, name)``; or None for the derivative from z alone.
+        name: one of ``NAMES``; inside ``@njit``, a compile-time constant.
+        grad: optional dL/da, of z's shape.
+        out: optional array to write the result into.
+        axis: the axis of the row-wise activations; unused by the others.
+        params: the activation's parameters by name, as in :func:`activation_forward`.
+
+    Returns:
+        An array of z's shape, by the dtype rules of the forward pass.
+
+    Raises:
+        As :func:`activation_forward`.
+
+    Example:
+        >>> import numpy as np
+        >>> import numba_act as na
+        >>> z = np.array([-1.0, 2.0])
+        >>> na.activation_backward(z, na.relu(z), "relu", grad=np.array([5.0, 5.0]))
+        array([0., 5.])
+    """
+    entry = _by_name(name) if type(name) is str else None
+    if entry is None:
+        entry = _TIER.entry(lookup(name))
+    if params or entry.params:
+        values = entry.param_values(params)
+        if grad is None:
+            return entry.call_derivative(z, a, out, values)
+        return entry.call_vjp(z, a, grad, out, axis, values)
+    if grad is None:
+        return entry.derivative(z, a, out) if a is not None else entry.call_derivative(z, a, out)
+    return entry.call_vjp(z, a, grad, out, axis)
 
 
 def gelu(x: ArrayLike, approximate: str | bool = "none", out: np.ndarray | None = None) -> Any:
@@ -285,28 +278,57 @@ def gelu(x: ArrayLike, approximate: str | bool = "none", out: np.ndarray | None 
         >>> na.gelu(np.array([-2.0, 0.0, 1.5], np.float32), approximate="tanh")
         array([-0.04540231,  0.        ,  1.3995715 ], dtype=float32)
     """
-    return REGISTRY[_gelu_name(approximate)].forward(x, out)
+    return _TIER.entry(REGISTRY[_gelu_name(approximate)]).forward(x, out)
 
 
-def _gelu_name(approximate):
-    if isinstance(approximate, (str, bool)):
-        if approximate == "none" or approximate is False:
-            return "gelu"
-        if approximate == "tanh" or approximate is True:
-            return "gelu_tanh"
-    raise ValueError(f"approximate must be 'none' or 'tanh', not {approximate!r}")
+def _tiered(tier):
+    """activation_forward, activation_backward and gelu of ``tier`` (see
+    :mod:`numba_act._tiers`), with their ``@njit`` forms: the functions above
+    for the default tier, copies of them that look entries up in ``tier``
+    for another (``numba_act.fast``)."""
+    functions = activation_forward, activation_backward, gelu
+    if tier is not DEFAULT:
+
+        def by_name(name):
+            entry = REGISTRY.get(name)
+            return entry if entry is None else tier.entry(entry)
+
+        bound = {**globals(), "_by_name": by_name, "_TIER": tier}
+        functions = tuple(_jit.rebound(f, bound, tier.module) for f in functions)
+        for copy in functions:
+            copy.__doc__ = copy.__doc__.replace("import numba_act as na", f"import {tier.module} as na")
+    forward, backward, gelu_ = functions
+
+    def forward_overload(x, name, out, axis, given):
+        entry = _literal_entry(name, tier)
+        return _forward_impl(entry, given, _cached_call(entry, "call"))
+
+    def backward_overload(z, a, name, grad, out, axis, given):
+        entry = _literal_entry(name, tier)
+        if is_none(grad):
+            return _derivative_impl(entry, given, _cached_call(entry, "call_derivative"))
+        return _vjp_impl(entry, given, _cached_call(entry, "call_vjp"))
+
+    overload_kernel(forward, prefer_literal=True)(_typing("x, name, out=None, axis=-1", forward_overload))
+    overload_kernel(backward, prefer_literal=True)(
+        _typing("z, a, name, grad=None, out=None, axis=-1", backward_overload)
+    )
+
+    @overload_kernel(gelu_, prefer_literal=True)
+    def _gelu_overload(x, approximate="none", out=None):
+        if is_none(approximate):
+            name = "gelu"
+        elif isinstance(approximate, (str, bool)):  # the default, passed as a value
+            name = _gelu_name(approximate)
+        else:
+            name = _gelu_name(_literal(approximate, "approximate", "'tanh'"))
+        forward = tier.entry(REGISTRY[name]).forward
+        return lambda x, approximate="none", out=None: forward(x, out)
+
+    return functions
 
 
-@overload_kernel(gelu, prefer_literal=True)
-def _gelu_overload(x, approximate="none", out=None):
-    if is_none(approximate):
-        name = "gelu"
-    elif isinstance(approximate, (str, bool)):  # the default, passed as a value
-        name = _gelu_name(approximate)
-    else:
-        name = _gelu_name(_literal(approximate, "approximate", "'tanh'"))
-    forward = REGISTRY[name].forward
-    return lambda x, approximate="none", out=None: forward(x, out)
+_tiered(DEFAULT)
 
 
 _GLU = elementwise.binary_op("glu", scalar.glu)

@@ -14,6 +14,7 @@ activation (``axis`` is used by the row-wise ones, the softmax family, only),
 so that dispatch by name never asks what kind an entry is.
 """
 
+import functools
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from numpy.typing import ArrayLike
 
 from numba_act import _arrays, _dask_xarray, _entry, elementwise, reference, rowwise, scalar
 from numba_act._jit import kernel
+from numba_act._tiers import DEFAULT
 
 EPS = reference.EPS
 
@@ -127,6 +129,8 @@ class Activation:
     derivative_from_z: Callable | None = None
     vjp_from_z: Callable | None = None
     scalar_derivative_from_z: Callable | None = None
+    tier: Any = DEFAULT
+    rebuild: Callable | None = None
 
     def param_values(self, named=None, positional=()):
         """The float values of this activation's parameters (a tuple, in
@@ -195,17 +199,20 @@ def _with_params(name, arrays, params, call, values):
     return namespace[name]
 
 
-def _named(fn, activation, doc, part=None):
+def _named(fn, activation, doc, part=None, tier=DEFAULT):
     """``fn`` as the public ``numba_act.<activation>`` (``part`` None) or as
     ``<part>`` of the entry ``activation``, named so that pickle finds it by
     reference: ``numba_act.registry.<activation>.<part>`` is the entry's field
     (see :func:`__getattr__`), so that every function of an entry pickles to
-    the very same object, as task graphs and process pools need."""
+    the very same object, as task graphs and process pools need.  In another
+    ``tier``: ``numba_act.<tier>.<activation>`` and
+    ``numba_act.<tier>.entries.<activation>.<part>``."""
     if part is None:
-        fn.__module__, fn.__name__, fn.__qualname__ = "numba_act", activation, activation
+        fn.__module__, fn.__name__, fn.__qualname__ = tier.module, activation, activation
     else:
-        fn.__module__, fn.__name__, fn.__qualname__ = __name__, f"{activation}_{part}", f"{activation}.{part}"
-    fn.__doc__ = doc
+        module, path = (__name__, "") if tier is DEFAULT else (tier.module, "entries.")
+        fn.__module__, fn.__name__, fn.__qualname__ = module, f"{activation}_{part}", f"{path}{activation}.{part}"
+    fn.__doc__ = doc if tier is DEFAULT or part is not None else f"{doc}\n    {tier.doc}\n"
     return fn
 
 
@@ -362,6 +369,7 @@ def elementwise_entry(
     builtin=True,
     public=True,
     weight_init="glorot",
+    tier=DEFAULT,
 ):
     """The entry of an elementwise activation with scalar kernels ``f(x, *params)`` and
     ``df(z, a, *params)``; ``from_z``: the derivative kernel that reads z
@@ -371,17 +379,25 @@ def elementwise_entry(
     ``aliases`` and ``weight_init`` as in :class:`Activation`.  A built-in one has its NumPy
     references in :mod:`numba_act.reference` and its forward function is
     ``numba_act.<name>`` unless not ``public`` (gelu's, which ``numba_act.gelu``
-    wraps); a registered one has neither (see :func:`numba_act.register`)."""
-    light, n = "backward" in memory_bound, len(params)
+    wraps); a registered one has neither (see :func:`numba_act.register`).
+    ``tier``: the entry built from that tier's primitives (see
+    :mod:`numba_act._tiers`); None where its kernels call none of them."""
+    built_with = {k: v for k, v in locals().items() if k != "tier"}
+    if tier is not DEFAULT:
+        kernels = (f, df, from_z)
+        f, df, from_z = (tier.kernel(k) for k in kernels)
+        if (f, df, from_z) == kernels:
+            return None
+    light, n, op_name = "backward" in memory_bound, len(params), f"{name}{tier.suffix}"
     built = [
-        elementwise.forward_op(name, f, "forward" in memory_bound, n),
-        elementwise.derivative_op(name, df, light, n),
-        elementwise.vjp_op(name, df, light, n),
+        elementwise.forward_op(op_name, f, "forward" in memory_bound, n),
+        elementwise.derivative_op(op_name, df, light, n),
+        elementwise.vjp_op(op_name, df, light, n),
     ]
     if from_z is not None:
         built += [
-            elementwise.derivative_op(f"{name}_from_z", from_z, light, n),
-            elementwise.vjp_op(f"{name}_from_z", from_z, light, n),
+            elementwise.derivative_op(f"{op_name}_from_z", from_z, light, n),
+            elementwise.vjp_op(f"{op_name}_from_z", from_z, light, n),
         ]
     ops = EntryOps(*built)
     # The argument names of each op's functions (a is unused by the two from z alone).
@@ -433,6 +449,9 @@ def elementwise_entry(
 
     forward, derivative, vjp, *from_z_functions = functions
 
+    def named(fn, doc, part=None):
+        return _named(fn, name, doc, part, tier)
+
     builtin_reference = getattr(reference, name) if builtin else None
     reference_derivative = getattr(reference, f"{name}_grad") if builtin else None
     public = builtin and public
@@ -440,17 +459,14 @@ def elementwise_entry(
         name=name,
         formula=formula,
         rowwise=False,
-        forward=_named(
-            forward,
-            name,
-            _forward_doc(name, formula, edge_cases, example, False, params),
-            None if public else "forward",
+        forward=named(
+            forward, _forward_doc(name, formula, edge_cases, example, False, params), None if public else "forward"
         ),
-        derivative=_named(derivative, name, _derivative_doc(name, derivative_formula, params), "derivative"),
-        vjp=_named(vjp, name, _vjp_doc(name, f"grad * ({derivative_formula})", False, params), "vjp"),
-        call=_named(call, name, "forward(x, out, *params), with the axis of every entry's call (unused).", "call"),
-        call_derivative=_named(call_derivative, name, "derivative(z, a, out, *params).", "call_derivative"),
-        call_vjp=_named(call_vjp, name, "vjp(z, a, grad, out, *params), with every entry's axis (unused).", "call_vjp"),
+        derivative=named(derivative, _derivative_doc(name, derivative_formula, params), "derivative"),
+        vjp=named(vjp, _vjp_doc(name, f"grad * ({derivative_formula})", False, params), "vjp"),
+        call=named(call, "forward(x, out, *params), with the axis of every entry's call (unused).", "call"),
+        call_derivative=named(call_derivative, "derivative(z, a, out, *params).", "call_derivative"),
+        call_vjp=named(call_vjp, "vjp(z, a, grad, out, *params), with every entry's axis (unused).", "call_vjp"),
         ops=ops,
         reference=builtin_reference,
         reference_derivative=reference_derivative,
@@ -462,9 +478,11 @@ def elementwise_entry(
         params=tuple(params),
         check_params=check_params,
         aliases=tuple(aliases),
-        derivative_from_z=from_z and _named(from_z_functions[0], name, f"{name}'(z), a not read.", "derivative_from_z"),
-        vjp_from_z=from_z and _named(from_z_functions[1], name, f"grad * {name}'(z), a not read.", "vjp_from_z"),
+        derivative_from_z=from_z and named(from_z_functions[0], f"{name}'(z), a not read.", "derivative_from_z"),
+        vjp_from_z=from_z and named(from_z_functions[1], f"grad * {name}'(z), a not read.", "vjp_from_z"),
         scalar_derivative_from_z=from_z,
+        tier=tier,
+        rebuild=functools.partial(elementwise_entry, **built_with) if builtin else None,
     )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from numba_act import REGISTRY, _parallel
+from numba_act._tiers import FAST
 
 FLOATS = (np.float32, np.float64)
 # A size from which every kernel's calls are split over threads.
@@ -483,7 +484,8 @@ class Case:
         self.entry = entry
         self.values = TABLE[entry.name].params[0] if values is None else tuple(values)
         self.named = {p.name: v for p, v in zip(entry.params, self.values, strict=True)}
-        self.id = entry.name + "".join(f"-{v:g}" for v in self.values if values is not None)
+        tier = f"{entry.tier.name}-" if entry.tier.swaps else ""
+        self.id = tier + entry.name + "".join(f"-{v:g}" for v in self.values if values is not None)
 
     def __getattr__(self, field):
         return getattr(self.entry, field)
@@ -517,6 +519,19 @@ ELEMENTWISE = [Case(entry) for entry in REGISTRY.values() if not entry.rowwise]
 CASES = [
     Case(case.entry, values) if i else case for case in ELEMENTWISE for i, values in enumerate(TABLE[case.name].params)
 ]
+
+
+# The same cases in the fast tier, for those of its entries that it rebuilds
+# from its own primitives (the others are the default tier's very entries).
+FAST_CASES = [
+    Case(FAST.entry(c.entry), None if c.id == c.name else c.values) for c in CASES if FAST.entry(c.entry) is not c.entry
+]
+
+
+def forward_ulp(entry, dtype):
+    """The bound of ``entry``'s forward pass in ``dtype``: its tier's (2 ulp
+    in float32 and 3 in float64 by default, 4 in the fast tier)."""
+    return entry.tier.ulp[np.dtype(dtype).name]
 
 
 def case(name):

@@ -16,6 +16,7 @@ from conftest import (
     TABLE,
     assert_ulp_close,
     case,
+    forward_ulp,
     mp_forward,
     mp_rows,
     numeric_vjp,
@@ -30,6 +31,7 @@ from test_rowwise import ROW_ULP_BY_DTYPE
 import numba_act
 from numba_act import REGISTRY, _parallel
 from numba_act import elementwise as elementwise_kernels
+from numba_act._tiers import FAST
 
 ELEMENTWISE = [name for name, entry in REGISTRY.items() if not entry.rowwise]
 ROWWISE = [name for name, entry in REGISTRY.items() if entry.rowwise]
@@ -112,17 +114,30 @@ def _worst_ulp(which, x, got, smallest_subnormal, tiny, mant_bits):
     return worst[k], where[k]
 
 
+_EXHAUSTIVE = ["sigmoid", "tanh", "elu", "silu", "softplus"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "elu", "silu", "softplus"])
-def test_float32_on_every_bit_pattern(name):
-    """All 2**32 float32 inputs within the bound of the float64 formula, NaN for NaN."""
+@pytest.mark.parametrize(
+    "entry",
+    [pytest.param(REGISTRY[name], id=name) for name in _EXHAUSTIVE]
+    + [
+        pytest.param(FAST.entry(REGISTRY[name]), id=f"fast-{name}")
+        for name in _EXHAUSTIVE
+        if FAST.entry(REGISTRY[name]) is not REGISTRY[name]
+    ],
+)
+def test_float32_on_every_bit_pattern(entry):
+    """All 2**32 float32 inputs within the bound of the float64 formula
+    (the tier's), NaN for NaN."""
+    name = entry.name
     info = np.finfo(np.float32)
     args = (float(info.smallest_subnormal), float(info.tiny), info.nmant)
     chunk = 1 << 24
     base = np.arange(chunk, dtype=np.uint32)
     bits = np.empty(chunk, np.uint32)
     out = np.empty(chunk, np.float32)
-    forward = getattr(numba_act, name)
+    forward = entry.forward
     worst, at = 0.0, 0.0
     for start in range(0, 1 << 32, chunk):
         np.add(base, np.uint32(start), out=bits)
@@ -131,8 +146,8 @@ def test_float32_on_every_bit_pattern(name):
         distance, i = _worst_ulp(_WHICH[name], x, out, *args)
         if distance > worst:
             worst, at = distance, float(x[i])
-    print(f"{name} float32: worst {worst:.3f} ulp at x = {at!r}")
-    assert worst <= FORWARD_ULP[np.dtype(np.float32)], (worst, at)
+    print(f"{entry.tier.name} {name} float32: worst {worst:.3f} ulp at x = {at!r}")
+    assert worst <= forward_ulp(entry, np.float32), (worst, at)
 
 
 _FLOAT16_ALL = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from conftest import (
     CASES,
+    FAST_CASES,
     FLOATS,
     ROWWISE,
     TABLE,
@@ -28,6 +29,7 @@ from conftest import (
     assert_derivative_close,
     assert_ulp_close,
     entry_params,
+    forward_ulp,
     mp_derivative,
     mp_forward,
     mp_rows,
@@ -43,7 +45,10 @@ from numba_act import REGISTRY
 # Each entry's defaults by default, its other parameter values under -m slow.
 elementwise = pytest.mark.parametrize(
     "entry",
-    [pytest.param(c, id=c.id, marks=pytest.mark.slow if c.id != c.name else ()) for c in CASES],
+    [
+        pytest.param(c, id=c.id, marks=pytest.mark.slow if c.id.removeprefix("fast-") != c.name else ())
+        for c in CASES + FAST_CASES
+    ],
 )
 rowwise = pytest.mark.parametrize("entry", entry_params(ROWWISE))
 
@@ -175,7 +180,7 @@ def test_edge_points_cover_every_region():
 def test_forward_at_edge_points(entry, dtype):
     sweep = _sweep(entry, dtype)
     assert sweep.got.dtype == dtype
-    assert_ulp_close(sweep.got, sweep.exact, dtype, FORWARD_ULP[np.dtype(dtype)], sweep.x)
+    assert_ulp_close(sweep.got, sweep.exact, dtype, forward_ulp(entry, dtype), sweep.x)
 
 
 @pytest.mark.parametrize("name, dtype", [pytest.param(*key, id=f"{key[0]}-{key[1]}") for key in FOUND_BY_SEARCH])

@@ -15,12 +15,14 @@ from conftest import (
     CASES,
     DERIVATIVE_ROOT_WIDTH,
     ELEMENTWISE,
+    FAST_CASES,
     FLOATS,
     TABLE,
     assert_derivative_close,
     assert_ulp_close,
     edge_values,
     entry_params,
+    forward_ulp,
     moderate_samples,
     mp_derivative,
     mp_evaluate,
@@ -35,12 +37,14 @@ from numba import njit
 
 from numba_act import REGISTRY
 from numba_act import elementwise as elementwise_kernels
+from numba_act._tiers import DEFAULT
 
 # The bounds promised for the forward pass: within 2 ulp in float32 and 3 in
 # float64 (better than the 2.5 and 3.5 ulp JAX documents for its logistic).
-FORWARD_ULP = {np.dtype(np.float32): 2, np.dtype(np.float64): 3}
+FORWARD_ULP = {np.dtype(name): bound for name, bound in DEFAULT.ulp.items()}
 
-elementwise = pytest.mark.parametrize("entry", entry_params(CASES))
+# Every case, and those of the fast tier against its own bounds.
+elementwise = pytest.mark.parametrize("entry", entry_params(CASES + FAST_CASES))
 
 
 def _finite_inputs(dtype):
@@ -94,7 +98,7 @@ def test_forward_within_a_few_ulp(entry, dtype):
     assert got.dtype == dtype
     expected = reference_forward(entry, x, dtype)
     normal, _ = _split_by_result(expected, dtype)
-    assert_ulp_close(got[normal], expected[normal], dtype, FORWARD_ULP[np.dtype(dtype)], x[normal])
+    assert_ulp_close(got[normal], expected[normal], dtype, forward_ulp(entry, dtype), x[normal])
 
 
 # Inputs once found over the bound by wider sweeps than the tests' samples.
@@ -132,7 +136,7 @@ def test_forward_within_a_few_ulp_where_the_result_is_subnormal(entry, dtype):
     got = entry.forward(x)
     expected = reference_forward(entry, x, dtype)
     _, subnormal = _split_by_result(expected, dtype)
-    assert_ulp_close(got[subnormal], expected[subnormal], dtype, FORWARD_ULP[np.dtype(dtype)], x[subnormal])
+    assert_ulp_close(got[subnormal], expected[subnormal], dtype, forward_ulp(entry, dtype), x[subnormal])
 
 
 @elementwise

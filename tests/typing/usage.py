@@ -8,6 +8,7 @@ import numba
 import numpy as np
 
 import numba_act as na
+import numba_act.fast as fast
 from numba_act import layers
 
 x = np.linspace(-3.0, 3.0, 12, dtype=np.float32).reshape(3, 4)
@@ -18,6 +19,8 @@ na.relu(x, out=out)
 na.softmax(x, axis=0)
 na.log_softmax(x, -1, out=out)
 na.gelu(x, approximate="tanh")
+fast.activation_forward(x, "silu", out=out)
+fast.gelu(x, approximate="tanh")
 na.sigmoid_derivative_from_activation(a)
 na.relu_derivative_from_pre_activation(x, out=out)
 na.activation_forward(x, "relu")
@@ -47,4 +50,5 @@ layer.forward(x)
 na.sigmoid(x, out="no")  # type: ignore[arg-type]
 na.softmax(x, 0, out, 1)  # type: ignore[arg-type]
 na.activation_forward(x, 3)  # type: ignore[arg-type]
+fast.activation_backward(x, x, 3)  # type: ignore[arg-type]
 na.register("f", cube)  # type: ignore[call-arg]
