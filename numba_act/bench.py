@@ -132,10 +132,12 @@ def _best_time(fn, budget=0.2, repeats=5):
 # ------------------------------------------------------------------ implementations
 
 
-def _numba_act(name, direction):
+def _numba_act(name, direction, fast=False):
     import numba_act
+    import numba_act.fast
 
-    entry = numba_act.REGISTRY[name]
+    tier = numba_act.fast if fast else numba_act
+    entry = tier.REGISTRY[name]
     if entry.params:  # the public functions, with the parameters in order as floats
         values = tuple(bench_params(name).values())
         forward, vjp = entry.forward, entry.vjp
@@ -144,7 +146,7 @@ def _numba_act(name, direction):
         return lambda x, a, g: vjp(x, a, g, *values)
     if direction == "forward":
         return lambda x, a, g: entry.forward(x)
-    return lambda x, a, g: numba_act.activation_backward(x, a, name, g)
+    return lambda x, a, g: tier.activation_backward(x, a, name, g)
 
 
 def _numpy(name, direction):
@@ -319,7 +321,21 @@ def _jax(name, direction):
     return lambda x, a, g: compiled(x, g).block_until_ready()
 
 
-IMPLEMENTATIONS = {"numba_act": _numba_act, "numpy": _numpy, "scipy": _scipy, "torch": _torch, "jax": _jax}
+# "fast": numba_act.fast, timed where its entry differs from numba_act's.
+IMPLEMENTATIONS = {
+    "numba_act": _numba_act,
+    "fast": functools.partial(_numba_act, fast=True),
+    "numpy": _numpy,
+    "scipy": _scipy,
+    "torch": _torch,
+    "jax": _jax,
+}
+
+
+def _rebuilt_in_fast_tier(name):
+    import numba_act.fast
+
+    return numba_act.fast.entries[name] is not numba_act.REGISTRY[name]
 
 
 def _convert(impl, arrays):
@@ -477,6 +493,8 @@ def _time_case(name, direction, dtype_name, arrays, threads, budget):
     for impl, make in IMPLEMENTATIONS.items():
         if threads == "all" and impl in ("numpy", "scipy", "jax"):
             continue  # timed on one thread only: the one-thread figure stands
+        if impl == "fast" and not _rebuilt_in_fast_tier(name):
+            continue  # the very function timed as numba_act
         fn = make(name, direction)
         if fn is None:
             continue
@@ -560,6 +578,109 @@ def targets(budget=0.3):
         out[f"sigmoid {n:.0e} one thread / all threads (speedup)"] = one / every
         out[f"sigmoid {n:.0e} all threads vs np.copyto (time ratio)"] = every / copy
     numba.set_num_threads(1)
+    return out
+
+
+# The cases of the performance goals (docs/performance.md), with what each
+# asks of the default tier and of numba_act.fast, as "impl>=N" where
+# N = impl's time / the tier's (numpy: the NumPy formula).
+GOALS = {
+    ("sigmoid", "float32", (10**5,)): ("numpy>=3 torch>=1", "torch>=1.3 jax>=1.2"),
+    ("sigmoid", "float64", (10**5,)): ("numpy>=2 torch>=1", ""),
+    ("silu", "float32", (10**5,)): ("torch>=1", "torch>=1.3 jax>=1.2"),
+    ("gelu", "float32", (10**5,)): ("torch>=1", "torch>=1.3 jax>=1.2"),
+    ("gelu_tanh", "float32", (10**5,)): ("", "torch>=1.3 jax>=1.2"),
+    ("tanh", "float32", (10**5,)): ("", "torch>=1.3 jax>=1.2"),
+    ("softmax", "float32", (256, 1000)): ("numpy>=3 torch>=1 jax>=1.2", "torch>=1.3 jax>=1.2"),
+    ("log_softmax", "float32", (256, 1000)): ("torch>=1", "torch>=1.3 jax>=1.2"),
+    ("softmax", "float32", (256, 128)): ("torch>=1", ""),
+    ("softmax", "float32", (32, 10)): ("torch>=5", ""),
+}
+
+
+def goals(budget=0.3, stream=sys.stdout):
+    """Each goal case timed for numba_act, numba_act.fast, the NumPy formula,
+    torch and jax side by side (call inside ``_thread_mode``); prints a line
+    per case with every ratio and whether the goals hold.  Returns
+    ``{case: {impl: seconds}}``."""
+    rng = np.random.default_rng(2)
+    results = {}
+    print("case                              numba_act   fast   (ns/element; (32, 10): us/call)", file=stream)
+    for (name, dtype, shape), asks in GOALS.items():
+        arrays = _inputs(name, shape, np.dtype(dtype).type, rng)
+        times = {}
+        for impl in ("numba_act", "fast", "numpy", "torch", "jax"):
+            fn = IMPLEMENTATIONS[impl](name, "forward")
+            if fn is not None:
+                args = _convert(impl, arrays)
+                times[impl] = _best_time(lambda fn=fn, args=args: fn(*args), budget)
+        results[(name, dtype, shape)] = times
+        per = 1e6 if shape == (32, 10) else 1e9 / arrays[0].size
+        cells = []
+        for tier, ask in zip(("numba_act", "fast"), asks, strict=True):
+            for other in ("numpy", "torch", "jax"):
+                if other in times and not (tier == "fast" and other == "numpy"):
+                    ratio = times[other] / times[tier]
+                    goal = next((float(a.split(">=")[1]) for a in ask.split() if a.startswith(other + ">=")), None)
+                    mark = "" if goal is None else (" ok" if ratio >= goal else f" <{goal:g}")
+                    cells.append(f"{other}/{'fast' if tier == 'fast' else 'na'} {ratio:4.2f}{mark}")
+        label = f"{name} {dtype} {'x'.join(map(str, shape))}"
+        print(
+            f"  {label:<32} {times['numba_act'] * per:6.3f} {times['fast'] * per:6.3f}   " + "  ".join(cells),
+            file=stream,
+            flush=True,
+        )
+    return results
+
+
+def empty_call_floor(budget=0.3):
+    """What a compiled call costs with nothing to do, beside a small numba_act call: {label: us}."""
+    import numba
+
+    import numba_act
+
+    z = np.zeros((32, 10), np.float32)
+    nothing, passing = numba.njit(lambda: None), numba.njit(lambda x: x)
+    nothing(), passing(z), numba_act.softmax(z)
+    return {
+        "@njit function, no arguments": _best_time(nothing, budget) * 1e6,
+        "@njit function passing one (32, 10) array": _best_time(lambda: passing(z), budget) * 1e6,
+        "numba_act.softmax on (32, 10) float32": _best_time(lambda: numba_act.softmax(z), budget) * 1e6,
+        "numba_act.sigmoid on (32, 10) float32": _best_time(lambda: numba_act.sigmoid(z), budget) * 1e6,
+    }
+
+
+_FIRST_CALL = """
+import time, numpy as np
+import numba_act{tier}
+x = np.linspace(-3, 3, 40, dtype=np.{dtype}).reshape(4, 10)
+start = time.perf_counter()
+numba_act{tier}.{name}(x)
+print(time.perf_counter() - start)
+"""
+
+FIRST_CALLS = (
+    ("softmax", "float32", ""),
+    ("softmax", "float64", ""),
+    ("sigmoid", "float32", ""),
+    ("silu", "float32", ""),
+    ("gelu", "float32", ""),
+    ("sigmoid", "float32", ".fast"),
+)
+
+
+def first_calls():
+    """Seconds of each first call in a fresh process with an empty compile cache: {label: s}."""
+    import subprocess
+    import tempfile
+
+    out = {}
+    for name, dtype, tier in FIRST_CALLS:
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            code = _FIRST_CALL.format(name=name, dtype=dtype, tier=tier)
+            done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        out[f"numba_act{tier}.{name} {dtype}"] = float(done.stdout.split()[-1])
     return out
 
 
@@ -725,6 +846,18 @@ def training(batches=TRAINING_BATCHES, steps=40, rounds=5, stream=sys.stdout):
     return results
 
 
+def _print_goals(budget):
+    print("\nthe goals, one thread; ratios are the other's time / numba_act's (na) or numba_act.fast's:")
+    with _thread_mode("one"):
+        goals(budget)
+        print("\nwhat a call costs with nothing to do, one thread (us):")
+        for label, value in empty_call_floor(budget).items():
+            print(f"  {label:<60} {value:6.3f}")
+    print("\nfirst call in a fresh process, empty compile cache (s):")
+    for label, value in first_calls().items():
+        print(f"  {label:<60} {value:6.2f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m numba_act.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -746,6 +879,9 @@ def main(argv=None):
     parser.add_argument("--no-targets", action="store_true", help="skip the performance-target ratios")
     parser.add_argument("--training", action="store_true", help="only the training-step table")
     parser.add_argument(
+        "--goals", action="store_true", help="only the goal ratios, the empty call's cost and the first calls' times"
+    )
+    parser.add_argument(
         "--dask", action="store_true", help="only the dask throughput table (needs the dask extra); threads: dask's"
     )
     args = parser.parse_args(argv)
@@ -762,12 +898,16 @@ def main(argv=None):
         return
 
     print(machine())
+    if args.goals:
+        _print_goals(0.05 if args.quick else 0.3)
+        return
     print("ns per element, best of 5; (Nx) = that implementation's time / numba_act's (above 1: numba_act is faster)")
     kwargs = dict(thread_modes=("one", "all") if args.threads == "both" else (args.threads,))
     if args.quick:
         kwargs.update(sizes=ELEMENTWISE_SIZES[:2], shapes=ROW_SHAPES[:2], budget=0.05)
     rows = run(names=args.names, **kwargs)
     if not args.no_targets:
+        _print_goals(0.05 if args.quick else 0.3)
         print("\nperformance targets, measured now:")
         for label, value in targets(budget=0.05 if args.quick else 0.3).items():
             print(f"  {label:<60} {value:6.2f}")

@@ -162,3 +162,36 @@ def test_other_libraries_compute_the_same_thing_from_the_same_inputs(library, na
         args = bench._convert(library, [x, other, g])
         expected = bench._numba_act(name, "backward")(x, other, g)
         np.testing.assert_allclose(np.asarray(theirs(*args)), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_the_fast_tier_is_timed_where_it_differs():
+    rows = bench.run(
+        names=["sigmoid", "relu"],
+        dtypes=("float32",),
+        sizes=(100,),
+        thread_modes=("one",),
+        budget=0.001,
+        stream=io.StringIO(),
+    )
+    timed = {(r["name"], r["impl"]) for r in rows}
+    assert ("sigmoid", "fast") in timed  # rebuilt from the fast primitives
+    assert ("relu", "fast") not in timed  # the very function timed as numba_act
+
+
+def test_goals_time_every_case_for_both_tiers(monkeypatch):
+    monkeypatch.setattr(bench, "GOALS", {k: v for k, v in bench.GOALS.items() if k[2] != (10**5,)})
+    stream = io.StringIO()
+    results = bench.goals(budget=0.001, stream=stream)
+    assert set(results) == set(bench.GOALS)
+    for times in results.values():
+        assert {"numba_act", "fast", "numpy"} <= set(times) and min(times.values()) > 0
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 + len(bench.GOALS) and "numpy/na" in lines[1]  # torch and jax: when installed
+
+
+def test_the_floor_and_the_first_calls_are_measured(monkeypatch):
+    floor = bench.empty_call_floor(budget=0.001)
+    assert all(v > 0 for v in floor.values()) and len(floor) == 4
+    monkeypatch.setattr(bench, "FIRST_CALLS", (("relu", "float32", ".fast"),))
+    ((label, seconds),) = bench.first_calls().items()
+    assert label == "numba_act.fast.relu float32" and 0 < seconds < 60

@@ -10,9 +10,11 @@ a result r against the reference R is |r - R| / spacing(R) in r's dtype.
 An activation's parameters are ``common.BENCH_PARAMS`` or its defaults.
 """
 
+import os
+
 import numpy as np
 
-from .common import ALL, attr, entry, params
+from .common import ALL, attr, entry, in_tier, params
 
 # Elementwise inputs: a fine grid where the functions bend, some wider
 # points, and values near zero.
@@ -132,13 +134,26 @@ def _reference(name, found, x, values=()):
         raise NotImplementedError(f"no float64 reference for {name}: {err}") from None
 
 
+def _bound(found, dtype):
+    """The documented bound of ``found``'s forward pass in ``dtype`` (its
+    tier's), or None for a commit that does not declare them."""
+    tier = getattr(found, "tier", None)
+    if tier is None:
+        return None
+    return (tier.row_ulp if found.rowwise else tier.ulp)[dtype]
+
+
 class Accuracy:
-    params = [ALL, ["float32", "float64"]]
-    param_names = ["name", "dtype"]
+    """The largest error in ulp, by tier (numba_act and numba_act.fast).  With
+    NUMBA_ACT_ASV_STRICT set (CI's quick pass), an error over the tier's
+    documented bound fails the benchmark; otherwise it is recorded."""
+
+    params = [["numba_act", "numba_act_fast"], ALL, ["float32", "float64"]]
+    param_names = ["impl", "name", "dtype"]
     unit = "ulp"
 
-    def setup(self, name, dtype):
-        found = entry(name)
+    def setup(self, impl, name, dtype):
+        found = in_tier(entry(name), impl)
         x64 = _ROWS if found.rowwise else _GRID
         x = x64.astype(dtype)
         values = () if found.rowwise else params(found)
@@ -151,6 +166,9 @@ class Accuracy:
         same = (result == reference) | (np.isnan(result) & np.isnan(reference))
         error = np.where(same, 0.0, np.where(np.isnan(error), np.inf, error))
         self.max_ulp = float(np.max(error))
+        bound = _bound(found, dtype)
+        if os.environ.get("NUMBA_ACT_ASV_STRICT") and bound is not None and not self.max_ulp <= bound:
+            raise AssertionError(f"{impl} {name} {dtype}: {self.max_ulp:.3f} ulp, over the bound of {bound}")
 
-    def track_max_ulp(self, name, dtype):
+    def track_max_ulp(self, impl, name, dtype):
         return self.max_ulp

@@ -27,10 +27,14 @@ SIZES = [10**3, 10**5, 10**6]
 SHAPES = [(32, 10), (256, 1000), (64, 50257)]
 
 # "numba_act": the public call, allocating its result (what users call);
-# "numba_act_out": the same with a preallocated out=, which times the kernel;
-# "numpy": the NumPy seed formulas of numba_act.reference; "scipy": scipy.special.
-IMPLS = ["numba_act", "numba_act_out", "numpy", "scipy"]
-BACKWARD_IMPLS = ["numba_act", "numba_act_out", "numpy"]
+# "numpy": the NumPy seed formulas of numba_act.reference; "numba_act_fast":
+# the public call of numba_act.fast; "numba_act_out": numba_act with a
+# preallocated out=, which times the kernel; "scipy": scipy.special.  The
+# first in the benchmarks' parameters, in this order: asv's graph of a
+# benchmark then shows numba_act beside the NumPy formula and the others by
+# default (up to 8 lines: every impl, for the first activation).
+IMPLS = ["numba_act", "numpy", "numba_act_fast", "numba_act_out", "scipy"]
+BACKWARD_IMPLS = ["numba_act", "numpy", "numba_act_fast", "numba_act_out"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,6 +100,35 @@ def entry(name, rowwise=None):
     if rowwise is not None and bool(found.rowwise) != rowwise:
         raise NotImplementedError(f"{name} changed kind in this commit")
     return found
+
+
+def in_tier(found, impl):
+    """``found``, or for "numba_act_fast" its entry in numba_act.fast
+    (NotImplementedError for a commit without it)."""
+    if impl != "numba_act_fast":
+        return found
+    try:
+        from numba_act.fast import entries
+    except ImportError:
+        raise NotImplementedError("this commit has no numba_act.fast") from None
+    return entries[found.name]
+
+
+def one_thread():
+    """numba_act held to one thread, as the NumPy formulas and scipy run, and
+    the BLAS of NumPy and SciPy too (with threadpoolctl, of the bench extra):
+    every timing but ``threads.Threads`` (which shows the scaling) compares
+    on one thread, whatever the machine's core count, as
+    ``python -m numba_act.bench`` does."""
+    import numba
+
+    numba.set_num_threads(1)
+    try:
+        import scipy.linalg  # noqa: F401  (SciPy's BLAS, the one numba's np.dot calls, loaded to be limited)
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1, user_api="blas")
 
 
 # The parameters the suite runs an activation with where not its defaults,

@@ -7,7 +7,7 @@ passed in order to its own functions and by name to the by-name ones."""
 
 import functools
 
-from .common import ALL, Timing, attr, cached, data, entry, named_params, params
+from .common import ALL, Timing, attr, cached, data, entry, named_params, one_thread, params
 
 
 def _calls(name, call):
@@ -41,6 +41,7 @@ class Dispatch(Timing):
     param_names = ["name", "call"]
 
     def setup(self, name, call):
+        one_thread()
         calls = cached(("dispatch", name, call), lambda: _calls(name, call))
         self.forward, self.forward_args = calls["forward"]
         self.backward, self.backward_args = calls["backward"]

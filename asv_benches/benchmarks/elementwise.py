@@ -18,6 +18,8 @@ from .common import (
     cached,
     data,
     entry,
+    in_tier,
+    one_thread,
     params,
     reset_peak_rss,
     scipy_function,
@@ -30,9 +32,9 @@ def _forward_call(name, impl, dtype, size):
     if impl == "scipy":
         fn, args = scipy_function(name), (x,)
     else:
-        found = entry(name, rowwise=False)
+        found = in_tier(entry(name, rowwise=False), impl)
         values = params(found)
-        if impl == "numba_act":
+        if impl in ("numba_act", "numba_act_fast"):
             fn, args = found.forward, (x, *values)
         elif impl == "numba_act_out":
             fn, args = found.forward, (x, *values, np.empty_like(x))
@@ -44,7 +46,7 @@ def _forward_call(name, impl, dtype, size):
 
 def _backward_calls(name, impl, dtype, size):
     """{"derivative": (fn, args), "vjp": (fn, args)}, warmed up."""
-    found = entry(name, rowwise=False)
+    found = in_tier(entry(name, rowwise=False), impl)
     values = params(found)
     z = data(size, dtype)
     a = np.asarray(found.forward(z, *values))
@@ -66,33 +68,35 @@ def _backward_calls(name, impl, dtype, size):
 
 
 class Forward(Timing):
-    params = [ELEMENTWISE, IMPLS, DTYPES, SIZES]
-    param_names = ["name", "impl", "dtype", "size"]
+    params = [IMPLS, ELEMENTWISE, DTYPES, SIZES]
+    param_names = ["impl", "name", "dtype", "size"]
 
-    def setup(self, name, impl, dtype, size):
+    def setup(self, impl, name, dtype, size):
+        one_thread()
         self.fn, self.args = cached(
             ("elementwise.forward", name, impl, dtype, size), lambda: _forward_call(name, impl, dtype, size)
         )
 
-    def time_forward(self, name, impl, dtype, size):
+    def time_forward(self, impl, name, dtype, size):
         self.fn(*self.args)
 
 
 class Backward(Timing):
-    params = [ELEMENTWISE, BACKWARD_IMPLS, DTYPES, SIZES]
-    param_names = ["name", "impl", "dtype", "size"]
+    params = [BACKWARD_IMPLS, ELEMENTWISE, DTYPES, SIZES]
+    param_names = ["impl", "name", "dtype", "size"]
 
-    def setup(self, name, impl, dtype, size):
+    def setup(self, impl, name, dtype, size):
+        one_thread()
         calls = cached(
             ("elementwise.backward", name, impl, dtype, size), lambda: _backward_calls(name, impl, dtype, size)
         )
         self.derivative, self.derivative_args = calls["derivative"]
         self.vjp, self.vjp_args = calls["vjp"]
 
-    def time_derivative(self, name, impl, dtype, size):
+    def time_derivative(self, impl, name, dtype, size):
         self.derivative(*self.derivative_args)
 
-    def time_vjp(self, name, impl, dtype, size):
+    def time_vjp(self, impl, name, dtype, size):
         self.vjp(*self.vjp_args)
 
 

@@ -16,6 +16,8 @@ from .common import (
     cached,
     data,
     entry,
+    in_tier,
+    one_thread,
     reset_peak_rss,
     scipy_function,
 )
@@ -27,8 +29,8 @@ def _forward_call(name, impl, dtype, shape):
     if impl == "scipy":
         fn, args = scipy_function(name), (x,)
     else:
-        found = entry(name, rowwise=True)
-        if impl == "numba_act":
+        found = in_tier(entry(name, rowwise=True), impl)
+        if impl in ("numba_act", "numba_act_fast"):
             fn, args = found.forward, (x,)
         elif impl == "numba_act_out":
             fn, args = found.forward, (x, -1, np.empty_like(x))
@@ -40,7 +42,7 @@ def _forward_call(name, impl, dtype, shape):
 
 def _backward_calls(name, impl, dtype, shape):
     """{"derivative": (fn, args), "vjp": (fn, args)}, warmed up."""
-    found = entry(name, rowwise=True)
+    found = in_tier(entry(name, rowwise=True), impl)
     z = data(shape, dtype)
     a = np.asarray(found.forward(z))
     g = data(shape, dtype, seed=1, scale=1.0)
@@ -61,33 +63,35 @@ def _backward_calls(name, impl, dtype, shape):
 
 
 class Forward(Timing):
-    params = [ROWWISE, IMPLS, DTYPES, SHAPES]
-    param_names = ["name", "impl", "dtype", "shape"]
+    params = [IMPLS, ROWWISE, DTYPES, SHAPES]
+    param_names = ["impl", "name", "dtype", "shape"]
 
-    def setup(self, name, impl, dtype, shape):
+    def setup(self, impl, name, dtype, shape):
+        one_thread()
         self.fn, self.args = cached(
             ("rowwise.forward", name, impl, dtype, shape), lambda: _forward_call(name, impl, dtype, shape)
         )
 
-    def time_forward(self, name, impl, dtype, shape):
+    def time_forward(self, impl, name, dtype, shape):
         self.fn(*self.args)
 
 
 class Backward(Timing):
-    params = [ROWWISE, BACKWARD_IMPLS, DTYPES, SHAPES]
-    param_names = ["name", "impl", "dtype", "shape"]
+    params = [BACKWARD_IMPLS, ROWWISE, DTYPES, SHAPES]
+    param_names = ["impl", "name", "dtype", "shape"]
 
-    def setup(self, name, impl, dtype, shape):
+    def setup(self, impl, name, dtype, shape):
+        one_thread()
         calls = cached(
             ("rowwise.backward", name, impl, dtype, shape), lambda: _backward_calls(name, impl, dtype, shape)
         )
         self.derivative, self.derivative_args = calls["derivative"]
         self.vjp, self.vjp_args = calls["vjp"]
 
-    def time_derivative(self, name, impl, dtype, shape):
+    def time_derivative(self, impl, name, dtype, shape):
         self.derivative(*self.derivative_args)
 
-    def time_vjp(self, name, impl, dtype, shape):
+    def time_vjp(self, impl, name, dtype, shape):
         self.vjp(*self.vjp_args)
 
 
@@ -96,7 +100,7 @@ class PeakMem:
     its result, so "numba_act" and "numba_act_out" should match; the NumPy
     formulas' and scipy's temporaries show above them."""
 
-    params = [ROWWISE, IMPLS, DTYPES]
+    params = [ROWWISE, ["numba_act", "numba_act_out", "numpy", "scipy"], DTYPES]
     param_names = ["name", "impl", "dtype"]
 
     def setup(self, name, impl, dtype):

@@ -9,7 +9,7 @@ for one step.  The data are random pixels and labels."""
 
 import numpy as np
 
-from .common import Timing, cached
+from .common import Timing, cached, one_thread
 
 STEPS = 8
 SIZES = (64, 128, 64, 10)
@@ -38,6 +38,7 @@ class TrainingStep(Timing):
     param_names = ["path", "batch"]
 
     def setup(self, path, batch):
+        one_thread()
         self.model, self.X, self.y = cached(("training", path, batch), lambda: _model(path, batch))
         self.batch = batch
 
