@@ -212,7 +212,10 @@ def _named(fn, activation, doc, part=None, tier=DEFAULT):
     else:
         module, path = (__name__, "") if tier is DEFAULT else (tier.module, "entries.")
         fn.__module__, fn.__name__, fn.__qualname__ = module, f"{activation}_{part}", f"{path}{activation}.{part}"
-    fn.__doc__ = doc if tier is DEFAULT or part is not None else f"{doc}\n    {tier.doc}\n"
+    if tier is not DEFAULT:  # its examples call this tier's functions
+        doc = doc.replace("import numba_act as na", f"import {tier.module} as na")
+        doc = doc if part is not None else f"{doc}\n    {tier.doc}\n"
+    fn.__doc__ = doc
     return fn
 
 

@@ -16,6 +16,7 @@ import textwrap
 import pytest
 
 import numba_act
+import numba_act.fast
 import numba_act.layers
 import numba_act.model
 
@@ -36,6 +37,14 @@ def public_objects():
     for name, entry in numba_act.REGISTRY.items():
         found[f"REGISTRY[{name!r}].derivative"] = entry.derivative
         found[f"REGISTRY[{name!r}].vjp"] = entry.vjp
+    # numba_act.fast: the module, its by-name functions and the entries it rebuilds
+    found["numba_act.fast"] = numba_act.fast
+    for name in ("activation_forward", "activation_backward", "gelu"):
+        found[f"numba_act.fast.{name}"] = getattr(numba_act.fast, name)
+    for name, entry in numba_act.fast.entries.items():
+        if entry is not numba_act.REGISTRY[name]:
+            found[f"numba_act.fast.entries[{name!r}].forward"] = entry.forward
+            found[f"numba_act.fast.entries[{name!r}].vjp"] = entry.vjp
     for module in (numba_act.layers, numba_act.model, xarray_module):
         if module is None:
             continue
