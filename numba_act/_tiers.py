@@ -116,5 +116,6 @@ FAST = Tier(
     "numba_act.fast",
     ulp={"float32": 4, "float64": 4},
     row_ulp={"float32": 8, "float64": 8},
-    doc="Fast tier (numba_act.fast): within 4 ulp of the exact result (8 for the softmax family).",
+    doc="Fast tier (numba_act.fast): within 4 ulp of the exact result (8 for the softmax family); "
+    "results need not be monotone to the last ulp.",
 )

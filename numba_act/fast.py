@@ -6,7 +6,8 @@ Every name of :mod:`numba_act` is here, with the same arguments, dtype and
 results are within 4 ulp of the exact ones elementwise (float32 and
 float64) and 8 ulp for the softmax family, where :mod:`numba_act` keeps 2
 (float32) and 3 (float64), and 4 and 8; NaN, infinities and the sign of
-zero follow the same rules.
+zero follow the same rules, but a monotone function's results may step
+back by an ulp or two between neighbouring inputs (sigmoid's do).
 
 The activations are not written twice: each is built from the same scalar
 kernels with cheaper primitives swapped in (see :mod:`numba_act._tiers`);

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import FAST_CASES
 from numba import njit, prange
+from test_elementwise import _dense_grid
 
 import numba_act
 import numba_act.fast as fast
@@ -82,6 +83,19 @@ def test_scalars_in_a_prange_loop():
 
     x = np.linspace(-20, 20, 1001).astype(np.float32)
     np.testing.assert_array_equal(each(x), fast.sigmoid(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_bounded_and_steps_back_within_its_bound(dtype):
+    # Not monotone to the last ulp (the documented difference from numba_act's),
+    # but in [0, 1] and never stepping back by more than the tier's bound allows.
+    x = _dense_grid(dtype)  # walks of consecutive floats, and +-inf
+    s = fast.sigmoid(x)
+    assert (s >= 0).all() and (s <= 1).all() and s[0] == 0 and s[-1] == 1
+    back = np.diff(s) < 0
+    assert back.any()  # what the docs warn of
+    steps = -np.diff(s)[back] / np.spacing(s[1:][back])
+    assert steps.max() <= 2 * FAST.ulp[np.dtype(dtype).name]
 
 
 def test_the_rules_of_every_call_hold():
