@@ -87,7 +87,7 @@ def vendor(html, cache):
         for url, (package, path) in LIBRARIES.items():
             if url not in page:
                 continue
-            name = f"{package.split('@')[0]}-{pathlib.Path(path).name}"
+            name = f"{package.replace('@', '-')}-{pathlib.Path(path).name}"  # a new version, a new file
             if not (cache / name).exists():
                 (cache / name).write_bytes((_unpack(package, pathlib.Path(scratch)) / path).read_bytes())
             shutil.copyfile(cache / name, html / "vendor" / name)

@@ -58,7 +58,7 @@ _uncached = threading.local()  # .depth > 0 within uncached(), in this thread on
 def _njit(fn, **options):
     """``numba.njit(cache=True)``, or without the cache where no directory can take it."""
     global _caching
-    fn.__qualname__ = f"{fn.__qualname__}_v{SOURCE_HASH}"
+    fn.__qualname__ = f"{unversioned(fn.__qualname__)}_v{SOURCE_HASH}"  # once, if fn is compiled twice
     if _caching and not getattr(_uncached, "depth", 0):
         try:
             return numba.njit(cache=True, **options)(fn)
@@ -73,6 +73,11 @@ def _njit(fn, **options):
                 stacklevel=3,
             )
     return numba.njit(cache=False, **options)(fn)
+
+
+def unversioned(qualname):
+    """A kernel's qualified name without the source hash that :func:`_njit` adds."""
+    return qualname.removesuffix(f"_v{SOURCE_HASH}")
 
 
 @contextlib.contextmanager
@@ -146,11 +151,13 @@ def templates(source, namespace, params):
     return _TEMPLATE_CACHE[key]
 
 
-def rebound(fn, namespace, module):
+def rebound(fn, namespace, name=None, module=None):
     """A copy of the plain function ``fn`` that reads its globals from
-    ``namespace``, as a function of ``module``."""
-    copy = pytypes.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
-    copy.__qualname__, copy.__module__, copy.__doc__ = fn.__qualname__, module, fn.__doc__
+    ``namespace``, called ``name`` (its qualified name too; default: fn's),
+    as a function of ``module`` (default: fn's)."""
+    copy = pytypes.FunctionType(fn.__code__, namespace, name or fn.__name__, fn.__defaults__, fn.__closure__)
+    copy.__qualname__ = name or unversioned(fn.__qualname__)
+    copy.__module__, copy.__doc__ = module or fn.__module__, fn.__doc__
     copy.__kwdefaults__, copy.__annotations__ = fn.__kwdefaults__, fn.__annotations__
     return copy
 
@@ -162,10 +169,7 @@ def specialize(template, name, inline=False, **bindings):
     loop to call) by global names that the module leaves unset.  ``inline``
     inlines it into its compiled callers.
     """
-    fn = pytypes.FunctionType(template.__code__, {**template.__globals__, **bindings}, name, template.__defaults__)
-    fn.__qualname__ = name
-    fn.__module__ = template.__module__
-    fn.__doc__ = template.__doc__
+    fn = rebound(template, {**template.__globals__, **bindings}, name)
     return kernel(fn, inline="always") if inline else kernel(fn)
 
 
@@ -403,8 +407,10 @@ class BoundOp:
 def _op_named(name):
     import numba_act  # noqa: F401  (builds every CompiledOp of the package)
 
-    if name not in COMPILED_OPS:  # one of another tier's, built on first use
-        from numba_act.fast import entries
+    if name not in COMPILED_OPS and "@" in name:  # another tier's ("sigmoid@fast_vjp"), built on first use
+        from numba_act import _tiers, registry
 
-        list(entries.values())
+        tier = _tiers.TIERS[name.split("@")[1].split("_")[0]]
+        for entry in list(registry.REGISTRY.values()):
+            tier.entry(entry)
     return COMPILED_OPS[name]

@@ -6,7 +6,9 @@ written once; :meth:`Tier.kernel` gives a copy of a kernel in which every
 swapped primitive is replaced, however deep in the kernels it calls
 (``@scalar`` and ``@kernel`` functions and the implementations of a
 :func:`numba_act._jit.per_float_type` kernel are copied with their globals
-rebound; an ``@overload`` primitive is swapped whole or not at all).  A
+rebound, so a primitive is found where a kernel names it as a global, not
+as ``module.attribute``; an ``@overload`` primitive is swapped whole or not
+at all).  A
 kernel that calls no swapped primitive is returned as it is, so an
 activation whose math the tier does not touch is the very same entry, with
 the same compiled code, in both tiers.
@@ -17,6 +19,7 @@ for speed: see the replacements in :mod:`numba_act._math` for what each
 one drops.
 """
 
+import threading
 import types as pytypes
 
 from numba.core.registry import CPUDispatcher
@@ -33,8 +36,12 @@ class Tier:
 
     def __init__(self, name, swaps, module, ulp, row_ulp, doc=""):
         self.name, self.swaps, self.module, self.ulp, self.row_ulp = name, dict(swaps), module, ulp, row_ulp
-        self.suffix, self.doc = (f"_{name}" if swaps else ""), doc
+        # Kernel copies end in "_<name>"; compiled operations in "@<name>",
+        # which no registered activation's can (register takes identifiers).
+        self.suffix, self.op_suffix = (f"_{name}", f"@{name}") if swaps else ("", "")
+        self.doc = doc
         self._copies, self._entries = {}, {}
+        self._lock = threading.RLock()  # one build of each entry, whichever thread asks first
 
     def entry(self, entry):
         """The registry entry ``entry`` in this tier: rebuilt from this
@@ -42,18 +49,21 @@ class Tier:
         where its math calls none of the swapped primitives (the row-wise
         entries, and those of :func:`numba_act.register`, which keep the
         user's kernels)."""
-        if not self.swaps or entry.rebuild is None:
+        if not self.swaps or entry.rebuild is None or entry.tier is self:
             return entry
         built = self._entries.get(entry.name)
         if built is None or built[0] is not entry:
             from numba_act._overloads import register_entry  # imports the registry, built on this module
 
-            tiered = entry.rebuild(tier=self)
-            if tiered is None:
-                tiered = entry
-            else:
-                register_entry(tiered)
-            built = self._entries[entry.name] = (entry, tiered)
+            with self._lock:
+                built = self._entries.get(entry.name)
+                if built is None or built[0] is not entry:
+                    tiered = entry.rebuild(tier=self)
+                    if tiered is None:
+                        tiered = entry
+                    else:
+                        register_entry(tiered)
+                    built = self._entries[entry.name] = (entry, tiered)
         return built[1]
 
     def kernel(self, fn):
@@ -95,10 +105,18 @@ class Tier:
                     changed[name] = new
         if not changed:
             return fn
-        copy = pytypes.FunctionType(fn.__code__, {**fn.__globals__, **changed}, fn.__name__, fn.__defaults__)
-        qualname = fn.__qualname__.removesuffix(f"_v{_jit.SOURCE_HASH}")
-        copy.__qualname__, copy.__module__, copy.__doc__ = f"{qualname}{self.suffix}", fn.__module__, fn.__doc__
-        return copy
+        name = f"{_jit.unversioned(fn.__qualname__)}{self.suffix}"
+        return _jit.rebound(fn, {**fn.__globals__, **changed}, name)
+
+    def docs(self, doc):
+        """``doc`` with its examples importing this tier's module."""
+        return doc if self is DEFAULT else doc.replace("import numba_act as na", f"import {self.module} as na")
+
+    def __reduce__(self):  # entries carry their tier: it unpickles as the very tier
+        return _tier_named, (self.name,)
+
+    def __repr__(self):
+        return f"<numba_act tier {self.name!r}>"
 
 
 def _global_names(code):
@@ -119,3 +137,8 @@ FAST = Tier(
     doc="Fast tier (numba_act.fast): within 4 ulp of the exact result (8 for the softmax family); "
     "results need not be monotone to the last ulp.",
 )
+TIERS = {tier.name: tier for tier in (DEFAULT, FAST)}
+
+
+def _tier_named(name):
+    return TIERS[name]

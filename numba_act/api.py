@@ -294,9 +294,9 @@ def _tiered(tier):
             return entry if entry is None else tier.entry(entry)
 
         bound = {**globals(), "_by_name": by_name, "_TIER": tier}
-        functions = tuple(_jit.rebound(f, bound, tier.module) for f in functions)
+        functions = tuple(_jit.rebound(f, bound, module=tier.module) for f in functions)
         for copy in functions:
-            copy.__doc__ = copy.__doc__.replace("import numba_act as na", f"import {tier.module} as na")
+            copy.__doc__ = tier.docs(copy.__doc__)
     forward, backward, gelu_ = functions
 
     def forward_overload(x, name, out, axis, given):

@@ -848,13 +848,15 @@ def training(batches=TRAINING_BATCHES, steps=40, rounds=5, stream=sys.stdout):
     return results
 
 
-def _print_goals(budget):
+def _print_goals(budget, compile_times=True):
     print("\nthe goals, one thread; ratios are the other's time / numba_act's (na) or numba_act.fast's:")
     with _thread_mode("one"):
         goals(budget)
         print("\nwhat a call costs with nothing to do, one thread (us):")
         for label, value in empty_call_floor(budget).items():
             print(f"  {label:<60} {value:6.3f}")
+    if not compile_times:  # each is a fresh process compiling from an empty cache
+        return
     print("\nfirst call in a fresh process, empty compile cache (s):")
     for label, value in first_calls().items():
         print(f"  {label:<60} {value:6.2f}")
@@ -909,7 +911,7 @@ def main(argv=None):
         kwargs.update(sizes=ELEMENTWISE_SIZES[:2], shapes=ROW_SHAPES[:2], budget=0.05)
     rows = run(names=args.names, **kwargs)
     if not args.no_targets:
-        _print_goals(0.05 if args.quick else 0.3)
+        _print_goals(0.05 if args.quick else 0.3, compile_times=not args.quick)
         print("\nperformance targets, measured now:")
         for label, value in targets(budget=0.05 if args.quick else 0.3).items():
             print(f"  {label:<60} {value:6.2f}")

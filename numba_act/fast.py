@@ -11,9 +11,9 @@ back by an ulp or two between neighbouring inputs (sigmoid's do).
 
 The activations are not written twice: each is built from the same scalar
 kernels with cheaper primitives swapped in (see :mod:`numba_act._tiers`);
-one whose math uses none of them is the very function of
+one whose kernels call none of them is the very function of
 :mod:`numba_act`, and so are activations added by :func:`register`, which
-appear here as soon as they are registered.
+appear here as soon as they are registered, and glu and glu_vjp.
 
 Example:
     >>> import numpy as np
@@ -83,8 +83,8 @@ ACTIVATIONS = _Activations()
 
 
 def __getattr__(name: str) -> Any:
-    """``numba_act.fast.<name>``: the activation ``name`` (or an alias) in this tier."""
-    if not hasattr(numba_act, name) or name.startswith("_"):
+    """``numba_act.fast.<name>``: the built-in activation ``name`` (or an alias) in this tier."""
+    if name not in registry.public_functions():
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     function = entries[registry.ALIASES.get(name, name)].forward
     globals()[name] = function

@@ -212,10 +212,8 @@ def _named(fn, activation, doc, part=None, tier=DEFAULT):
     else:
         module, path = (__name__, "") if tier is DEFAULT else (tier.module, "entries.")
         fn.__module__, fn.__name__, fn.__qualname__ = module, f"{activation}_{part}", f"{path}{activation}.{part}"
-    if tier is not DEFAULT:  # its examples call this tier's functions
-        doc = doc.replace("import numba_act as na", f"import {tier.module} as na")
-        doc = doc if part is not None else f"{doc}\n    {tier.doc}\n"
-    fn.__doc__ = doc
+    doc = tier.docs(doc)  # its examples call this tier's functions
+    fn.__doc__ = doc if tier is DEFAULT or part is not None else f"{doc}\n    {tier.doc}\n"
     return fn
 
 
@@ -391,7 +389,7 @@ def elementwise_entry(
         f, df, from_z = (tier.kernel(k) for k in kernels)
         if (f, df, from_z) == kernels:
             return None
-    light, n, op_name = "backward" in memory_bound, len(params), f"{name}{tier.suffix}"
+    light, n, op_name = "backward" in memory_bound, len(params), f"{name}{tier.op_suffix}"
     built = [
         elementwise.forward_op(op_name, f, "forward" in memory_bound, n),
         elementwise.derivative_op(op_name, df, light, n),

@@ -13,10 +13,11 @@ from conftest import ROWWISE, TABLE, assert_ulp_close, entry_params, mp_rows, re
 
 from numba_act import REGISTRY, activation_backward
 from numba_act import rowwise as row_kernels
+from numba_act._tiers import DEFAULT
 
 SOFTMAX, LOG_SOFTMAX = REGISTRY["softmax"], REGISTRY["log_softmax"]
 # Every element within 4 ulp in float32 and 8 in float64 of the exact softmax of the given input.
-ROW_ULP_BY_DTYPE = {np.dtype(np.float32): 4, np.dtype(np.float64): 8}
+ROW_ULP_BY_DTYPE = {np.dtype(name): bound for name, bound in DEFAULT.row_ulp.items()}
 VJP_EPS = 8  # vjp error bound, in eps times the size of the terms
 
 rowwise = pytest.mark.parametrize("entry", entry_params(ROWWISE))

@@ -104,13 +104,16 @@ def entry(name, rowwise=None):
 
 def in_tier(found, impl):
     """``found``, or for "numba_act_fast" its entry in numba_act.fast
-    (NotImplementedError for a commit without it)."""
+    (NotImplementedError for a commit without it, and where it is the very
+    entry of numba_act, already timed)."""
     if impl != "numba_act_fast":
         return found
     try:
         from numba_act.fast import entries
     except ImportError:
         raise NotImplementedError("this commit has no numba_act.fast") from None
+    if entries[found.name] is found:
+        raise NotImplementedError(f"numba_act.fast.{found.name} is numba_act's")
     return entries[found.name]
 
 
