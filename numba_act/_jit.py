@@ -116,10 +116,11 @@ def overload_kernel(fn, inline=False, **options):
 
 
 def per_float_type(float32, float64, doc, name=None):
-    """A scalar kernel with one implementation for float32 arguments and one
-    for float64 (plain functions of the same arguments, compiled where the
-    kernel is used and inlined there): for kernels whose float32 form
-    computes differently, in float64 say.  Called from ``@njit`` code only.
+    """A kernel with one implementation for float32 arguments and one for
+    float64 (plain functions of the same arguments, compiled where the
+    kernel is used and inlined there), chosen by the first argument's type,
+    or its dtype for an array: for kernels whose float32 form computes
+    differently, in float64 say.  Called from ``@njit`` code only.
     """
     name = name or float64.__name__.removeprefix("_").removesuffix("_f64")
     implementations = {types.float32: float32, types.float64: float64}
@@ -130,7 +131,9 @@ def per_float_type(float32, float64, doc, name=None):
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__module__, kernel.__doc__ = float64.__module__, doc
     kernel.implementations = implementations  # for numba_act._tiers
-    overload_kernel(kernel, inline=True, strict=False)(lambda *args: implementations.get(args[0]))
+    overload_kernel(kernel, inline=True, strict=False)(
+        lambda *args: implementations.get(getattr(args[0], "dtype", args[0]))
+    )
     return kernel
 
 

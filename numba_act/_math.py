@@ -335,6 +335,15 @@ def exp_prescaled(y, lo):
 
 
 @scalar
+def exp_prescaled_fast(y, lo):
+    """:func:`exp_prescaled` of the fast tier: exp's low part (the rounding
+    of 1 + p) dropped, within about 1 ulp where it keeps half of one; the
+    rounding of y, lo, still fed back, as exp amplifies it by |y|."""
+    e_hi, _, s1, _ = exp_unscaled_nonpositive(y)
+    return fma(e_hi, lo, e_hi) * s1
+
+
+@scalar
 def exp(x):
     """e**x, within about 1 ulp (1.06 ulp at worst in float32, 0.98 in float64)."""
     e_hi, e_lo = exp_parts(x)
@@ -527,16 +536,51 @@ F32_FLOOR = -120.0
 def x_sigmoid_for_f32(x, t):
     """x * sigmoid(t) in float64 for float32 results, within about 1e-8 relatively.
 
-    x and t are float64 and t is exact or nearly so; -|t| is clamped at
-    F32_FLOOR, so x must be too (a NaN passes both).  With e = e**-|t|
-    from the float32 polynomial and r = 1 / (1 + e): x e r for t < 0, x r
-    otherwise.  Rounded once to float32 by the caller, the result is within
-    about half an ulp, subnormal ones included: float64's range holds them.
+    x and t are float32 or float64 values, t exact or nearly so; both are
+    taken to float64 and -|t| is clamped at F32_FLOOR, x too (a NaN passes
+    both).  With e = e**-|t| from the float32 polynomial and
+    r = 1 / (1 + e): x e r for t < 0, x r otherwise.  Rounded once to
+    float32 by the caller, the result is within about half an ulp,
+    subnormal ones included: float64's range holds them.
     """
+    x = to_float64_floored(x)
+    t = np.float64(t)
     p, s = exp_split_for_f32(-abs(t), F32_FLOOR, None)
     e = fma(s, p, s)
     r = 1.0 / (1.0 + e)
     return x * (e * r if t < 0 else r)
+
+
+def x_sigmoid_for_f32_fast(x, t):
+    """:func:`x_sigmoid_for_f32` of the fast tier (``@njit`` code only): for
+    float32 x and t, computed in float32, within 3.65 ulp (every float32
+    input of silu); t carried in float64 (gelu_tanh's, whose rounding in
+    float32 the tail would amplify) keeps the float64 form.
+
+    With e = e**-|t| = (1 + p) s1 s2 from :func:`exp_unscaled_nonpositive`
+    and r = 1 / (1 + e): x (1 + p) s1 r s2 for t < 0, where s2 comes last
+    so that a normal result keeps its bits while e is subnormal, and x r
+    otherwise; x is clamped at F32_FLOOR, below which the result is -0.0.
+    """
+    raise TypeError("x_sigmoid_for_f32_fast is only callable from @njit code")
+
+
+@overload_kernel(x_sigmoid_for_f32_fast)
+def _x_sigmoid_for_f32_fast_overload(x, t):
+    if x != types.float32 or t != types.float32:
+        return lambda x, t: x_sigmoid_for_f32(x, t)
+
+    def impl(x, t):
+        one = np.float32(1.0)
+        x = np.float32(F32_FLOOR) if x < np.float32(F32_FLOOR) else x  # a NaN passes
+        p, _, s1, s2 = exp_unscaled_nonpositive(-abs(t))
+        e_scaled = p * s1  # e 2**K, normal down to F32_FLOOR
+        r = one / (one + e_scaled * s2)
+        negative = t < 0
+        y = (x * e_scaled if negative else x) * r
+        return y * s2 if negative else y
+
+    return impl
 
 
 @scalar

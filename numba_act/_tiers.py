@@ -1,30 +1,31 @@
 """Accuracy tiers: the same activations built from other primitives.
 
 A tier is a table of swaps, ``{primitive: replacement}``, over the math
-library of :mod:`numba_act._math`.  An activation's scalar kernels are
-written once; :meth:`Tier.kernel` gives a copy of a kernel in which every
-swapped primitive is replaced, however deep in the kernels it calls
+library of :mod:`numba_act._math` and the row kernels of
+:mod:`numba_act.rowwise`.  An activation's kernels are written once;
+:meth:`Tier.kernel` gives a copy of a kernel in which every swapped
+primitive is replaced, however deep in the kernels it calls
 (``@scalar`` and ``@kernel`` functions and the implementations of a
 :func:`numba_act._jit.per_float_type` kernel are copied with their globals
 rebound, so a primitive is found where a kernel names it as a global, not
 as ``module.attribute``; an ``@overload`` primitive is swapped whole or not
-at all).  A
-kernel that calls no swapped primitive is returned as it is, so an
+at all).  A kernel that calls no swapped primitive is returned as it is, so an
 activation whose math the tier does not touch is the very same entry, with
 the same compiled code, in both tiers.
 
 :data:`DEFAULT` swaps nothing.  :data:`FAST` (``numba_act.fast``) trades the
 room below its looser bounds (4 ulp elementwise, 8 for the softmax family)
-for speed: see the replacements in :mod:`numba_act._math` for what each
-one drops.
+for speed: each replacement, defined beside its primitive (its name ends
+in ``_fast``), says what it drops.
 """
 
+import re
 import threading
 import types as pytypes
 
 from numba.core.registry import CPUDispatcher
 
-from numba_act import _jit, _math
+from numba_act import _jit, _math, rowwise
 
 
 class Tier:
@@ -109,8 +110,19 @@ class Tier:
         return _jit.rebound(fn, {**fn.__globals__, **changed}, name)
 
     def docs(self, doc):
-        """``doc`` with its examples importing this tier's module."""
-        return doc if self is DEFAULT else doc.replace("import numba_act as na", f"import {self.module} as na")
+        """``doc`` with its examples importing this tier's module, their
+        results shown to six digits (the rest elided, as the looser bounds
+        allow other last digits)."""
+        if self is DEFAULT:
+            return doc
+        lines, result = doc.replace("import numba_act as na", f"import {self.module} as na").split("\n"), False
+        for i, line in enumerate(lines):
+            text = line.strip()
+            if text.startswith(">>>") or not text:
+                result = bool(text)
+            elif result:
+                lines[i] = re.sub(r"(\d\.\d{5})\d+", r"\1...", line)
+        return "\n".join(lines)
 
     def __reduce__(self):  # entries carry their tier: it unpickles as the very tier
         return _tier_named, (self.name,)
@@ -130,7 +142,13 @@ def _global_names(code):
 DEFAULT = Tier("default", {}, "numba_act", ulp={"float32": 2, "float64": 3}, row_ulp={"float32": 4, "float64": 8})
 FAST = Tier(
     "fast",
-    {_math.ratio_of_one_plus: _math.ratio_of_one_plus_fast},
+    {
+        _math.ratio_of_one_plus: _math.ratio_of_one_plus_fast,
+        _math.x_sigmoid_for_f32: _math.x_sigmoid_for_f32_fast,
+        _math.exp_prescaled: _math.exp_prescaled_fast,
+        rowwise._scale_by_sum: rowwise._scale_by_sum_fast,
+        rowwise._log_softmax_element: rowwise._log_softmax_element_fast,
+    },
     "numba_act.fast",
     ulp={"float32": 4, "float64": 4},
     row_ulp={"float32": 8, "float64": 8},

@@ -521,10 +521,16 @@ def _ones_derivative(z, a, out=None):
     return out
 
 
-def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *, example):
+def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *, example, tier=DEFAULT):
     """The entry of a row-wise activation (the softmax family), computed along
     an axis by the row kernels of ``forward_op`` and ``vjp_op``
-    (:mod:`numba_act.rowwise`)."""
+    (:mod:`numba_act.rowwise`); ``tier`` as in :func:`elementwise_entry`."""
+    built_with = {k: v for k, v in locals().items() if k != "tier"}
+    if tier is not DEFAULT:
+        ops = (forward_op, vjp_op)
+        forward_op, vjp_op = (rowwise.in_tier(op, tier) for op in ops)
+        if (forward_op, vjp_op) == ops:
+            return None
     # Along the last axis the entry point takes the call; the row kernels
     # handle an out that is an input themselves.
     forward_last = _entry.entry_point(forward_op, ("x",), by_rows=True)
@@ -551,9 +557,11 @@ def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *,
     def call_vjp(z, a, grad, out=None, axis=-1, params=()):
         return vjp(z, a if a is not None else forward(z, axis), grad, axis, out)
 
-    derivative = _named(
+    def named(fn, doc, part=None):
+        return _named(fn, name, doc, part, tier)
+
+    derivative = named(
         lambda z, a, out=None: _ones_derivative(z, a, out),
-        name,
         f"""ones_like(a): the convention for {name} as the last layer.
 
     It pairs with a cross-entropy loss whose gradient with respect to the
@@ -575,17 +583,19 @@ def rowwise_entry(name, forward_op, vjp_op, formula, vjp_formula, edge_cases, *,
         name=name,
         formula=formula,
         rowwise=True,
-        forward=_named(forward, name, _forward_doc(name, formula, edge_cases, example, True)),
+        forward=named(forward, _forward_doc(name, formula, edge_cases, example, True)),
         derivative=derivative,
-        vjp=_named(vjp, name, _vjp_doc(name, f"{vjp_formula}, along ``axis``", True), "vjp"),
-        call=_named(call, name, "forward(x, axis, out), in the order of every entry's call.", "call"),
-        call_derivative=_named(call_derivative, name, "derivative(z, a, out).", "call_derivative"),
-        call_vjp=_named(call_vjp, name, "vjp(z, a, grad, axis, out), in every entry's order.", "call_vjp"),
+        vjp=named(vjp, _vjp_doc(name, f"{vjp_formula}, along ``axis``", True), "vjp"),
+        call=named(call, "forward(x, axis, out), in the order of every entry's call.", "call"),
+        call_derivative=named(call_derivative, "derivative(z, a, out).", "call_derivative"),
+        call_vjp=named(call_vjp, "vjp(z, a, grad, axis, out), in every entry's order.", "call_vjp"),
         ops=EntryOps(forward_op, None, vjp_op),
         reference=getattr(reference, name),
         reference_derivative=getattr(reference, f"{name}_grad"),
         reference_vjp=getattr(reference, f"{name}_vjp"),
         public=True,
+        tier=tier,
+        rebuild=functools.partial(rowwise_entry, **built_with),
     )
 
 

@@ -17,7 +17,18 @@ import numpy as np
 from numba import types
 
 from numba_act import _math
-from numba_act._jit import REDUCE, CompiledOp, check_shapes, detached, kernel, overload_kernel, specialize, wide_vectors
+from numba_act._jit import (
+    REDUCE,
+    CompiledOp,
+    check_shapes,
+    detached,
+    kernel,
+    overload_kernel,
+    per_float_type,
+    specialize,
+    wide_vectors,
+)
+from numba_act._math import exp_prescaled
 
 _BLOCK = 512  # float64 sums are pairwise over blocks of this many terms
 
@@ -106,7 +117,7 @@ def _prescaled_exp_of_difference(x, m):
     # d is; lo, up to half an ulp of d, can be of any size there (1e31 for
     # x - m = -2e38 in float32), and its product with that value had turned
     # such terms negative and large.
-    return _math.exp_prescaled(d, lo if d > -1024.0 else type(lo)(0.0))
+    return exp_prescaled(d, lo if d > -1024.0 else type(lo)(0.0))
 
 
 @kernel
@@ -333,6 +344,26 @@ def _scale_by_sum_overload(o):
     return double
 
 
+def _scale_by_sum_fast(o):
+    """:func:`_scale_by_sum` of the fast tier: a float32 row is scaled in
+    float32, by 1/sum rounded to float32 (one rounding more, 0.5 ulp)."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload_kernel(_scale_by_sum_fast, inline=True)
+def _scale_by_sum_fast_overload(o):
+    if o.dtype != types.float32:
+        return lambda o: _scale_by_sum(o)
+
+    def single(o):
+        factor = np.float32(1.0 / _sum(o))
+        wide_vectors()
+        for i in range(o.size):
+            o[i] = o[i] * factor
+
+    return single
+
+
 @kernel(inline="always")
 def _softmax_finish(row, m, o):
     # The exps' common factor 2**K cancels here; a +inf maximum makes its
@@ -359,6 +390,20 @@ def _log_softmax_element_overload(x, m, log_sum):
         return (d - log_sum) + lo
 
     return element
+
+
+def _log_softmax_element_fast(x, m, log_sum):
+    """:func:`_log_softmax_element` of the fast tier: -((m - x) + log_sum) in
+    x's type.  Both terms are >= 0, so nothing cancels: within 1.5 ulp; and
+    negated last, so that a result that rounds to 0 is -0.0, as the exact
+    value is negative."""
+    raise NotImplementedError("compiled code only")
+
+
+@overload_kernel(_log_softmax_element_fast, inline=True)
+def _log_softmax_element_fast_overload(x, m, log_sum):
+    T = np.float32 if x == types.float32 else np.float64
+    return lambda x, m, log_sum: -((m - x) + T(log_sum))
 
 
 @kernel(inline="always")
@@ -441,29 +486,28 @@ def _online_softmax_rows(x, out):
             _scale_by_pair(o[b * _ONLINE_BLOCK : (b + 1) * _ONLINE_BLOCK], hi, lo)
 
 
-def softmax_rows(x, out):
+def _softmax_rows_f32(x, out):
+    _three_pass_softmax_rows(x, out)
+
+
+def _softmax_rows_f64(x, out):
+    if x.shape[1] >= _ONLINE_ROW:
+        _online_softmax_rows(x, out)
+    else:
+        _three_pass_softmax_rows(x, out)
+
+
+# Chosen at compile time and inlined, rather than a kernel calling one, and
+# the three-pass kernel inlined into it: each compiled layer re-optimizes
+# all the code linked below it, so two layers fewer make a first call
+# compile sooner.
+softmax_rows = per_float_type(
+    _softmax_rows_f32,
+    _softmax_rows_f64,
     """out = softmax of each row of x (2-D, C-contiguous), by the row kernel
-    that measured fastest for x's dtype and row length.
-
-    An overload rather than a kernel calling one, and the three-pass kernel
-    inlined into it: each compiled layer re-optimizes all the code linked
-    below it, so two layers fewer make a first call compile sooner.
-    """
-    raise NotImplementedError("compiled code only")
-
-
-@overload_kernel(softmax_rows)
-def _softmax_rows_overload(x, out):
-    if x.dtype != types.float64:
-        return lambda x, out: _three_pass_softmax_rows(x, out)
-
-    def by_length(x, out):
-        if x.shape[1] >= _ONLINE_ROW:
-            _online_softmax_rows(x, out)
-        else:
-            _three_pass_softmax_rows(x, out)
-
-    return by_length
+    that measured fastest for x's dtype and row length.""",
+    name="softmax_rows",
+)
 
 
 log_softmax_rows = specialize(_rows_of_exp, "log_softmax_rows", finish=_log_softmax_finish)
@@ -572,7 +616,18 @@ def _over_last_axis(name, kernel_2d, into_template, new_template, masked_fill=No
     ``masked_fill``: the input that leaves an element out of its row."""
     into_kernel = specialize(into_template, f"{name}_into", inline=True, row_kernel=kernel_2d)
     new_kernel = specialize(new_template, f"{name}_new", into=into_kernel)
-    return CompiledOp(into_kernel, new_kernel, name=name, masked_fill=masked_fill)
+    op = CompiledOp(into_kernel, new_kernel, name=name, masked_fill=masked_fill)
+    op.row_kernel, op.templates = kernel_2d, (into_template, new_template)
+    return op
+
+
+def in_tier(op, tier):
+    """The row-wise ``op`` built from ``tier``'s primitives (see
+    :mod:`numba_act._tiers`), or ``op`` itself where its row kernel calls none."""
+    kernel_2d = tier.kernel(op.row_kernel)
+    if kernel_2d is op.row_kernel:
+        return op
+    return _over_last_axis(f"{op.name}{tier.op_suffix}", kernel_2d, *op.templates, op.masked_fill)
 
 
 SOFTMAX = _over_last_axis("softmax", softmax_rows, _into1, _new1, -np.inf)

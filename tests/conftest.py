@@ -528,6 +528,19 @@ FAST_CASES = [
 ]
 
 
+# The row-wise entries of both tiers: the fast tier rebuilds the forward
+# passes of the softmax family (their VJPs are the default tier's).
+ROWWISE_BOTH_TIERS = [pytest.param(entry, id=entry.name) for entry in ROWWISE] + [
+    pytest.param(FAST.entry(entry), id=f"fast-{entry.name}") for entry in ROWWISE if FAST.entry(entry) is not entry
+]
+
+
+def row_ulp(entry, dtype):
+    """The bound of the row-wise ``entry`` in ``dtype``: its tier's (4 ulp in
+    float32 and 8 in float64 by default, 8 in the fast tier)."""
+    return entry.tier.row_ulp[np.dtype(dtype).name]
+
+
 def forward_ulp(entry, dtype):
     """The bound of ``entry``'s forward pass in ``dtype``: its tier's (2 ulp
     in float32 and 3 in float64 by default, 4 in the fast tier)."""

@@ -22,23 +22,22 @@ from conftest import (
     CASES,
     FAST_CASES,
     FLOATS,
-    ROWWISE,
+    ROWWISE_BOTH_TIERS,
     TABLE,
     Case,
     Exact,
     assert_derivative_close,
     assert_ulp_close,
-    entry_params,
     forward_ulp,
     mp_derivative,
     mp_forward,
     mp_rows,
+    row_ulp,
     ulp_distance,
 )
 
 # test_elementwise.py's forward bounds; the derivatives' are in conftest's TABLE.
 from test_elementwise import FORWARD_ULP
-from test_rowwise import ROW_ULP_BY_DTYPE
 
 from numba_act import REGISTRY
 
@@ -50,7 +49,7 @@ elementwise = pytest.mark.parametrize(
         for c in CASES + FAST_CASES
     ],
 )
-rowwise = pytest.mark.parametrize("entry", entry_params(ROWWISE))
+rowwise = pytest.mark.parametrize("entry", ROWWISE_BOTH_TIERS)
 
 # |x| where exp(x) overflows, where exp(-x) becomes subnormal, and where it
 # rounds to 0 (float32: 88.72, 87.33, 103.97; float64: 709.78, 708.40, 745.13).
@@ -364,7 +363,7 @@ def test_rows_of_edge_values(entry, dtype, row_id):
     expected = _row_references(name, np.dtype(dtype))[row_id]
     # No rule gives the sign of an exact 0 of log_softmax (it gives -0.0 where
     # the row's only finite element is its maximum): magnitudes only.
-    assert_ulp_close(got, expected, dtype, ROW_ULP_BY_DTYPE[np.dtype(dtype)], row, signed_zeros=False)
+    assert_ulp_close(got, expected, dtype, row_ulp(entry, dtype), row, signed_zeros=False)
     # the same row inside a 2-d batch, along either axis, gives the same bits
     batch = np.stack([row, row[::-1]])
     np.testing.assert_array_equal(entry.forward(batch)[0], got)

@@ -9,18 +9,18 @@ import math
 
 import numpy as np
 import pytest
-from conftest import ROWWISE, TABLE, assert_ulp_close, entry_params, mp_rows, reference_forward
+from conftest import ROWWISE_BOTH_TIERS, TABLE, assert_ulp_close, mp_rows, reference_forward, row_ulp
 
 from numba_act import REGISTRY, activation_backward
 from numba_act import rowwise as row_kernels
-from numba_act._tiers import DEFAULT
+from numba_act._tiers import DEFAULT, FAST
 
 SOFTMAX, LOG_SOFTMAX = REGISTRY["softmax"], REGISTRY["log_softmax"]
 # Every element within 4 ulp in float32 and 8 in float64 of the exact softmax of the given input.
 ROW_ULP_BY_DTYPE = {np.dtype(name): bound for name, bound in DEFAULT.row_ulp.items()}
 VJP_EPS = 8  # vjp error bound, in eps times the size of the terms
 
-rowwise = pytest.mark.parametrize("entry", entry_params(ROWWISE))
+rowwise = pytest.mark.parametrize("entry", ROWWISE_BOTH_TIERS)
 
 
 def _probabilities(entry, out):
@@ -59,7 +59,7 @@ def test_rows_sum_to_one(entry, dtype, n, scale):
 @pytest.mark.parametrize("scale", [1.0, 30.0, 300.0])
 def test_matches_reference_within_a_few_ulp(entry, dtype, scale):
     x = _logits(dtype, 6, 40, scale, seed=1)
-    assert_ulp_close(entry.forward(x), reference_forward(entry, x, dtype), dtype, ROW_ULP_BY_DTYPE[np.dtype(dtype)])
+    assert_ulp_close(entry.forward(x), reference_forward(entry, x, dtype), dtype, row_ulp(entry, dtype))
 
 
 def _exact_softmax(x):
@@ -68,20 +68,21 @@ def _exact_softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+@pytest.mark.parametrize("entry", [SOFTMAX, FAST.entry(SOFTMAX)], ids=["softmax", "fast-softmax"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [7, 300], ids=["short", "long"])
-def test_softmax_outputs_down_to_the_subnormals_keep_their_bits(dtype, n):
+def test_softmax_outputs_down_to_the_subnormals_keep_their_bits(entry, dtype, n):
     # The exps are stored times a power of two, so that those below the
     # smallest normal number are not rounded twice, or flushed to zero.
     low, high = (80.0, 106.0) if dtype == np.float32 else (700.0, 746.0)
     x = np.zeros((2, n), dtype)
     x[:, 1:] = -np.linspace(low, high, n - 1)
     x[1] += dtype(3.25)
-    got = SOFTMAX.forward(x)
+    got = entry.forward(x)
     exact = _exact_softmax(x)
     info = np.finfo(dtype)
     assert (exact[:, 1] >= info.tiny).all() and (exact[:, -1] < np.longdouble(info.smallest_subnormal) / 2).all()
-    assert_ulp_close(got, exact, dtype, ROW_ULP_BY_DTYPE[np.dtype(dtype)])
+    assert_ulp_close(got, exact, dtype, row_ulp(entry, dtype))
 
 
 @pytest.mark.parametrize("kind", ["normal", "ascending", "wide ascending", "ramp"])
@@ -136,7 +137,7 @@ def test_every_axis(entry, dtype):
         assert got.shape == x.shape and got.dtype == dtype
         along_last = np.moveaxis(entry.forward(np.moveaxis(x, axis, -1).copy()), -1, axis)
         np.testing.assert_array_equal(got, along_last, err_msg=f"axis={axis}")
-        assert_ulp_close(got, reference_forward(entry, x, dtype, axis=axis), dtype, ROW_ULP_BY_DTYPE[np.dtype(dtype)])
+        assert_ulp_close(got, reference_forward(entry, x, dtype, axis=axis), dtype, row_ulp(entry, dtype))
         # positionally too
         np.testing.assert_array_equal(entry.forward(x, axis), got)
 
