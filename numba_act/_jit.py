@@ -132,7 +132,7 @@ def per_float_type(float32, float64, doc, name=None):
     kernel.__module__, kernel.__doc__ = float64.__module__, doc
     kernel.implementations = implementations  # for numba_act._tiers
     overload_kernel(kernel, inline=True, strict=False)(
-        lambda *args: implementations.get(getattr(args[0], "dtype", args[0]))
+        lambda *args: implementations.get(args[0].dtype if isinstance(args[0], types.Array) else args[0])
     )
     return kernel
 

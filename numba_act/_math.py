@@ -557,8 +557,8 @@ def x_sigmoid_for_f32_fast(x, t):
     input of silu); t carried in float64 (gelu_tanh's, whose rounding in
     float32 the tail would amplify) keeps the float64 form.
 
-    With e = e**-|t| = (1 + p) s1 s2 from :func:`exp_unscaled_nonpositive`
-    and r = 1 / (1 + e): x (1 + p) s1 r s2 for t < 0, where s2 comes last
+    With e = e**-|t| = u s1 s2 (u = 1 + p) from :func:`exp_unscaled_nonpositive`
+    and r = 1 / (1 + e): x u s1 r s2 for t < 0, where s2 comes last
     so that a normal result keeps its bits while e is subnormal, and x r
     otherwise; x is clamped at F32_FLOOR, below which the result is -0.0.
     """
@@ -573,8 +573,8 @@ def _x_sigmoid_for_f32_fast_overload(x, t):
     def impl(x, t):
         one = np.float32(1.0)
         x = np.float32(F32_FLOOR) if x < np.float32(F32_FLOOR) else x  # a NaN passes
-        p, _, s1, s2 = exp_unscaled_nonpositive(-abs(t))
-        e_scaled = p * s1  # e 2**K, normal down to F32_FLOOR
+        e_unscaled, _, s1, s2 = exp_unscaled_nonpositive(-abs(t))
+        e_scaled = e_unscaled * s1  # e 2**K, normal down to F32_FLOOR
         r = one / (one + e_scaled * s2)
         negative = t < 0
         y = (x * e_scaled if negative else x) * r

@@ -118,10 +118,10 @@ class Tier:
         lines, result = doc.replace("import numba_act as na", f"import {self.module} as na").split("\n"), False
         for i, line in enumerate(lines):
             text = line.strip()
-            if text.startswith(">>>") or not text:
-                result = bool(text)
+            if text.startswith((">>>", "... ")) or not text:
+                result = bool(text)  # a result follows its example's code, up to a blank line
             elif result:
-                lines[i] = re.sub(r"(\d\.\d{5})\d+", r"\1...", line)
+                lines[i] = re.sub(r"\d[\d.]*", _six_digits, line)
         return "\n".join(lines)
 
     def __reduce__(self):  # entries carry their tier: it unpickles as the very tier
@@ -129,6 +129,16 @@ class Tier:
 
     def __repr__(self):
         return f"<numba_act tier {self.name!r}>"
+
+
+def _six_digits(match):
+    """A number's digits past its sixth significant one, as doctest's "..."."""
+    text, seen = match.group(), 0
+    for k, char in enumerate(text):
+        seen += char.isdigit() and (seen > 0 or char != "0")
+        if seen == 6:
+            return text if k + 1 == len(text) else f"{text[: k + 1]}..."
+    return text
 
 
 def _global_names(code):

@@ -321,47 +321,42 @@ def _scale_by_sum(o):
     raise NotImplementedError("compiled code only")
 
 
-@overload_kernel(_scale_by_sum, inline=True)
-def _scale_by_sum_overload(o):
-    if o.dtype == types.float32:
-        # Summed and scaled in float64: both roundings are far below a float32 ulp.
-        def single(o):
-            factor = 1.0 / _sum(o)
-            wide_vectors()
-            for i in range(o.size):
-                o[i] = np.float64(o[i]) * factor
-
-        return single
-
-    def double(o):
-        # The sum to far below one ulp, then two roundings: 1/sum, and the product.
-        total, total_lo = _grid_sum(o)
-        factor = 1.0 / (total + total_lo)
-        wide_vectors()
-        for i in range(o.size):
-            o[i] = o[i] * factor
-
-    return double
-
-
 def _scale_by_sum_fast(o):
     """:func:`_scale_by_sum` of the fast tier: a float32 row is scaled in
     float32, by 1/sum rounded to float32 (one rounding more, 0.5 ulp)."""
     raise NotImplementedError("compiled code only")
 
 
-@overload_kernel(_scale_by_sum_fast, inline=True)
-def _scale_by_sum_fast_overload(o):
-    if o.dtype != types.float32:
-        return lambda o: _scale_by_sum(o)
+def _scale_by_sum_for(factor_type):
+    """The overload of _scale_by_sum, with a float32 row's factor in ``factor_type``."""
 
-    def single(o):
-        factor = np.float32(1.0 / _sum(o))
-        wide_vectors()
-        for i in range(o.size):
-            o[i] = o[i] * factor
+    def scale_by_sum_overload(o):
+        if o.dtype == types.float32:
+            # Summed in float64, and by default scaled in float64 too: both
+            # roundings far below a float32 ulp.
+            def single(o):
+                factor = factor_type(1.0 / _sum(o))
+                wide_vectors()
+                for i in range(o.size):
+                    o[i] = o[i] * factor
 
-    return single
+            return single
+
+        def double(o):
+            # The sum to far below one ulp, then two roundings: 1/sum, and the product.
+            total, total_lo = _grid_sum(o)
+            factor = 1.0 / (total + total_lo)
+            wide_vectors()
+            for i in range(o.size):
+                o[i] = o[i] * factor
+
+        return double
+
+    return scale_by_sum_overload
+
+
+overload_kernel(_scale_by_sum, inline=True)(_scale_by_sum_for(np.float64))
+overload_kernel(_scale_by_sum_fast, inline=True)(_scale_by_sum_for(np.float32))
 
 
 @kernel(inline="always")
@@ -393,17 +388,18 @@ def _log_softmax_element_overload(x, m, log_sum):
 
 
 def _log_softmax_element_fast(x, m, log_sum):
-    """:func:`_log_softmax_element` of the fast tier: -((m - x) + log_sum) in
-    x's type.  Both terms are >= 0, so nothing cancels: within 1.5 ulp; and
-    negated last, so that a result that rounds to 0 is -0.0, as the exact
-    value is negative."""
+    """:func:`_log_softmax_element` of the fast tier, in x's type:
+    -((m - x) + log_sum), two terms of one sign, so within 1.5 ulp, and
+    negated last, so that a result rounded to 0 is -0.0 as the exact value
+    is negative; x - m where log_sum is 0 (a row of one finite element),
+    whose 0 is 0.0 as in the default tier."""
     raise NotImplementedError("compiled code only")
 
 
 @overload_kernel(_log_softmax_element_fast, inline=True)
 def _log_softmax_element_fast_overload(x, m, log_sum):
     T = np.float32 if x == types.float32 else np.float64
-    return lambda x, m, log_sum: -((m - x) + T(log_sum))
+    return lambda x, m, log_sum: (x - m) if log_sum == 0 else -((m - x) + T(log_sum))
 
 
 @kernel(inline="always")

@@ -146,6 +146,17 @@ def test_the_rules_of_every_call_hold():
         fast.sigmoid(x, out=np.empty(3, np.float32))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_softmax_zeros_have_the_default_tiers_sign(dtype):
+    # 0.0 where the exact value is 0 (a row of one finite element), -0.0
+    # where a negative value rounds to 0 (float32 beside a term of e**-200)
+    for row in ([5.0], [5.0, -np.inf], [0.0, -200.0], [-np.inf, 3.0, -np.inf]):
+        x = np.array([row], dtype)
+        expected, got = numba_act.log_softmax(x), fast.log_softmax(x)
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
 def test_registered_activations_are_in_both_tiers():
     @njit(inline="always")
     def square(x):
