@@ -25,7 +25,7 @@ import types as pytypes
 
 from numba.core.registry import CPUDispatcher
 
-from numba_act import _jit, _math, rowwise
+from numba_act import _jit, _math, _normal, rowwise
 
 
 class Tier:
@@ -156,6 +156,7 @@ FAST = Tier(
         _math.ratio_of_one_plus: _math.ratio_of_one_plus_fast,
         _math.x_sigmoid_for_f32: _math.x_sigmoid_for_f32_fast,
         _math.exp_prescaled: _math.exp_prescaled_fast,
+        _normal.x_normal_tail_for_f32: _normal.x_normal_tail_for_f32_fast,
         rowwise._scale_by_sum: rowwise._scale_by_sum_fast,
         rowwise._log_softmax_element: rowwise._log_softmax_element_fast,
     },

@@ -36,7 +36,7 @@ from numba_act._math import (
     x_sigmoid,
     x_sigmoid_for_f32,
 )
-from numba_act._normal import INV_SQRT_2PI, INV_SQRT_2PI_LO, normal_tail, normal_tail_for_f32
+from numba_act._normal import INV_SQRT_2PI, INV_SQRT_2PI_LO, normal_tail, normal_tail_for_f32, x_normal_tail_for_f32
 
 
 @scalar
@@ -995,8 +995,7 @@ tanhshrink_grad = per_float_type(
 
 
 def _gelu_f32(x):
-    xc, a, h, e = normal_tail_for_f32(x)
-    b = (xc * h) * e  # -0.0 gives -0.0
+    b = x_normal_tail_for_f32(x)
     return np.float32(x - b if x > 0 else b)
 
 
@@ -1016,12 +1015,13 @@ gelu = per_float_type(
 
     b = x Phi(-|x|), then gelu(x) = b for x < 0 and x - b otherwise
     (Phi(x) = 1 - Phi(-x)), where b < x/2 so its error does not grow.
-    -0.0 gives -0.0, as x Phi(x) does in IEEE arithmetic.  Both types compute in float64: float64 input carries
-    low parts through :func:`normal_tail` and scales last, so that a
-    subnormal b rounds once; float32 input takes the short path of
-    :func:`normal_tail_for_f32`, whose errors lie far below a float32 ulp,
-    and rounds once at the end.  In float32 the same accuracy would take
-    twice-working-precision steps all the way through.
+    -0.0 gives -0.0, as x Phi(x) does in IEEE arithmetic.  Both types
+    compute in float64: float64 input carries low parts through
+    :func:`normal_tail` and scales last, so that a subnormal b rounds once;
+    float32 input takes the short path of :func:`x_normal_tail_for_f32`,
+    whose errors lie far below a float32 ulp, and rounds once at the end.
+    The fast tier computes float32 b in float32, with the low parts that
+    keep it within its bound (:func:`x_normal_tail_for_f32_fast`).
     """,
 )
 

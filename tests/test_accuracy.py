@@ -1,7 +1,7 @@
 """Accuracy proven beyond samples, and properties that hold for any input.
 
 The exhaustive checks run under ``-m slow`` (a step of CI of their own):
-every float32 input of sigmoid, tanh, elu, silu and softplus, and every
+every float32 input of sigmoid, tanh, elu, silu, softplus and gelu, and every
 float16 input of every elementwise function.  The property tests draw
 shapes, strides, dtypes, sizes across block boundaries and values out to
 the extremes with hypothesis.
@@ -114,7 +114,7 @@ def _worst_ulp(which, x, got, smallest_subnormal, tiny, mant_bits):
     return worst[k], where[k]
 
 
-_EXHAUSTIVE = ["sigmoid", "tanh", "elu", "silu", "softplus"]
+_EXHAUSTIVE = ["sigmoid", "tanh", "elu", "silu", "softplus", "gelu"]
 
 
 @pytest.mark.slow

@@ -43,7 +43,8 @@ def public_objects():
         found[f"numba_act.fast.{name}"] = getattr(numba_act.fast, name)
     for name, entry in numba_act.fast.entries.items():
         if entry is not numba_act.REGISTRY[name]:
-            found[f"numba_act.fast.entries[{name!r}].forward"] = entry.forward
+            if entry.public:  # gelu's is numba_act.fast.gelu, above
+                found[f"numba_act.fast.entries[{name!r}].forward"] = entry.forward
             found[f"numba_act.fast.entries[{name!r}].vjp"] = entry.vjp
     for module in (numba_act.layers, numba_act.model, xarray_module):
         if module is None:

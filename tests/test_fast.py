@@ -12,13 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import FAST_CASES
+from conftest import FAST_CASES, assert_ulp_close
 from numba import njit, prange
 from test_elementwise import _dense_grid
 
 import numba_act
 import numba_act.fast as fast
-from numba_act import REGISTRY, _math, rowwise
+from numba_act import REGISTRY, _math, _normal, rowwise
 from numba_act._tiers import FAST, Tier
 
 
@@ -34,9 +34,10 @@ def test_every_public_name_is_in_the_fast_tier():
 # The entries whose kernels call a swapped primitive, however deep:
 # ratio_of_one_plus (sigmoid's own, x_sigmoid: silu and gelu_tanh in
 # float64, the logistic parts of tanh's, softplus's and log_sigmoid's),
-# x_sigmoid_for_f32 (silu in float32), exp_prescaled (celu's derivative in
-# float64, the softmax family's exps) and the softmax family's last steps.
-REBUILT_ELEMENTWISE = {"sigmoid", "tanh", "silu", "softplus", "gelu_tanh", "log_sigmoid", "celu"}
+# x_sigmoid_for_f32 (silu in float32), x_normal_tail_for_f32 (gelu in
+# float32), exp_prescaled (celu's derivative in float64, the softmax
+# family's exps) and the softmax family's last steps.
+REBUILT_ELEMENTWISE = {"sigmoid", "tanh", "silu", "softplus", "gelu", "gelu_tanh", "log_sigmoid", "celu"}
 REBUILT = REBUILT_ELEMENTWISE | {"softmax", "log_softmax", "softmin"}
 
 
@@ -75,6 +76,7 @@ def test_the_swaps_reach_every_rebuilt_entry():
         _math.ratio_of_one_plus: _math.ratio_of_one_plus_fast,
         _math.x_sigmoid_for_f32: _math.x_sigmoid_for_f32_fast,
         _math.exp_prescaled: _math.exp_prescaled_fast,
+        _normal.x_normal_tail_for_f32: _normal.x_normal_tail_for_f32_fast,
         rowwise._scale_by_sum: rowwise._scale_by_sum_fast,
         rowwise._log_softmax_element: rowwise._log_softmax_element_fast,
     }
@@ -115,6 +117,18 @@ def test_scalars_in_a_prange_loop():
 
     x = np.linspace(-20, 20, 1001).astype(np.float32)
     np.testing.assert_array_equal(each(x), fast.sigmoid(x))
+
+
+@pytest.mark.parametrize("name", sorted(REBUILT_ELEMENTWISE))
+def test_float32_within_the_bound_on_a_dense_sweep(name):
+    # Every 601st float32 in [-20, 20] (3.7 million inputs, a finer net than
+    # the shared tests' samples) against numba_act's float64 results, whose
+    # errors lie far below a float32 ulp (the slow step takes every input of
+    # those on test_accuracy.py's exhaustive list).
+    x = np.arange(0, 0x41A00000, 601, dtype=np.int32).view(np.float32)
+    x = np.concatenate([-x, x])
+    expected = REGISTRY[name].forward(x.astype(np.float64))
+    assert_ulp_close(fast.entries[name].forward(x), expected, np.float32, FAST.ulp["float32"], x)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
