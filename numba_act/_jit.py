@@ -115,12 +115,15 @@ def overload_kernel(fn, inline=False, **options):
     return overload(fn, jit_options=OPTIONS, inline="always" if inline else "never", **options)
 
 
-def per_float_type(float32, float64, doc, name=None):
+def per_float_type(float32, float64, doc, name=None, inline=True):
     """A kernel with one implementation for float32 arguments and one for
     float64 (plain functions of the same arguments, compiled where the
-    kernel is used and inlined there), chosen by the first argument's type,
-    or its dtype for an array: for kernels whose float32 form computes
-    differently, in float64 say.  Called from ``@njit`` code only.
+    kernel is used and, with ``inline``, inlined there), chosen by the first
+    argument's type, or its dtype for an array: for kernels whose float32
+    form computes differently, in float64 say.  Called from ``@njit`` code
+    only.  Scalar kernels are inlined, so that the loops calling them
+    vectorize; a whole row kernel is not, as each caller would type and
+    compile its code again.
     """
     name = name or float64.__name__.removeprefix("_").removesuffix("_f64")
     implementations = {types.float32: float32, types.float64: float64}
@@ -130,8 +133,8 @@ def per_float_type(float32, float64, doc, name=None):
 
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__module__, kernel.__doc__ = float64.__module__, doc
-    kernel.implementations = implementations  # for numba_act._tiers
-    overload_kernel(kernel, inline=True, strict=False)(
+    kernel.implementations, kernel.inline = implementations, inline  # for numba_act._tiers
+    overload_kernel(kernel, inline=inline, strict=False)(
         lambda *args: implementations.get(args[0].dtype if isinstance(args[0], types.Array) else args[0])
     )
     return kernel

@@ -90,7 +90,7 @@ class Tier:
             copies = {t: self._rebound(f) for t, f in implementations.items()}
             if all(copies[t] is f for t, f in implementations.items()):
                 return fn
-            return _jit.per_float_type(*copies.values(), fn.__doc__, name=f"{fn.__name__}{self.suffix}")
+            return _jit.per_float_type(*copies.values(), fn.__doc__, f"{fn.__name__}{self.suffix}", fn.inline)
         if isinstance(fn, pytypes.FunctionType):
             return self._rebound(fn)
         return fn
