@@ -70,13 +70,19 @@ def _max_overload(row):
 
 
 @kernel(inline="always")
-def _shifted(x, m):
-    """(d, lo) with d + lo == x - m exactly (Knuth's two-sum)."""
+def _two_difference(x, m):
+    """(d, lo) with d + lo == x - m exactly (Knuth's two-sum) where d is
+    finite; x = -inf gives d = -inf and lo = NaN."""
     d = x - m
     m_part = d - x
     x_part = d - m_part
-    lo = (x - x_part) - (m + m_part)
-    # x = -inf gives d = -inf exactly, but lo = NaN; a NaN d stays NaN anyway.
+    return d, (x - x_part) - (m + m_part)
+
+
+@kernel(inline="always")
+def _shifted(x, m):
+    """:func:`_two_difference` with lo = 0 where it is NaN (a NaN d stays NaN anyway)."""
+    d, lo = _two_difference(x, m)
     return d, lo if lo == lo else type(lo)(0.0)
 
 
@@ -112,11 +118,12 @@ def _exp_shifted(x, m, out):
 @kernel(inline="always")
 def _prescaled_exp_of_difference(x, m):
     """exp(x - m) * 2**K, with the rounding of x - m fed back."""
-    d, lo = _shifted(x, m)
+    d, lo = _two_difference(x, m)
     # Below exp's lower clamp the result is the value at the clamp, whatever
     # d is; lo, up to half an ulp of d, can be of any size there (1e31 for
     # x - m = -2e38 in float32), and its product with that value had turned
-    # such terms negative and large.
+    # such terms negative and large.  The same test drops the NaN lo of
+    # x = -inf (and a NaN d stays NaN).
     return exp_prescaled(d, lo if d > -1024.0 else type(lo)(0.0))
 
 
