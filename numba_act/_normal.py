@@ -25,7 +25,15 @@ INV_SQRT_2PI_LO = -2.49232720227773e-17  # 1/sqrt(2 pi) - INV_SQRT_2PI
 # as stored is within 1.3e-17 of g, relatively (float64, degree 24), and
 # 5e-10 (for float32 results, degree 11).  Past A_MAX every result
 # underflows.  M and A_MAX make alpha and K exact.
-_PHI_F64 = (5.0, 40.0)  # M, A_MAX: alpha = 1.25, K = 11.25
+
+
+def _map(m, a_max):
+    """(M, A_MAX, alpha, K) of the map t = alpha - K / (a + M) above."""
+    alpha = 1.0 + 2.0 * m / a_max
+    return m, a_max, alpha, m * (1.0 + alpha)
+
+
+_PHI_F64 = _map(5.0, 40.0)  # alpha = 1.25, K = 11.25
 _PHI_G_F64 = (
     -1.0186122277353592e-12,
     -2.4587817313770563e-11,
@@ -54,7 +62,7 @@ _PHI_G_F64 = (
     0.8496957717177205,
 )
 _PHI_G_LO_F64 = (-5.0532353818184816e-17, -4.222841738722534e-17)  # of the t and 1 coefficients
-_PHI_F32 = (4.0, 16.0)  # alpha = 1.5, K = 10
+_PHI_F32 = _map(4.0, 16.0)  # alpha = 1.5, K = 10
 _PHI_G_F32 = (
     1.3239851642257566e-06,
     -5.1826939564224645e-06,
@@ -94,6 +102,13 @@ def _phi_g_f32(t):
 
 
 @scalar
+def _clamped(x, a_max):
+    """x clamped to [-a_max, a_max]; comparisons with NaN are false, so a NaN passes."""
+    x = -a_max if x < -a_max else x
+    return a_max if x > a_max else x
+
+
+@scalar
 def _horner_step(q, q_lo, t, c, c_lo):
     """(c + c_lo) + (q + q_lo) t, as an unevaluated sum with one rounding error left."""
     p = q * t
@@ -122,17 +137,12 @@ def normal_tail(x):
 def _normal_tail_overload(x):
     if x != types.float64:
         return None
-    (m, a_max), coeffs, (c1_lo, c0_lo), poly = _PHI_F64, _PHI_G_F64, _PHI_G_LO_F64, _phi_g_f64
+    (m, a_max, alpha, k), coeffs, (c1_lo, c0_lo), poly = _PHI_F64, _PHI_G_F64, _PHI_G_LO_F64, _phi_g_f64
     c1, c0 = coeffs[-2:]
-    alpha = 1.0 + 2.0 * m / a_max
-    k = m * (1.0 + alpha)
     inv_k = 1.0 / k
 
     def tail(x):
-        xc = np.float64(x)
-        # Comparisons with NaN are false, so a NaN passes both clamps.
-        xc = -a_max if xc < -a_max else xc
-        xc = a_max if xc > a_max else xc
+        xc = _clamped(np.float64(x), a_max)
         a = abs(xc)
         w = a * a
         w_lo = fma(a, a, -w)
@@ -173,13 +183,8 @@ def normal_tail_for_f32(x):
     is exact (a has 24 bits), and e stays normal in float64 down to A_MAX,
     past which every float32 result underflows.  NaN gives NaN.
     """
-    m, a_max = _PHI_F32
-    alpha = 1.0 + 2.0 * m / a_max
-    k = m * (1.0 + alpha)
-    xc = np.float64(x)
-    # Comparisons with NaN are false, so a NaN passes both clamps.
-    xc = -a_max if xc < -a_max else xc
-    xc = a_max if xc > a_max else xc
+    m, a_max, alpha, k = _PHI_F32
+    xc = _clamped(np.float64(x), a_max)
     a = abs(xc)
     p, s = exp_split_for_f32(-0.5 * (a * a), None, None)
     r = 1.0 / (a + m)
@@ -205,7 +210,7 @@ def x_normal_tail_for_f32_fast(x):
     its rounding by a**2/2) and of exp itself, of a + M and 1/(a + M) (g
     changes by 1.3 dt near a = 0), and of x/(a + M).  The result is scaled
     last (s1 s2 of :func:`exp_unscaled_nonpositive`), so that a subnormal
-    one rounds once; a zero x is its own result.
+    result of a normal x rounds once; a zero x is its own result.
     """
     raise TypeError("x_normal_tail_for_f32_fast is only callable from @njit code")
 
@@ -215,14 +220,11 @@ def _x_normal_tail_for_f32_fast_overload(x):
     if x != types.float32:
         return lambda x: x_normal_tail_for_f32(x)
     T = np.float32
-    m, a_max = _PHI_F32
-    alpha = 1.0 + 2.0 * m / a_max
-    m, a_max, alpha, k, half = T(m), T(a_max), T(alpha), T(m * (1.0 + alpha)), T(0.5)
+    m, a_max, alpha, k = (T(v) for v in _PHI_F32)
+    half = T(0.5)
 
     def impl(x):
-        # Comparisons with NaN are false, so a NaN passes both clamps.
-        xc = -a_max if x < -a_max else x
-        xc = a_max if xc > a_max else xc
+        xc = _clamped(x, a_max)
         a = abs(xc)
         w = a * a
         w_lo = fma(a, a, -w)

@@ -1,8 +1,8 @@
 """Accuracy tiers: the same activations built from other primitives.
 
 A tier is a table of swaps, ``{primitive: replacement}``, over the math
-library of :mod:`numba_act._math` and the row kernels of
-:mod:`numba_act.rowwise`.  An activation's kernels are written once;
+library of :mod:`numba_act._math` and :mod:`numba_act._normal` and the row
+kernels of :mod:`numba_act.rowwise`.  An activation's kernels are written once;
 :meth:`Tier.kernel` gives a copy of a kernel in which every swapped
 primitive is replaced, however deep in the kernels it calls
 (``@scalar`` and ``@kernel`` functions and the implementations of a
@@ -47,9 +47,9 @@ class Tier:
     def entry(self, entry):
         """The registry entry ``entry`` in this tier: rebuilt from this
         tier's kernels, with its own ``@njit`` forms, or ``entry`` itself
-        where its math calls none of the swapped primitives (the row-wise
-        entries, and those of :func:`numba_act.register`, which keep the
-        user's kernels)."""
+        where its math calls none of the swapped primitives (relu's, say,
+        and those of :func:`numba_act.register`, which keep the user's
+        kernels)."""
         if not self.swaps or entry.rebuild is None or entry.tier is self:
             return entry
         built = self._entries.get(entry.name)

@@ -71,8 +71,9 @@ def _max_overload(row):
 
 @kernel(inline="always")
 def _two_difference(x, m):
-    """(d, lo) with d + lo == x - m exactly (Knuth's two-sum) where d is
-    finite; x = -inf gives d = -inf and lo = NaN."""
+    """(d, lo) with d + lo == x - m exactly (Knuth's two-sum) wherever its
+    steps do not overflow: x = -inf gives d = -inf and lo = NaN, and so can
+    a finite d near the largest float."""
     d = x - m
     m_part = d - x
     x_part = d - m_part
