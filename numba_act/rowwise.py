@@ -4,7 +4,8 @@ vector-Jacobian products, over the last axis of a C-contiguous 2-D array.
 Accuracy: each element's x_i - max is split exactly into hi + lo (two-sum),
 and exp(hi + lo) is taken as exp(hi) (1 + lo), so an element far below the
 row maximum keeps its relative accuracy.  Sums are accumulated in float64,
-also for float32 rows, pairwise over blocks.  Plain sums are compiled with
+also for float32 rows, pairwise over blocks; float32 rows are scaled by
+1/sum in float32.  Plain sums are compiled with
 ``reassoc`` so they vectorize; the exp itself never is.
 
 Each row takes three passes over memory (max; exp, stored; sum and scale),
@@ -325,46 +326,34 @@ def _grid_rest(e, x, m, grid):
 
 
 def _scale_by_sum(o):
-    """o /= sum(o), each element rounded once from its stored value."""
+    """o /= sum(o): o times 1/sum, the sum to far below an ulp; float32 rows
+    by 1/sum rounded to float32, so each element rounds twice from its
+    stored value (0.5 ulp more than once, within the bound of 4, for a
+    product in float32 that runs twice as many lanes as float64)."""
     raise NotImplementedError("compiled code only")
 
 
-def _scale_by_sum_fast(o):
-    """:func:`_scale_by_sum` of the fast tier: a float32 row is scaled in
-    float32, by 1/sum rounded to float32 (one rounding more, 0.5 ulp)."""
-    raise NotImplementedError("compiled code only")
-
-
-def _scale_by_sum_for(factor_type):
-    """The overload of _scale_by_sum, with a float32 row's factor in ``factor_type``."""
-
-    def scale_by_sum_overload(o):
-        if o.dtype == types.float32:
-            # Summed in float64, and by default scaled in float64 too: both
-            # roundings far below a float32 ulp.
-            def single(o):
-                factor = factor_type(1.0 / _sum(o))
-                wide_vectors()
-                for i in range(o.size):
-                    o[i] = o[i] * factor
-
-            return single
-
-        def double(o):
-            # The sum to far below one ulp, then two roundings: 1/sum, and the product.
-            total, total_lo = _grid_sum(o)
-            factor = 1.0 / (total + total_lo)
+@overload_kernel(_scale_by_sum, inline=True)
+def _scale_by_sum_overload(o):
+    if o.dtype == types.float32:
+        # Summed in float64: its roundings are far below a float32 ulp.
+        def single(o):
+            factor = np.float32(1.0 / _sum(o))
             wide_vectors()
             for i in range(o.size):
                 o[i] = o[i] * factor
 
-        return double
+        return single
 
-    return scale_by_sum_overload
+    def double(o):
+        # The sum to far below one ulp, then two roundings: 1/sum, and the product.
+        total, total_lo = _grid_sum(o)
+        factor = 1.0 / (total + total_lo)
+        wide_vectors()
+        for i in range(o.size):
+            o[i] = o[i] * factor
 
-
-overload_kernel(_scale_by_sum, inline=True)(_scale_by_sum_for(np.float64))
-overload_kernel(_scale_by_sum_fast, inline=True)(_scale_by_sum_for(np.float32))
+    return double
 
 
 @kernel(inline="always")
