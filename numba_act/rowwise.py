@@ -326,10 +326,10 @@ def _grid_rest(e, x, m, grid):
 
 
 def _scale_by_sum(o):
-    """o /= sum(o): o times 1/sum, the sum to far below an ulp; float32 rows
-    by 1/sum rounded to float32, so each element rounds twice from its
-    stored value (0.5 ulp more than once, within the bound of 4, for a
-    product in float32 that runs twice as many lanes as float64)."""
+    """o /= sum(o), as o times 1/sum, the sum good to far below an ulp: two
+    roundings from each stored value.  A float32 row takes 1/sum rounded to
+    float32 and its products in float32: half an ulp more than in float64,
+    within the bound, on twice the lanes."""
     raise NotImplementedError("compiled code only")
 
 

@@ -36,7 +36,7 @@ def test_every_public_name_is_in_the_fast_tier():
 # float64, the logistic parts of tanh's, softplus's and log_sigmoid's),
 # x_sigmoid_for_f32 (silu in float32), x_normal_tail_for_f32 (gelu in
 # float32), exp_prescaled (celu's derivative in float64, the softmax
-# family's exps) and the softmax family's last steps.
+# family's exps) and log_softmax's last step.
 REBUILT_ELEMENTWISE = {"sigmoid", "tanh", "silu", "softplus", "gelu", "gelu_tanh", "log_sigmoid", "celu"}
 REBUILT = REBUILT_ELEMENTWISE | {"softmax", "log_softmax", "softmin"}
 
