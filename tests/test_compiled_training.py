@@ -160,19 +160,29 @@ def test_copies_train_like_the_original(make_copy):
 
 
 def test_a_registered_activation_trains_compiled():
-    import numba
-
-    import numba_act as na
-    from numba_act.registry import REGISTRY
-
-    name = "cubic_for_compiled_training"
-    if name not in REGISTRY:
-        na.register(name, numba.njit(lambda x: x * x * x / 3), numba.njit(lambda z, a: z * z), formula="x^3 / 3")
-    python, compiled = _pair((name, "softmax"))
-    X, y = _problem(7, "labels")
-    python.fit(X, y, epochs=1, batch_size=8)
-    compiled.fit(X, y, epochs=1, batch_size=8)
-    _assert_same(python, compiled, np.float32)
+    # Registering changes the registry for the rest of the process (as in
+    # test_register.py): the script runs in a fresh interpreter.
+    code = f"""
+        import sys
+        import numba
+        import numpy as np
+        import numba_act as na
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        from test_compiled_training import _assert_same, _pair, _problem
+        na.register(
+            "cubic_for_compiled_training",
+            numba.njit(lambda x: x * x * x / 3),
+            numba.njit(lambda z, a: z * z),
+            formula="x^3 / 3",
+        )
+        python, compiled = _pair(("cubic_for_compiled_training", "softmax"))
+        X, y = _problem(7, "labels")
+        python.fit(X, y, epochs=1, batch_size=8)
+        compiled.fit(X, y, epochs=1, batch_size=8)
+        _assert_same(python, compiled, np.float32)
+    """
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_new_process_loads_the_compiled_epoch_from_the_cache(tmp_path):

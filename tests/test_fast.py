@@ -7,6 +7,7 @@ checks in test_accuracy.py)."""
 import pickle
 import subprocess
 import sys
+import textwrap
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -170,25 +171,46 @@ def test_log_softmax_zeros_have_the_default_tiers_sign(dtype):
         np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
 
 
+# Registering changes the registry for the rest of the process (as in
+# test_register.py): these tests run their scripts in a fresh interpreter.
+_REGISTERING = """
+import pickle
+import numpy as np
+from numba import njit
+import numba_act
+import numba_act.fast as fast
+from numba_act import REGISTRY
+"""
+
+
+def _in_a_fresh_process(body):
+    done = subprocess.run([sys.executable, "-c", _REGISTERING + textwrap.dedent(body)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_registered_activations_are_in_both_tiers():
-    @njit(inline="always")
-    def square(x):
-        return x * x
+    _in_a_fresh_process(
+        """
+        @njit(inline="always")
+        def square(x):
+            return x * x
 
-    @njit(inline="always")
-    def square_derivative(z, a):
-        return type(z)(2.0) * z
+        @njit(inline="always")
+        def square_derivative(z, a):
+            return type(z)(2.0) * z
 
-    f = numba_act.register("fast_tier_square", square, square_derivative)
-    assert fast.entries["fast_tier_square"] is REGISTRY["fast_tier_square"]
-    z = np.array([1.0, -3.0])
-    np.testing.assert_array_equal(fast.activation_forward(z, "fast_tier_square"), f(z))
+        f = numba_act.register("fast_tier_square", square, square_derivative)
+        assert fast.entries["fast_tier_square"] is REGISTRY["fast_tier_square"]
+        z = np.array([1.0, -3.0])
+        np.testing.assert_array_equal(fast.activation_forward(z, "fast_tier_square"), f(z))
 
-    @njit
-    def by_name(z):
-        return fast.activation_backward(z, None, "fast_tier_square", grad=np.ones_like(z))
+        @njit
+        def by_name(z):
+            return fast.activation_backward(z, None, "fast_tier_square", grad=np.ones_like(z))
 
-    np.testing.assert_array_equal(by_name(z), 2 * z)
+        np.testing.assert_array_equal(by_name(z), 2 * z)
+        """
+    )
 
 
 def test_fast_functions_pickle_by_reference():
@@ -233,17 +255,21 @@ def test_one_entry_per_name_whatever_the_threads():
 
 def test_a_registered_name_never_meets_a_tier_operation():
     # The fast tier's operations are "<name>@fast": no registered name can be one.
-    @njit(inline="always")
-    def cube(x):
-        return x * x * x
+    _in_a_fresh_process(
+        """
+        @njit(inline="always")
+        def cube(x):
+            return x * x * x
 
-    @njit(inline="always")
-    def cube_derivative(z, a):
-        return type(z)(3.0) * z * z
+        @njit(inline="always")
+        def cube_derivative(z, a):
+            return type(z)(3.0) * z * z
 
-    f = numba_act.register("tanh_fast", cube, cube_derivative)
-    list(fast.entries.values())  # the whole tier built
-    op = REGISTRY["tanh_fast"].ops.forward
-    assert pickle.loads(pickle.dumps(op)) is op
-    np.testing.assert_array_equal(f(np.array([2.0])), [8.0])
-    np.testing.assert_array_equal(fast.tanh(np.array([0.0])), [0.0])
+        f = numba_act.register("tanh_fast", cube, cube_derivative)
+        list(fast.entries.values())  # the whole tier built
+        op = REGISTRY["tanh_fast"].ops.forward
+        assert pickle.loads(pickle.dumps(op)) is op
+        np.testing.assert_array_equal(f(np.array([2.0])), [8.0])
+        np.testing.assert_array_equal(fast.tanh(np.array([0.0])), [0.0])
+        """
+    )
