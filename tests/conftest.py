@@ -9,6 +9,9 @@ formulas below restate its math at high precision and are checked against
 
 import dataclasses
 import math
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 
 import mpmath
@@ -30,6 +33,17 @@ ROWWISE = [entry for entry in REGISTRY.values() if entry.rowwise]
 # other entries run them under ``-m slow``, which CI runs too; every entry
 # still gets its accuracy, special values, @njit and layer tests by default.
 SAMPLE = ("sigmoid", "softmax")
+
+
+def run_python(code, env=None):
+    """Run ``code`` (dedented) in a fresh interpreter, for what must not touch
+    this process (registering an activation, a cold compile cache); its
+    stdout, after asserting that it exited cleanly."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
 
 
 def sampled(name, *values, id=None):

@@ -6,12 +6,11 @@ new process."""
 import copy
 import os
 import pickle
-import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
+from conftest import run_python
 
 from numba_act import _training
 from numba_act.model import NeuralNetworkModel
@@ -181,8 +180,7 @@ def test_a_registered_activation_trains_compiled():
         compiled.fit(X, y, epochs=1, batch_size=8)
         _assert_same(python, compiled, np.float32)
     """
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
+    run_python(code)
 
 
 def test_a_new_process_loads_the_compiled_epoch_from_the_cache(tmp_path):
@@ -198,11 +196,7 @@ def test_a_new_process_loads_the_compiled_epoch_from_the_cache(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     runs = []
     for _ in range(2):
-        done = subprocess.run(
-            [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, timeout=600
-        )
-        assert done.returncode == 0, done.stderr
-        runs.append(tuple(map(int, done.stdout.split())))
+        runs.append(tuple(map(int, run_python(code, env).split())))
     assert runs == [(0, 1), (1, 0)]
 
 

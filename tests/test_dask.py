@@ -5,13 +5,12 @@ including the softmax family along an axis that spans several chunks.
 """
 
 import os
-import subprocess
 import sys
 import textwrap
 
 import numpy as np
 import pytest
-from conftest import ELEMENTWISE, PEAK_BYTES_SOURCE, ROWWISE, TABLE, Case, entry_params
+from conftest import ELEMENTWISE, PEAK_BYTES_SOURCE, ROWWISE, TABLE, Case, entry_params, run_python
 
 import numba_act
 from numba_act.registry import REGISTRY
@@ -267,9 +266,7 @@ def test_distributed_local_cluster():
 
 def _run(code):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_python(code, env)
 
 
 def test_importing_and_using_numba_act_imports_neither_dask_nor_xarray():

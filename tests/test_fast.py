@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import FAST_CASES, assert_ulp_close
+from conftest import FAST_CASES, assert_ulp_close, run_python
 from numba import njit, prange
 from test_elementwise import _dense_grid
 
@@ -184,8 +184,7 @@ from numba_act import REGISTRY
 
 
 def _in_a_fresh_process(body):
-    done = subprocess.run([sys.executable, "-c", _REGISTERING + textwrap.dedent(body)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    run_python(_REGISTERING + textwrap.dedent(body))
 
 
 def test_registered_activations_are_in_both_tiers():

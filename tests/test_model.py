@@ -5,13 +5,10 @@ synthetic problem, reproducibility, buffers, copies and input checks.
 
 import copy
 import pickle
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
-from conftest import case
+from conftest import case, run_python
 
 from numba_act import REGISTRY
 from numba_act.layers import LAYERS
@@ -261,9 +258,7 @@ def test_a_first_profile_step_in_a_process_times_no_loading():
         later = min(model.profile_step(X, y, steps=50).activations for _ in range(3))
         print(first.activations, later)
     """
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    first, later = map(float, done.stdout.split())
+    first, later = map(float, run_python(code).split())
     # Generous: a busy machine's hiccup in the first call must not fail it.
     assert first < 5 * later + 200e-6, f"first {first * 1e6:.0f} us of activations per step, later {later * 1e6:.0f}"
 

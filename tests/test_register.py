@@ -5,9 +5,9 @@ Registering changes the package's registry for the rest of the process, so
 each test runs its script in a fresh interpreter.
 """
 
-import subprocess
-import sys
 import textwrap
+
+from conftest import run_python
 
 _SETUP = """
 import pickle
@@ -37,10 +37,7 @@ def exact_derivative(z):
 
 
 def _run(body):
-    script = textwrap.dedent(_SETUP) + textwrap.dedent(body)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+    return run_python(textwrap.dedent(_SETUP) + textwrap.dedent(body))
 
 
 def test_the_array_function_derivative_and_vjp():
