@@ -25,7 +25,7 @@ import types as pytypes
 
 from numba.core.registry import CPUDispatcher
 
-from numba_act import _jit, _math, _normal, rowwise
+from numba_act import _jit, _math, _normal
 
 
 class Tier:
@@ -157,7 +157,6 @@ FAST = Tier(
         _math.x_sigmoid_for_f32: _math.x_sigmoid_for_f32_fast,
         _math.exp_prescaled: _math.exp_prescaled_fast,
         _normal.x_normal_tail_for_f32: _normal.x_normal_tail_for_f32_fast,
-        rowwise._log_softmax_element: rowwise._log_softmax_element_fast,
     },
     "numba_act.fast",
     ulp={"float32": 4, "float64": 4},

@@ -19,7 +19,7 @@ from test_elementwise import _dense_grid
 
 import numba_act
 import numba_act.fast as fast
-from numba_act import REGISTRY, _math, _normal, rowwise
+from numba_act import REGISTRY, _math, _normal
 from numba_act._tiers import FAST, Tier
 
 
@@ -36,8 +36,8 @@ def test_every_public_name_is_in_the_fast_tier():
 # ratio_of_one_plus (sigmoid's own, x_sigmoid: silu and gelu_tanh in
 # float64, the logistic parts of tanh's, softplus's and log_sigmoid's),
 # x_sigmoid_for_f32 (silu in float32), x_normal_tail_for_f32 (gelu in
-# float32), exp_prescaled (celu's derivative in float64, the softmax
-# family's exps) and log_softmax's last step.
+# float32) and exp_prescaled (celu's derivative in float64, the softmax
+# family's exps).
 REBUILT_ELEMENTWISE = {"sigmoid", "tanh", "silu", "softplus", "gelu", "gelu_tanh", "log_sigmoid", "celu"}
 REBUILT = REBUILT_ELEMENTWISE | {"softmax", "log_softmax", "softmin"}
 
@@ -62,13 +62,15 @@ def test_the_swaps_reach_every_rebuilt_entry():
     # Each rebuilt entry computes something differently somewhere: its
     # forward pass or its derivative from z, in float32 or float64.
     x = np.linspace(-30, 30, 60_001)
+    rng = np.random.default_rng(1)
     for name in REBUILT:
         default, tiered = REGISTRY[name], fast.entries[name]
         differ = False
         # celu's derivative differs only where z / alpha is inexact
         params = {"params": (0.7,)} if name == "celu" else {}
         for z in (x.astype(np.float32), x):
-            z = z[:60_000].reshape(-1, 1000) if default.rowwise else z
+            # log_softmax differs only where log(sum) is small: short rows.
+            z = rng.permutation(z[:60_000]).reshape(-1, 3) / 10 if default.rowwise else z
             differ |= not np.array_equal(default.forward(z), tiered.forward(z))
             derivatives = (e.call_derivative(z, None, **params) for e in (default, tiered))
             differ |= not np.array_equal(*derivatives)
@@ -78,7 +80,6 @@ def test_the_swaps_reach_every_rebuilt_entry():
         _math.x_sigmoid_for_f32: _math.x_sigmoid_for_f32_fast,
         _math.exp_prescaled: _math.exp_prescaled_fast,
         _normal.x_normal_tail_for_f32: _normal.x_normal_tail_for_f32_fast,
-        rowwise._log_softmax_element: rowwise._log_softmax_element_fast,
     }
     np.testing.assert_array_equal(fast.relu(x), numba_act.relu(x))
 
