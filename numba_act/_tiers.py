@@ -1,8 +1,8 @@
 """Accuracy tiers: the same activations built from other primitives.
 
 A tier is a table of swaps, ``{primitive: replacement}``, over the math
-library of :mod:`numba_act._math` and :mod:`numba_act._normal` and the row
-kernels of :mod:`numba_act.rowwise`.  An activation's kernels are written once;
+library of :mod:`numba_act._math` and :mod:`numba_act._normal`.  An
+activation's kernels are written once;
 :meth:`Tier.kernel` gives a copy of a kernel in which every swapped
 primitive is replaced, however deep in the kernels it calls
 (``@scalar`` and ``@kernel`` functions and the implementations of a

@@ -170,20 +170,6 @@ def _block_rest(e, x, m):
     return rest, count
 
 
-@kernel(fastmath=REDUCE)
-def _block_sum_and_count(e, top):
-    """(sum of e, count of e == top), both as float64."""
-    wide_vectors()
-    zero, one = type(top)(0.0), type(top)(1.0)
-    s = 0.0
-    count = zero  # exact in e's type for a block of _BLOCK terms
-    for i in range(e.size):
-        term = e[i]
-        s += np.float64(term)
-        count += one if term == top else zero
-    return s, np.float64(count)
-
-
 @kernel(inline="always")
 def _two_sum(s, c, v):
     """(s + v, c + its exact rounding error): Knuth's two-sum, compensated in c."""
@@ -205,17 +191,12 @@ def _sum(v):
 
 # A rest below 2**(K - 8) of the terms at the maximum is summed again.
 _SMALL_REST = 2.0 ** (_math.prescale_exponent(types.float64) - 8)
-# float32 rows: the total less the terms at the maximum is good to 2**-44
-# of the total, so to 2**-28 of any rest above 2**-16 of 2**K (a sixteenth
-# of a float32 ulp); a smaller rest is summed again on its own.
-_SMALL_REST_F32 = 2.0**-16
 _EXPONENT_BITS = np.int64(0x7FF0000000000000)
 
 
 def _sum_exp(e, x, m):
     """sum(e) for e = exp(x - m) * 2**K, as (terms below the max, what that
-    sum rounded away, count at the max); for float32 rows, where x < m
-    can still give e == 2**K, that count takes such terms too.
+    sum rounded away, count at the max).
 
     The terms at the maximum are exactly 2**K; keeping them apart lets
     log_softmax take log1p of a small rest without losing its bits.  A +inf
@@ -229,29 +210,15 @@ def _sum_exp(e, x, m):
 def _sum_exp_overload(e, x, m):
     if e.dtype == types.float32:
         # Summed in float64: its roundings are far below a float32 ulp.
-        # One pass over e sums every term and counts those equal to 2**K:
-        # the terms at the maximum, and any other that rounded to it (the
-        # same sum, split elsewhere); the rest is the total less them.  2.2x
-        # faster than summing the rest apart (a masked float64 sum), which
-        # only a small rest needs.
         def single(e, x, m):
-            top = _math.exp_prescale(m)
-            total = compensation = count = 0.0
+            rest = compensation = count = 0.0
             for start in range(0, e.size, _BLOCK):
-                part, n = _block_sum_and_count(e[start : start + _BLOCK], np.float32(top))
-                total, compensation = _two_sum(total, compensation, part)  # as in _sum
+                part, n = _block_rest(e[start : start + _BLOCK], x[start : start + _BLOCK], m)
+                rest, compensation = _two_sum(rest, compensation, part)  # as in _sum
                 count += n
-            rest = (total - count * top) + compensation
-            if rest < top * _SMALL_REST_F32:
-                rest = compensation = count = 0.0
-                for start in range(0, e.size, _BLOCK):
-                    part, n = _block_rest(e[start : start + _BLOCK], x[start : start + _BLOCK], m)
-                    rest, compensation = _two_sum(rest, compensation, part)
-                    count += n
-                rest += compensation
             if m == np.inf:
                 return np.nan, 0.0, count
-            return rest, 0.0, count
+            return rest + compensation, 0.0, count
 
         return single
 
@@ -401,8 +368,9 @@ def _log_softmax_element(x, m, log_sum):
 
     Computed as -((m - x) + log_sum): two terms of one sign, so within 1.5
     ulp, and negated last, so that a result rounded to 0 is -0.0 as the
-    exact value is negative; x - m where log_sum is 0 (a row of one finite
-    element), whose 0 is 0.0.
+    exact value is negative; x - m where log_sum is 0: a row of one finite
+    element, whose 0 is 0.0, or one whose other terms all underflow (its
+    maximum gives 0.0 there too).
     """
     raise NotImplementedError("compiled code only")
 

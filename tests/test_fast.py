@@ -69,7 +69,7 @@ def test_the_swaps_reach_every_rebuilt_entry():
         # celu's derivative differs only where z / alpha is inexact
         params = {"params": (0.7,)} if name == "celu" else {}
         for z in (x.astype(np.float32), x):
-            # log_softmax differs only where log(sum) is small: short rows.
+            # log_softmax differs only by exp's low part in log(sum), seen where it is small: short rows.
             z = rng.permutation(z[:60_000]).reshape(-1, 3) / 10 if default.rowwise else z
             differ |= not np.array_equal(default.forward(z), tiered.forward(z))
             derivatives = (e.call_derivative(z, None, **params) for e in (default, tiered))
