@@ -368,9 +368,8 @@ def _log_softmax_element(x, m, log_sum):
 
     Computed as -((m - x) + log_sum): two terms of one sign, so within 1.5
     ulp, and negated last, so that a result rounded to 0 is -0.0 as the
-    exact value is negative; x - m where log_sum is 0: a row of one finite
-    element, whose 0 is 0.0, or one whose other terms all underflow (its
-    maximum gives 0.0 there too).
+    exact value is negative; x - m where log_sum is 0 (a row of one
+    element, whose 0 is 0.0, or one whose other terms all vanish).
     """
     raise NotImplementedError("compiled code only")
 
