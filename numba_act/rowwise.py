@@ -363,6 +363,7 @@ def _softmax_finish(row, m, o):
     _scale_by_sum(o)
 
 
+@kernel(inline="always")
 def _log_softmax_element(x, m, log_sum):
     """x - m - log_sum in x's type, for the row maximum m and log_sum in float64.
 
@@ -371,13 +372,7 @@ def _log_softmax_element(x, m, log_sum):
     exact value is negative; x - m where log_sum is 0 (a row of one
     element, whose 0 is 0.0, or one whose other terms all vanish).
     """
-    raise NotImplementedError("compiled code only")
-
-
-@overload_kernel(_log_softmax_element, inline=True)
-def _log_softmax_element_overload(x, m, log_sum):
-    T = np.float32 if x == types.float32 else np.float64
-    return lambda x, m, log_sum: (x - m) if log_sum == 0 else -((m - x) + T(log_sum))
+    return (x - m) if log_sum == 0 else -((m - x) + type(x)(log_sum))
 
 
 @kernel(inline="always")
