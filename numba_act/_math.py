@@ -12,7 +12,8 @@ and softmax can keep the bits a plain ``exp`` would round away.  Most
 callers take exp of a number <= 0 only (of -|x|, of x - max), where
 :func:`exp_parts_nonpositive` needs one scaling product instead of two.
 
-Also here: ``log1p`` on [0, 1] (:func:`log1p_unit`), the double-word steps
+Also here: ``log1p`` on [0, 1] (:func:`log1p_unit`) and of any y >= 0
+(:func:`log1p_nonnegative`), the double-word steps
 that carry a value as ``hi + lo`` (:func:`ratio_of_one_plus`,
 :func:`x_sigmoid`, :func:`split_constant`), and the float64 forms used for
 float32 results (``*_for_f32``: float64 arithmetic with float32-accurate
@@ -415,7 +416,8 @@ def log1p_unit(y_hi, y_lo):
     """log(1 + y) for y = y_hi + y_lo in [0, 1], vectorizable.
 
     1 + y is carried as u + u_lo; u is halved (exactly) above sqrt(2), and
-    log(u) = k ln 2 + 2 atanh(s) with s = (u - 1) / (u + 1), |s| < 0.172.
+    log(u) = k ln 2 + 2 atanh(s) with s = (u - 1) / (u + 1), |s| < 0.172
+    (:func:`_atanh_parts`).
     """
     T = type(y_hi)
     one = T(1.0)
@@ -423,7 +425,39 @@ def log1p_unit(y_hi, y_lo):
     u_lo = ((one - u) + y_hi) + y_lo
     big = u > T(1.4142135623730951)
     half = T(0.5) if big else one
-    u, u_lo = u * half, u_lo * half
+    s, s_lo, s3, series = _atanh_parts(u * half, u_lo * half)
+    log_u = fma(s3, series, T(2.0) * s) + T(2.0) * s_lo
+    k = one - half - half + one  # 1 above sqrt(2), else 0
+    return fma(k, T(_LN2_HI), fma(k, T(_LN2_LO), log_u))
+
+
+@scalar
+def log1p_nonnegative(y_hi, y_lo):
+    """log(1 + y) for float64 y = y_hi + y_lo >= 0 (below 2**1000; NaN gives
+    NaN), vectorizable, within about 0.5 ulp: 1 + y = 2**k (u + u_lo) with
+    u near 1, k from the exponent of 1 + y, and log(1 + y) = k ln 2 +
+    2 atanh(s) (:func:`_atanh_parts`), its two large terms added exactly."""
+    u = 1.0 + y_hi
+    u_lo = ((max(1.0, y_hi) - u) + min(1.0, y_hi)) + y_lo  # two-sum: y may exceed 1
+    n = ((np.float64(u * 0.7071067811865476).view(np.int64) >> 52) & 0x7FF) - 1022  # u / 2**n in [0.7, 1.42]
+    scale = np.int64((1023 - n) << 52).view(np.float64)
+    s, s_lo, s3, series = _atanh_parts(u * scale, u_lo * scale)
+    k = np.float64(n)
+    k_ln2 = k * _LN2_HI  # exact: _LN2_HI's low bits are zero
+    hi = k_ln2 + 2.0 * s
+    hi_part = hi - k_ln2
+    hi_lo = (k_ln2 - (hi - hi_part)) + (2.0 * s - hi_part)  # two-sum
+    return hi + (fma(s3, series, 2.0 * s_lo) + fma(k, _LN2_LO, hi_lo))
+
+
+@scalar
+def _atanh_parts(u, u_lo):
+    """(s, s_lo, s3, series) with log(u + u_lo) = 2 (s + s_lo) + s3 series,
+    for u in about [sqrt(1/2), sqrt(2)]: s + s_lo = (u + u_lo - 1) /
+    (u + u_lo + 1) to twice working precision, |s| < 0.172, and 2 atanh(s)
+    = 2 s + s**3 series."""
+    T = type(u)
+    one = T(1.0)
     n_hi = (u - one) + u_lo  # u - 1 is exact, and at least |u_lo| unless 0
     n_lo = ((u - one) - n_hi) + u_lo
     a = u + one  # two-sum: u + 1 need not be exact
@@ -436,9 +470,7 @@ def log1p_unit(y_hi, y_lo):
     residual = (fma(-s, d_hi, n_hi) + n_lo) - s * d_lo
     s_lo = residual * ((one - s) * T(0.5))
     s2 = s * s
-    log_u = fma(s * s2, T(2.0) * _atanh_series(s2), T(2.0) * s) + T(2.0) * s_lo
-    k = one - half - half + one  # 1 above sqrt(2), else 0
-    return fma(k, T(_LN2_HI), fma(k, T(_LN2_LO), log_u))
+    return s, s_lo, s * s2, T(2.0) * _atanh_series(s2)
 
 
 @scalar

@@ -1,6 +1,6 @@
 """The math library under the activations, kernel by kernel: numba_act._math
 (fma, exp and its parts, the prescaled and split forms of exp, log1p on
-[0, 1], the double-word steps, x * sigmoid and the float64 forms for
+[0, 1] and of any y >= 0, the double-word steps, x * sigmoid and the float64 forms for
 float32 results) and numba_act._normal (the normal distribution's tail).
 
 Each test checks what the kernel's docstring promises against exact values:
@@ -135,10 +135,11 @@ def _to_float64_floored_loop(x):
 
 
 @numba.njit
-def _log1p_unit_loop(y_hi, y_lo):
+def _log1p_loop(log1p, y_hi, y_lo):
+    """log1p (log1p_unit or log1p_nonnegative) of each y_hi + y_lo."""
     out = np.empty_like(y_hi)
     for i in range(y_hi.size):
-        out[i] = _math.log1p_unit(y_hi[i], y_lo[i])
+        out[i] = log1p(y_hi[i], y_lo[i])
     return out
 
 
@@ -619,10 +620,40 @@ LOG1P_ULP = {np.dtype(np.float32): 1.15, np.dtype(np.float64): 1.55}
 def test_log1p_unit(dtype, rng):
     """log(1 + y) for y = hi + lo in [0, 1]: 0 at 0, and within LOG1P_ULP."""
     y_hi, y_lo = _unit_inputs(dtype, rng)
-    got = _log1p_unit_loop(y_hi, y_lo)
+    got = _log1p_loop(_math.log1p_unit, y_hi, y_lo)
     distance = ulp_distance(got, mp_evaluate(lambda hi, lo: mpmath.log1p(hi + lo), y_hi, y_lo), dtype)
     assert distance.max() <= LOG1P_ULP[np.dtype(dtype)], y_hi[distance.argmax()]
     assert got[y_hi == 0][0] == 0
+
+
+def _nonnegative_inputs(rng, n=1000):
+    """float64 (hi, lo) with hi + lo >= 0 and |lo| <= ulp(hi) / 2: those of
+    _unit_inputs, log-uniform up to 1e300, whole numbers with a small rest
+    (log_softmax's count of maxima less one, plus the other terms), and
+    consecutive floats where 1 + y crosses sqrt(2) 2**k (the scaling's edges)."""
+    hi = np.concatenate(
+        [
+            _unit_inputs(np.float64, rng, n)[0],
+            10.0 ** rng.uniform(0, 300, n),
+            rng.integers(1, 5000, n) + 10.0 ** rng.uniform(-300, 0, n),
+            *(_walk(math.sqrt(2) * 2.0**k - 1, np.float64, 20) for k in range(0, 64, 3)),
+        ]
+    )
+    return hi, _low_part(hi, rng)
+
+
+# log1p_nonnegative's measured worst.
+LOG1P_NONNEGATIVE_ULP = 1.0  # reached where s goes subnormal (y below 2**-1021): log1p(y) is y there
+
+
+def test_log1p_nonnegative(rng):
+    """log(1 + y) for float64 y = hi + lo >= 0: 0 at 0, within LOG1P_NONNEGATIVE_ULP, NaN for NaN."""
+    y_hi, y_lo = _nonnegative_inputs(rng)
+    got = _log1p_loop(_math.log1p_nonnegative, y_hi, y_lo)
+    distance = ulp_distance(got, mp_evaluate(lambda hi, lo: mpmath.log1p(hi + lo), y_hi, y_lo), np.float64)
+    assert distance.max() <= LOG1P_NONNEGATIVE_ULP, y_hi[distance.argmax()]
+    assert got[y_hi == 0][0] == 0
+    assert np.isnan(_log1p_loop(_math.log1p_nonnegative, np.array([np.nan]), np.array([0.0]))[0])
 
 
 # q + c of ratio_of_one_plus, in ulp of the result (measured): twice working precision less a few bits.
@@ -908,13 +939,28 @@ def test_exp_prescaled_sweep(dtype):
 
 @pytest.mark.slow
 @long_double
+def test_log1p_nonnegative_sweep():
+    rng = np.random.default_rng(4)
+    worst, at = 0.0, None
+    for _ in range(4):
+        hi, lo = _nonnegative_inputs(rng, 500_000)
+        got = _log1p_loop(_math.log1p_nonnegative, hi, lo)
+        distance = ulp_distance(got, np.log1p(hi.astype(np.longdouble) + lo), np.float64)
+        if distance.max() > worst:
+            worst, at = float(distance.max()), hi[distance.argmax()]
+    _report("log1p_nonnegative", np.float64, worst, at)
+    assert worst <= LOG1P_NONNEGATIVE_ULP
+
+
+@pytest.mark.slow
+@long_double
 @floats
 def test_log1p_unit_sweep(dtype):
     rng = np.random.default_rng(3)
     worst, at = 0.0, None
     for _ in range(4):
         hi, lo = _unit_inputs(dtype, rng, 2_000_000)
-        got = _log1p_unit_loop(hi, lo)
+        got = _log1p_loop(_math.log1p_unit, hi, lo)
         distance = ulp_distance(got, np.log1p(hi.astype(np.longdouble) + lo), dtype)
         if distance.max() > worst:
             worst, at = float(distance.max()), hi[distance.argmax()]
