@@ -244,33 +244,17 @@ def _sum_exp_overload(e, x, m):
 _SHORT_ROW = 64
 
 
-# Bound per kernel by specialize(); unset in the templates themselves.
-finish = row_kernel = into = None
-
-
-def _rows_of_exp(x, out):
-    """e = exp(x - max) * 2**K per row into out, then ``finish(row, max, out_row)``."""
+@kernel(inline="always")
+def _exps_of_short_rows(x, out, maxima):
+    """maxima[r] = max(x[r]), and out = exp(x - max) * 2**K in one vectorized
+    pass over all the rows (each max preset in out)."""
     n_rows, n = x.shape
-    if n == 0:
-        return
-    short = n < _SHORT_ROW
-    maxima = np.empty(n_rows if short else 0, x.dtype)
-    if short:
-        for r in range(n_rows):
-            m = maxima[r] = _max(x[r])
-            o = out[r]
-            for i in range(n):
-                o[i] = m
-        _prescaled_exp_minus_out(x.reshape(-1), out.reshape(-1))
-    # One finish call site: each is inlined, and compiled, once.
     for r in range(n_rows):
-        if short:
-            m = maxima[r]
-        else:
-            # One row at a time, so that it stays in cache across the passes.
-            m = _max(x[r])
-            _prescaled_exp_shifted(x[r], m, out[r])
-        finish(x[r], m, out[r])
+        m = maxima[r] = _max(x[r])
+        o = out[r]
+        for i in range(n):
+            o[i] = m
+    _prescaled_exp_minus_out(x.reshape(-1), out.reshape(-1))
 
 
 # A float64 row's exps, times 2**K, are summed as hi + lo, with hi each exp
@@ -376,19 +360,72 @@ def _log_softmax_element(x, m, log_sum):
 
 
 @kernel(inline="always")
-def _log_softmax_finish(row, m, o):
+def _log_sum_parts(row, m, o):
+    """(a, b): a + b = (sum of the row's exps) / exp(max) - 1, from o, the
+    exps times 2**K: log1p(a + b) is the row's log-sum-exp less its
+    maximum."""
     rest, rest_lo, count = _sum_exp(o, row, m)
-    # The log of the whole sum; rest carries the factor 2**K, count does not.
-    # log1p(a + b) = log1p(a) + b / (1 + a) for the small b that a leaves out.
+    # rest carries the factor 2**K, count does not.
     unscale = 1.0 / _math.exp_prescale(row[0])
-    a, b = _two_sum(rest * unscale, rest_lo * unscale, count - 1.0)
-    log_sum = np.log1p(a) + b / (1.0 + a)
-    wide_vectors()
-    for i in range(o.size):
-        o[i] = _log_softmax_element(row[i], m, log_sum)
+    return _two_sum(rest * unscale, rest_lo * unscale, count - 1.0)
 
 
-_three_pass_softmax_rows = specialize(_rows_of_exp, "three_pass_softmax_rows", inline=True, finish=_softmax_finish)
+# log_softmax takes its rows in blocks of about this many elements: a block
+# and its output (16 KB in float64) stay in L1 across the passes.
+_LOG_SOFTMAX_BLOCK = 1024
+
+
+@kernel
+def log_softmax_rows(x, out):
+    """out = log_softmax of each row of x (2-D, C-contiguous), a block of
+    rows at a time: their maxima and exps (as _three_pass_softmax_rows
+    takes them), the sum of each row, the log of each sum in one loop,
+    which vectorizes (a log each had been most of a short row's time), and
+    each row's elements."""
+    n_rows, n = x.shape
+    if n == 0:
+        return
+    block = max(1, _LOG_SOFTMAX_BLOCK // n)
+    maxima = np.empty(min(block, n_rows), x.dtype)
+    parts = np.empty((2, min(block, n_rows)))
+    for start in range(0, n_rows, block):
+        xb, ob = x[start : start + block], out[start : start + block]
+        if n < _SHORT_ROW:
+            _exps_of_short_rows(xb, ob, maxima)
+        else:
+            for r in range(xb.shape[0]):
+                maxima[r] = _max(xb[r])
+                _prescaled_exp_shifted(xb[r], maxima[r], ob[r])
+        for r in range(xb.shape[0]):
+            parts[0, r], parts[1, r] = _log_sum_parts(xb[r], maxima[r], ob[r])
+        for r in range(xb.shape[0]):
+            parts[0, r] = _math.log1p_nonnegative(parts[0, r], parts[1, r])
+        for r in range(xb.shape[0]):
+            row, o, m, log_sum = xb[r], ob[r], maxima[r], parts[0, r]
+            wide_vectors()
+            for i in range(o.size):
+                o[i] = _log_softmax_element(row[i], m, log_sum)
+
+
+@kernel(inline="always")
+def _three_pass_softmax_rows(x, out):
+    """e = exp(x - max) * 2**K per row into out, then _softmax_finish."""
+    n_rows, n = x.shape
+    if n == 0:
+        return
+    short = n < _SHORT_ROW
+    maxima = np.empty(n_rows if short else 0, x.dtype)
+    if short:
+        _exps_of_short_rows(x, out, maxima)
+    # One finish call site: it is inlined, and compiled, once.
+    for r in range(n_rows):
+        if short:
+            m = maxima[r]
+        else:
+            # One row at a time, so that it stays in cache across the passes.
+            m = _max(x[r])
+            _prescaled_exp_shifted(x[r], m, out[r])
+        _softmax_finish(x[r], m, out[r])
 
 
 # Long float64 rows: online softmax (Milakov and Gimelshein, 2018), blocked.
@@ -480,9 +517,6 @@ softmax_rows = per_float_type(
 )
 
 
-log_softmax_rows = specialize(_rows_of_exp, "log_softmax_rows", finish=_log_softmax_finish)
-
-
 @kernel(fastmath=REDUCE)
 def _dot(a, b):
     wide_vectors()
@@ -551,6 +585,9 @@ def softmin_vjp_rows(a, g, out):
     for i in range(flat.size):
         flat[i] = -flat[i]
 
+
+# Bound per kernel by specialize(); unset in the templates themselves.
+row_kernel = into = None
 
 # The row kernels read their inputs again after writing out, so an input
 # that out is, or may overlap, is copied first (numba_act._jit.detached).

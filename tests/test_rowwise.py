@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROWWISE_BOTH_TIERS, TABLE, assert_ulp_close, mp_rows, reference_forward, row_ulp
 
-from numba_act import REGISTRY, activation_backward
+from numba_act import REGISTRY, _jit, activation_backward
 from numba_act import rowwise as row_kernels
 from numba_act._tiers import DEFAULT, FAST
 
@@ -115,6 +115,35 @@ def test_long_float64_rows_follow_the_special_value_rules():
     np.testing.assert_allclose(got[0].sum(), 1, rtol=1e-13)
     assert np.isnan(got[1:4]).all()
     np.testing.assert_allclose(got[4].sum(), 1, rtol=1e-13)
+
+
+def _short_and_special_rows(dtype, n, seed):
+    """Rows of n elements: N(0, s**2) at two scales, ties at the maximum, one
+    maximum far above a small rest, -inf entries, and a NaN."""
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([rng.normal(0, 1, (50, n)), rng.normal(0, 30, (50, n)), rng.integers(-2, 2, (50, n)) * 1.0])
+    x[100:110, 0] += 40.0  # a rest near exp(-40) beside the maximum
+    x[110:120, n // 2] = -np.inf
+    x[120, n - 1] = np.nan
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_short_rows_match_the_per_row_path_bit_for_bit(name, dtype):
+    # Rows below _SHORT_ROW take one exp pass over many rows at once;
+    # built with _SHORT_ROW = 1, the same kernel takes them one row at a
+    # time, as long rows.  The two must agree to the bit, signs of zero and
+    # NaN included.
+    kernel = row_kernels._three_pass_softmax_rows if name == "softmax" else row_kernels.log_softmax_rows
+    fn = kernel.py_func
+    per_row = _jit.kernel(_jit.rebound(fn, {**fn.__globals__, "_SHORT_ROW": 1}, f"{fn.__name__}_per_row"))
+    for n in [1, 2, 3, 5, 10, 17, 31, row_kernels._SHORT_ROW - 1]:
+        x = _short_and_special_rows(dtype, n, seed=n)
+        short, by_row = np.empty_like(x), np.empty_like(x)
+        kernel(x, short)
+        per_row(x, by_row)
+        int_type = np.int32 if np.dtype(dtype) == np.float32 else np.int64
+        np.testing.assert_array_equal(short.view(int_type), by_row.view(int_type), err_msg=f"rows of {n}")
 
 
 def test_softmax_of_rows_of_millions_stays_within_the_bound():
