@@ -434,9 +434,10 @@ def log1p_unit(y_hi, y_lo):
 @scalar
 def log1p_nonnegative(y_hi, y_lo):
     """log(1 + y) for float64 y = y_hi + y_lo >= 0 (below 2**1000; NaN gives
-    NaN), vectorizable, within about 0.5 ulp: 1 + y = 2**k (u + u_lo) with
-    u near 1, k from the exponent of 1 + y, and log(1 + y) = k ln 2 +
-    2 atanh(s) (:func:`_atanh_parts`), its two large terms added exactly."""
+    NaN), vectorizable, within 1 ulp: 1 + y = 2**k (u + u_lo) with u near 1,
+    k from the exponent of 1 + y, and log(1 + y) = k ln 2 + 2 atanh(s)
+    (:func:`_atanh_parts`), its two large terms added exactly.  Below
+    2**-54, where log(1 + y) rounds to y, y itself (s would go subnormal)."""
     u = 1.0 + y_hi
     u_lo = ((max(1.0, y_hi) - u) + min(1.0, y_hi)) + y_lo  # two-sum: y may exceed 1
     n = ((np.float64(u * 0.7071067811865476).view(np.int64) >> 52) & 0x7FF) - 1022  # u / 2**n in [0.7, 1.42]
@@ -447,7 +448,8 @@ def log1p_nonnegative(y_hi, y_lo):
     hi = k_ln2 + 2.0 * s
     hi_part = hi - k_ln2
     hi_lo = (k_ln2 - (hi - hi_part)) + (2.0 * s - hi_part)  # two-sum
-    return hi + (fma(s3, series, 2.0 * s_lo) + fma(k, _LN2_LO, hi_lo))
+    log = hi + (fma(s3, series, 2.0 * s_lo) + fma(k, _LN2_LO, hi_lo))
+    return log if y_hi >= 2.0**-54 else y_hi + y_lo
 
 
 @scalar

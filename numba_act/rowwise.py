@@ -11,7 +11,9 @@ also for float32 rows, pairwise over blocks; float32 rows are scaled by
 Each row takes three passes over memory (max; exp, stored; sum and scale),
 all vectorized; short rows share one vectorized exp pass over the array,
 and long float64 rows take a blocked online softmax, which reads each
-element once (see ``_online_softmax_rows``).
+element once (see ``_online_softmax_rows``).  log_softmax takes its rows in
+blocks, each step over a whole block, so that the logs of the row sums
+are taken in one vectorized loop.
 """
 
 import numpy as np
@@ -379,15 +381,14 @@ _LOG_SOFTMAX_BLOCK = 1024
 def log_softmax_rows(x, out):
     """out = log_softmax of each row of x (2-D, C-contiguous), a block of
     rows at a time: their maxima and exps (as _three_pass_softmax_rows
-    takes them), the sum of each row, the log of each sum in one loop,
-    which vectorizes (a log each had been most of a short row's time), and
-    each row's elements."""
+    takes them), the sum of each row, the logs of the sums in one loop,
+    which vectorizes, and each row's elements."""
     n_rows, n = x.shape
     if n == 0:
         return
     block = max(1, _LOG_SOFTMAX_BLOCK // n)
     maxima = np.empty(min(block, n_rows), x.dtype)
-    parts = np.empty((2, min(block, n_rows)))
+    parts = np.empty((3, min(block, n_rows)))  # each row's (a, b) of _log_sum_parts, and its log
     for start in range(0, n_rows, block):
         xb, ob = x[start : start + block], out[start : start + block]
         if n < _SHORT_ROW:
@@ -399,9 +400,9 @@ def log_softmax_rows(x, out):
         for r in range(xb.shape[0]):
             parts[0, r], parts[1, r] = _log_sum_parts(xb[r], maxima[r], ob[r])
         for r in range(xb.shape[0]):
-            parts[0, r] = _math.log1p_nonnegative(parts[0, r], parts[1, r])
+            parts[2, r] = _math.log1p_nonnegative(parts[0, r], parts[1, r])
         for r in range(xb.shape[0]):
-            row, o, m, log_sum = xb[r], ob[r], maxima[r], parts[0, r]
+            row, o, m, log_sum = xb[r], ob[r], maxima[r], parts[2, r]
             wide_vectors()
             for i in range(o.size):
                 o[i] = _log_softmax_element(row[i], m, log_sum)

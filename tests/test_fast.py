@@ -171,6 +171,11 @@ def test_log_softmax_signs_of_zero(tier, dtype):
     assert got == 0 and not np.signbit(got)
     got = tier.log_softmax(np.array([0.0, -200.0], dtype))
     assert got[1] == -200 and np.signbit(got[0]) and -1e-86 < float(got[0]) <= 0, got
+    # A sum of the other terms near e**-745: float64's result is the smallest subnormal, negative.
+    for row in ([0.0, -744.4], [745.0, 0.0], [746.0, 0.0, 0.0, 0.0, 0.0]):
+        got = tier.log_softmax(np.array(row, dtype))
+        expected = -5e-324 if np.dtype(dtype) == np.float64 else 0.0
+        assert got[0] == expected and np.signbit(got[0]), (row, got)
     got = tier.log_softmax(np.array([-np.inf, 3.0, -np.inf], dtype))
     np.testing.assert_array_equal(got, [-np.inf, 0.0, -np.inf])
 
