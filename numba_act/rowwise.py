@@ -241,9 +241,12 @@ def _sum_exp_overload(e, x, m):
     return double
 
 
-# Rows shorter than this would leave a vector loop to its scalar remainder;
-# they go through one vector loop over the whole array instead.
-_SHORT_ROW = 64
+# Rows shorter than this many bytes (float32 rows of fewer than 128
+# elements, float64 of fewer than 64) spend much of each vector loop in its
+# entry and scalar remainder; their exps go through one vector loop over
+# many rows instead.  Longer rows gain less than they lose on arrays that
+# outgrow the cache, which that loop reads and writes once more.
+_SHORT_ROW_BYTES = 512
 
 
 @kernel(inline="always")
@@ -391,7 +394,7 @@ def log_softmax_rows(x, out):
     parts = np.empty((3, min(block, n_rows)))  # each row's (a, b) of _log_sum_parts, and its log
     for start in range(0, n_rows, block):
         xb, ob = x[start : start + block], out[start : start + block]
-        if n < _SHORT_ROW:
+        if n * x.itemsize < _SHORT_ROW_BYTES:
             _exps_of_short_rows(xb, ob, maxima)
         else:
             for r in range(xb.shape[0]):
@@ -414,7 +417,7 @@ def _three_pass_softmax_rows(x, out):
     n_rows, n = x.shape
     if n == 0:
         return
-    short = n < _SHORT_ROW
+    short = n * x.itemsize < _SHORT_ROW_BYTES
     maxima = np.empty(n_rows if short else 0, x.dtype)
     if short:
         _exps_of_short_rows(x, out, maxima)

@@ -24,7 +24,7 @@ BOUND = {np.dtype(np.float32): 4.0, np.dtype(np.float64): 8.0}
 DTYPES = [np.float32, np.float64]
 FUNCTIONS = ["softmax", "log_softmax"]
 
-LENGTHS = [1, 2, 3, 5, 7, 10, 16, 31, 50, 63, 64, 65, 100, 300, 500, 1000, 5000]
+LENGTHS = [1, 2, 3, 5, 7, 10, 16, 31, 50, 63, 64, 65, 100, 127, 128, 300, 500, 1000, 5000]
 SCALES = [0.1, 1.0, 6.0, 30.0]
 
 pytestmark = pytest.mark.skipif(

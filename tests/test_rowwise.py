@@ -130,14 +130,15 @@ def _short_and_special_rows(dtype, n, seed):
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_short_rows_match_the_per_row_path_bit_for_bit(name, dtype):
-    # Rows below _SHORT_ROW take one exp pass over many rows at once;
-    # built with _SHORT_ROW = 1, the same kernel takes them one row at a
-    # time, as long rows.  The two must agree to the bit, signs of zero and
-    # NaN included.
+    # Rows below _SHORT_ROW_BYTES take one exp pass over many rows at once;
+    # built with _SHORT_ROW_BYTES = 1, the same kernel takes them one row at
+    # a time, as long rows.  The two must agree to the bit, signs of zero
+    # and NaN included.
     kernel = row_kernels._three_pass_softmax_rows if name == "softmax" else row_kernels.log_softmax_rows
     fn = kernel.py_func
-    per_row = _jit.kernel(_jit.rebound(fn, {**fn.__globals__, "_SHORT_ROW": 1}, f"{fn.__name__}_per_row"))
-    for n in [1, 2, 3, 5, 10, 17, 31, row_kernels._SHORT_ROW - 1]:
+    per_row = _jit.kernel(_jit.rebound(fn, {**fn.__globals__, "_SHORT_ROW_BYTES": 1}, f"{fn.__name__}_per_row"))
+    longest_short = row_kernels._SHORT_ROW_BYTES // np.dtype(dtype).itemsize - 1
+    for n in [n for n in [1, 2, 3, 5, 10, 17, 31, 64, 100] if n < longest_short] + [longest_short]:
         x = _short_and_special_rows(dtype, n, seed=n)
         short, by_row = np.full_like(x, 7.0), np.full_like(x, -7.0)  # no element left unwritten
         kernel(x, short)
@@ -220,7 +221,7 @@ def test_special_row_is_nan(entry, dtype, special):
 
 
 @rowwise
-@pytest.mark.parametrize("n", [3, row_kernels._SHORT_ROW + 37, row_kernels._ONLINE_ROW + 100])
+@pytest.mark.parametrize("n", [3, 100, row_kernels._SHORT_ROW_BYTES // 4 + 37, row_kernels._ONLINE_ROW + 100])
 @pytest.mark.parametrize("sign", [1.0, -1.0], ids=["nan", "nan_with_sign_bit"])
 def test_a_nan_anywhere_in_a_row_of_any_length_makes_it_nan(entry, dtype, n, sign):
     # The row maximum orders a NaN above +inf or below -inf by its sign bit:
