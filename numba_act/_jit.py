@@ -29,6 +29,7 @@ import warnings
 
 import numba
 import numpy as np
+from llvmlite import ir as llvm_ir
 from numba import types
 from numba.extending import intrinsic, overload
 
@@ -192,12 +193,18 @@ def copy(source, target):
 
 @intrinsic
 def wide_vectors(typingctx):
-    """Let LLVM vectorize the calling kernel with 512-bit registers.
+    """Let LLVM vectorize the calling kernel's loops with 512-bit registers,
+    two independent vectors to a step.
 
     On CPUs with AVX-512, LLVM's default is to prefer 256-bit vectors; the
     exp-based kernels here are instruction-bound and run about 1.4x faster
-    at full width.  This marks only the function that calls it (and what is
-    inlined into it); on other CPUs the attributes change nothing.
+    at full width.  And LLVM takes one vector per step of a loop whose body
+    is long, one chain of dependent instructions, which leaves much of the
+    core idle while each instruction waits on the last; two vectors to a
+    step, their instructions interleaved, give it independent work (see
+    :func:`_interleave_loops`).  This marks only the function that calls it
+    (and what is inlined into it); on other CPUs the width attributes change
+    nothing.
     """
 
     def codegen(context, builder, signature, args):
@@ -205,9 +212,119 @@ def wide_vectors(typingctx):
         attributes = builder.function.attributes
         set.add(attributes, '"prefer-vector-width"="512"')
         set.add(attributes, '"min-legal-vector-width"="512"')
+        _interleave_loops(context.active_code_library, builder.function)
         return context.get_dummy_value()
 
     return types.void(), codegen
+
+
+def _interleave_loops(library, function):
+    """Mark each loop of ``function`` (which ``library`` is lowering) whose
+    body is long with LLVM's ``llvm.loop.interleave.count`` of 2, once the
+    function is complete.
+
+    The loops exist in full only when Numba hands the lowered module to the
+    library (``add_ir_module``), so the marking happens there: the library's
+    method is wrapped for that one call.
+    """
+    marked = library.__dict__.get("_numba_act_interleaved")
+    if marked is None:
+        marked = library._numba_act_interleaved = set()
+
+        def add_ir_module(ir_module):
+            del library.add_ir_module, library._numba_act_interleaved
+            for fn in ir_module.functions:
+                if fn.name in marked:
+                    _mark_loops(fn)
+            library.add_ir_module(ir_module)
+
+        library.add_ir_module = add_ir_module
+    marked.add(function.name)
+
+
+def _successors(block):
+    term = block.terminator
+    if isinstance(term, llvm_ir.Branch):
+        return [term.operands[0]]
+    if isinstance(term, llvm_ir.ConditionalBranch):
+        return list(term.operands[1:])
+    if isinstance(term, llvm_ir.SwitchInstr):
+        return [term.default] + [target for _, target in term.cases]
+    return []
+
+
+def _back_edges(function):
+    """(latch, header) for each back edge of ``function``'s control flow
+    graph: a branch to a block still on the depth-first search's path."""
+    entry = function.blocks[0]
+    on_path, done = {entry}, set()
+    stack = [(entry, iter(_successors(entry)))]
+    while stack:
+        block, successors = stack[-1]
+        for successor in successors:
+            if successor in on_path:
+                yield block, successor
+            elif successor not in done:
+                on_path.add(successor)
+                stack.append((successor, iter(_successors(successor))))
+                break
+        else:
+            stack.pop()
+            on_path.discard(block)
+            done.add(block)
+
+
+# A loop body's cost, in floating-point operations, from which it is
+# interleaved; a call (exp, say, compiled apart and inlined by LLVM) counts
+# as many.  LLVM interleaves shorter bodies itself, up to four vectors to a
+# step, which a count of 2 would cut back.
+_LONG_BODY = 8
+_FLOAT_OPS = frozenset({"fadd", "fsub", "fmul", "fdiv", "frem", "fneg"})
+
+
+def _cost(instr):
+    if instr.opname in _FLOAT_OPS:
+        return 1
+    if instr.opname == "call":
+        callee = getattr(instr.callee, "name", "")
+        return 1 if callee.startswith("llvm.fma") else 0 if callee.startswith("llvm.") else _LONG_BODY
+    return 0
+
+
+def _body_cost(latch, header, predecessors):
+    """The cost of the loop of the back edge latch -> header: its blocks are
+    those that reach the latch without passing through the header."""
+    body, todo = {header}, []
+    if latch is not header:
+        body.add(latch)
+        todo.append(latch)
+    while todo:
+        for block in predecessors.get(todo.pop(), ()):
+            if block not in body:
+                body.add(block)
+                todo.append(block)
+    return sum(_cost(instr) for block in body for instr in block.instructions)
+
+
+def _mark_loops(function):
+    """Give each loop of ``function`` with a long body a loop ID with an interleave count of 2."""
+    module = function.module
+    option = [llvm_ir.MetaDataString(module, "llvm.loop.interleave.count"), llvm_ir.Constant(llvm_ir.IntType(32), 2)]
+    count = module.add_metadata(option)
+    predecessors = {}
+    for block in function.blocks:
+        for successor in _successors(block):
+            predecessors.setdefault(successor, []).append(block)
+    loop_ids = {}  # by loop header: LLVM ignores a loop whose back edges carry different IDs
+    for latch, header in list(_back_edges(function)):
+        if _body_cost(latch, header, predecessors) < _LONG_BODY:
+            continue
+        if header not in loop_ids:
+            # A loop ID refers to itself first, as LLVM requires of one.
+            loop_id = llvm_ir.values.MDValue(module, [count], name=str(len(module.metadata)))
+            loop_id.operands = (loop_id, count)
+            loop_ids[header] = loop_id
+        latch.terminator.set_metadata("llvm.loop", loop_ids[header])
 
 
 def check_shapes(*shapes):

@@ -15,8 +15,9 @@ import numba
 import numpy as np
 import pytest
 from conftest import sampled
+from llvmlite import ir
 
-from numba_act import REGISTRY, rowwise
+from numba_act import REGISTRY, _jit, rowwise
 from numba_act.registry import REQUIRED
 
 _FEATURES = llvm.get_host_cpu_features().flatten()
@@ -106,3 +107,68 @@ def test_log_softmax_rest_sum_is_vectorized_with_plain_loads(dtype):
     assert bits and max(bits) >= 256, bits
     # A load taken only below the row maximum turns into a masked load, slow on AMD's cores.
     assert "llvm.masked.load" not in ir
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu"])
+def test_long_loop_bodies_take_two_vectors_a_step(name, dtype):
+    # One division per element: with the interleave count that wide_vectors
+    # sets, the vector loop holds two independent vector divisions; LLVM
+    # alone takes one vector a step where a body is this long.
+    flat = REGISTRY[name].ops.forward.flat
+    x = np.ones(64, dtype)
+    ir = _vector_ir(flat, x, np.empty_like(x))
+    assert len(re.findall(r"fdiv [a-z ]*<\d+ x (?:float|double)>", ir)) >= 2, name
+
+
+def _two_loops(module, long_ops):
+    """A function of two counted loops, one after the other: the first with
+    one fadd a step, the second with ``long_ops`` fmuls."""
+    double, i64 = ir.DoubleType(), ir.IntType(64)
+    fn = ir.Function(module, ir.FunctionType(double, [double, i64]), "two_loops")
+    x, n = fn.args
+    blocks = [fn.append_basic_block(name) for name in ("entry", "short", "between", "long", "exit")]
+    builder = ir.IRBuilder(blocks[0])
+    builder.branch(blocks[1])
+    latches = []
+    for header, after, ops in ((blocks[1], blocks[2], 1), (blocks[3], blocks[4], long_ops)):
+        builder.position_at_end(header)
+        i = builder.phi(i64)
+        v = builder.phi(double)
+        w = v
+        for _ in range(ops):
+            w = builder.fmul(w, x) if ops > 1 else builder.fadd(w, x)
+        j = builder.add(i, ir.Constant(i64, 1))
+        latches.append(builder.cbranch(builder.icmp_signed("<", j, n), header, after))
+        previous = blocks[0] if header is blocks[1] else blocks[2]
+        i.add_incoming(ir.Constant(i64, 0), previous)
+        i.add_incoming(j, header)
+        v.add_incoming(x, previous)
+        v.add_incoming(w, header)
+        builder.position_at_end(after)
+        if after is blocks[2]:
+            builder.branch(blocks[3])
+        else:
+            builder.ret(w)
+    return fn, latches
+
+
+def test_only_long_loops_get_an_interleave_count():
+    module = ir.Module()
+    fn, (short_latch, long_latch) = _two_loops(module, 12)
+    _jit._mark_loops(fn)
+    assert "llvm.loop" not in short_latch.metadata
+    loop_id = long_latch.metadata["llvm.loop"]
+    text = str(module)
+    # A loop ID is its own first operand, as LLVM requires; its option the interleave count.
+    reference = loop_id.get_reference()
+    assert re.search(rf"^{reference} = !{{ {reference}, (!\d+) }}$", text, re.M), text
+    assert '!{ !"llvm.loop.interleave.count", i32 2 }' in text
+    llvm.parse_assembly(text).verify()
+
+
+def test_loops_below_the_long_body_are_left_to_llvm():
+    module = ir.Module()
+    fn, (_, long_latch) = _two_loops(module, _jit._LONG_BODY - 1)
+    _jit._mark_loops(fn)
+    assert "llvm.loop" not in long_latch.metadata
