@@ -358,10 +358,10 @@ def _log_softmax_element(x, m, log_sum):
 
     Computed as -((m - x) + log_sum): two terms of one sign, so within 1.5
     ulp, and negated last, so that a result rounded to 0 is -0.0 as the
-    exact value is negative; x - m where log_sum is 0 (a row of one
-    element, whose 0 is 0.0, or one whose other terms all vanish).
+    exact value is negative (also where the other terms' sum underflows in
+    log_sum).  Rows of one element, whose exact value is 0, do not come here.
     """
-    return (x - m) if log_sum == 0 else -((m - x) + type(x)(log_sum))
+    return -((m - x) + type(x)(log_sum))
 
 
 @kernel(inline="always")
@@ -388,6 +388,10 @@ def log_softmax_rows(x, out):
     which vectorizes, and each row's elements."""
     n_rows, n = x.shape
     if n == 0:
+        return
+    if n == 1:  # x - x: 0.0, NaN for an infinity or NaN
+        for r in range(n_rows):
+            out[r, 0] = x[r, 0] - x[r, 0]
         return
     block = max(1, _LOG_SOFTMAX_BLOCK // n)
     maxima = np.empty(min(block, n_rows), x.dtype)

@@ -176,6 +176,10 @@ def test_log_softmax_signs_of_zero(tier, dtype):
         got = tier.log_softmax(np.array(row, dtype))
         expected = -5e-324 if np.dtype(dtype) == np.float64 else 0.0
         assert got[0] == expected and np.signbit(got[0]), (row, got)
+    # Other terms whose sum underflows in both types (short rows and long): still -0.0.
+    for row in ([0.0, -1000.0], [5.0, -1000.0, -2000.0], [-3.0] + [-800.0] * 199):
+        got = tier.log_softmax(np.array(row, dtype))
+        assert got[0] == 0 and np.signbit(got[0]), (row, got)
     got = tier.log_softmax(np.array([-np.inf, 3.0, -np.inf], dtype))
     np.testing.assert_array_equal(got, [-np.inf, 0.0, -np.inf])
 
