@@ -16,7 +16,11 @@ For each scalar kernel there are four compiled functions
   block into a small buffer that is copied back.  The Python entry point picks it;
   compiled only once used.
 - ``new(*inputs)``: allocates and returns the result, in the inputs' memory
-  order (Fortran-ordered inputs give a Fortran-ordered result, uncopied).
+  order (Fortran-ordered inputs give a Fortran-ordered result, uncopied),
+  and runs ``flat`` on it.  A fresh result needs none of ``into``'s
+  checks, and calling ``into`` would compile it too: Numba optimizes and
+  generates machine code again at each level of calls for all the code a
+  function links in.
 
 The Python entry point calls ``new``, or ``into`` by way of ``try_into``
 (:class:`numba_act._jit.CompiledOp`), and ``blocks``, with the user's arrays as
@@ -120,17 +124,23 @@ def into3(z, a, g, out{p}):
 
 def new1(x{p}):
     x_, out = memory_order(x)
-    return restore_order(into(x_, out{p}), x)
+    flat(np.ascontiguousarray(x_).reshape(-1), out.reshape(-1){p})
+    return restore_order(out, x)
 
 
 def new2(z, a{p}):
+    check_shapes(z.shape, a.shape)
     z_, a_, out = memory_order(z, a)
-    return restore_order(into(z_, a_, out{p}), z, a)
+    flat(np.ascontiguousarray(z_).reshape(-1), np.ascontiguousarray(a_).reshape(-1), out.reshape(-1){p})
+    return restore_order(out, z, a)
 
 
 def new3(z, a, g{p}):
+    check_shapes(z.shape, a.shape, g.shape)
     z_, a_, g_, out = memory_order(z, a, g)
-    return restore_order(into(z_, a_, g_, out{p}), z, a, g)
+    z_, a_, g_ = np.ascontiguousarray(z_), np.ascontiguousarray(a_), np.ascontiguousarray(g_)
+    flat(z_.reshape(-1), a_.reshape(-1), g_.reshape(-1), out.reshape(-1){p})
+    return restore_order(out, z, a, g)
 """
 
 
@@ -181,7 +191,7 @@ def _op(name, kind, params, memory_bound, **bindings):
     )
     flat_kernel = specialize(flat_t, f"{name}_flat", **bindings)
     into_kernel = specialize(into_t, f"{name}_into", flat=flat_kernel)
-    new_kernel = specialize(new_t, f"{name}_new", into=into_kernel)
+    new_kernel = specialize(new_t, f"{name}_new", flat=flat_kernel)
     blocks_kernel = specialize(blocks_t, f"{name}_blocks", flat=flat_kernel)
     min_parallel = _parallel.MIN_SIZE_MEMORY_BOUND if memory_bound else _parallel.MIN_SIZE
     return CompiledOp(
