@@ -18,9 +18,8 @@ For each scalar kernel there are four compiled functions
 - ``new(*inputs)``: allocates and returns the result, in the inputs' memory
   order (Fortran-ordered inputs give a Fortran-ordered result, uncopied),
   and runs ``flat`` on it.  A fresh result needs none of ``into``'s
-  checks, and calling ``into`` would compile it too: Numba optimizes and
-  generates machine code again at each level of calls for all the code a
-  function links in.
+  checks of an ``out`` (its shape, its overlap with the inputs), whose
+  compiled code had been about 0.5 s of every first call.
 
 The Python entry point calls ``new``, or ``into`` by way of ``try_into``
 (:class:`numba_act._jit.CompiledOp`), and ``blocks``, with the user's arrays as
