@@ -17,9 +17,9 @@ For each scalar kernel there are four compiled functions
   compiled only once used.
 - ``new(*inputs)``: allocates and returns the result, in the inputs' memory
   order (Fortran-ordered inputs give a Fortran-ordered result, uncopied),
-  and runs ``flat`` on it.  A fresh result needs none of ``into``'s
-  checks of an ``out`` (its shape, its overlap with the inputs), whose
-  compiled code had been about 0.5 s of every first call.
+  and runs ``flat`` on it: a fresh result needs none of ``into``'s
+  checks of an ``out`` (its shape, its overlap with the inputs), so a
+  first call without ``out`` does not compile them.
 
 The Python entry point calls ``new``, or ``into`` by way of ``try_into``
 (:class:`numba_act._jit.CompiledOp`), and ``blocks``, with the user's arrays as
