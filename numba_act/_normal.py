@@ -83,22 +83,31 @@ _PHI_G_F32 = (
 def _phi_g_f64(t):
     """g(t) for float64 results down to the t**2 term: (g(t) - c0 - c1 t) / t**2."""
     c = _PHI_G_F64
-    q = fma(fma(fma(c[0], t, c[1]), t, c[2]), t, c[3])
-    q = fma(fma(fma(fma(q, t, c[4]), t, c[5]), t, c[6]), t, c[7])
-    q = fma(fma(fma(fma(q, t, c[8]), t, c[9]), t, c[10]), t, c[11])
-    q = fma(fma(fma(fma(q, t, c[12]), t, c[13]), t, c[14]), t, c[15])
-    q = fma(fma(fma(fma(q, t, c[16]), t, c[17]), t, c[18]), t, c[19])
-    return fma(fma(fma(q, t, c[20]), t, c[21]), t, c[22])
+    u = t * t
+    v = u * u
+    # The highest fifteen terms in pairs, then pairs of pairs (Estrin's
+    # scheme, as in _phi_g_f32); the last eight, which carry g where |t| is
+    # near 1, by Horner's rule.
+    d0 = fma(u, fma(c[11], t, c[12]), fma(c[13], t, c[14]))
+    d1 = fma(u, fma(c[7], t, c[8]), fma(c[9], t, c[10]))
+    d2 = fma(u, fma(c[3], t, c[4]), fma(c[5], t, c[6]))
+    d3 = fma(u, c[0], fma(c[1], t, c[2]))
+    q = fma(v * v, fma(v, d3, d2), fma(v, d1, d0))
+    q = fma(fma(fma(fma(q, t, c[15]), t, c[16]), t, c[17]), t, c[18])
+    return fma(fma(fma(fma(q, t, c[19]), t, c[20]), t, c[21]), t, c[22])
 
 
 @scalar
 def _phi_g_f32(t):
-    """g(t) for float32 results, in t's type."""
+    """g(t) for float32 results, in t's type: the highest eight terms in
+    pairs (Estrin's scheme), as _math's float64 exp takes its fit, and the
+    last four, which carry most of g, by Horner's rule."""
     T, c = type(t), _PHI_G_F32
-    q = fma(fma(fma(T(c[0]), t, T(c[1])), t, T(c[2])), t, T(c[3]))
-    q = fma(fma(fma(fma(q, t, T(c[4])), t, T(c[5])), t, T(c[6])), t, T(c[7]))
-    q = fma(fma(fma(fma(q, t, T(c[8])), t, T(c[9])), t, T(c[10])), t, T(c[11]))
-    return q
+    t2 = t * t
+    high = fma(t2, fma(T(c[0]), t, T(c[1])), fma(T(c[2]), t, T(c[3])))
+    low = fma(t2, fma(T(c[4]), t, T(c[5])), fma(T(c[6]), t, T(c[7])))
+    q = fma(t2 * t2, high, low)
+    return fma(fma(fma(fma(q, t, T(c[8])), t, T(c[9])), t, T(c[10])), t, T(c[11]))
 
 
 @scalar
