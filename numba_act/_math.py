@@ -112,10 +112,10 @@ def _expm1_poly_f32(r):
 @scalar
 def _expm1_poly_f64(r):
     """The float64 fit at r: its highest nine terms in pairs (Estrin's scheme),
-    so that no step waits on more than four others, where Horner's rule
-    chains ten fmas and the core sits waiting on each; the last two steps,
-    which carry most of the result, by Horner's rule: paired as well, they
-    rounded more, and left elu and log_sigmoid further off."""
+    a tree four steps deep where Horner's rule chains ten fmas and the core
+    sits waiting on each; the last two steps, which carry most of the
+    result, by Horner's rule: paired as well, they rounded more, and left
+    elu and log_sigmoid further off."""
     T, c = type(r), _EXPM1_F64
     r2 = r * r
     r4 = r2 * r2
