@@ -19,6 +19,9 @@ from numba import types
 from numba_act._jit import overload_kernel, per_float_type, scalar
 from numba_act._math import (
     F32_FLOOR,
+    GELU_TANH_2C,
+    GELU_TANH_2C_LO,
+    GELU_TANH_K,
     exp,
     exp_parts_nonpositive,
     exp_prescale,
@@ -27,6 +30,8 @@ from numba_act._math import (
     exp_split_for_f32,
     exp_unscaled_nonpositive,
     fma,
+    gelu_tanh_t,
+    gelu_tanh_t_for_f32,
     limit_zero,
     log1p_unit,
     ratio_of_one_plus,
@@ -1056,22 +1061,9 @@ gelu_grad = per_float_type(
 )
 
 
-# sqrt(2/pi) and 0.044715 (the float64 value, as torch and jax use it) in
-# hi + lo pairs: in the far negative tail the sigmoid amplifies the rounding
-# of its argument t = 2u by |t|, so t is formed to twice working precision.
-_GELU_TANH_2C = 1.5957691216057308  # 2 sqrt(2/pi)
-_GELU_TANH_2C_LO = -9.96930880911092e-17
-_GELU_TANH_K = 0.044715
 # 3k = 2k + k exactly, as hi + lo: the rounding of a sum of two floats is a float.
-_GELU_TANH_3K = 2.0 * _GELU_TANH_K + _GELU_TANH_K
-_GELU_TANH_3K_LO = (2.0 * _GELU_TANH_K - _GELU_TANH_3K) + _GELU_TANH_K
-
-
-@scalar
-def _gelu_tanh_t_for_f32(xc):
-    """t = 2 sqrt(2/pi) x (1 + k x**2) in float64 for float32 x: its rounding,
-    amplified by |t| <= 2e5 in the tail, stays far below a float32 ulp."""
-    return _GELU_TANH_2C * (xc * fma(_GELU_TANH_K, xc * xc, 1.0))
+_GELU_TANH_3K = 2.0 * GELU_TANH_K + GELU_TANH_K
+_GELU_TANH_3K_LO = (2.0 * GELU_TANH_K - _GELU_TANH_3K) + GELU_TANH_K
 
 
 @scalar
@@ -1079,8 +1071,8 @@ def _gelu_tanh_arg(x):
     """(t_hi, t_lo) with t_hi + t_lo = 2 sqrt(2/pi) x (1 + k x**2), k = 0.044715."""
     T = type(x)
     one = T(1.0)
-    k_hi, k_lo = split_constant(_GELU_TANH_K, 0.0, T)
-    c_hi, c_lo = split_constant(_GELU_TANH_2C, _GELU_TANH_2C_LO, T)
+    k_hi, k_lo = split_constant(GELU_TANH_K, 0.0, T)
+    c_hi, c_lo = split_constant(GELU_TANH_2C, GELU_TANH_2C_LO, T)
     w_hi = x * x
     w_lo = fma(x, x, -w_hi)
     kw_hi = k_hi * w_hi
@@ -1099,9 +1091,7 @@ def _gelu_tanh_arg(x):
 
 
 def _gelu_tanh_f32(x):
-    xc = to_float64_floored(x)
-    t = _gelu_tanh_t_for_f32(xc)
-    return np.float32(x_sigmoid_for_f32(xc, t))
+    return np.float32(x_sigmoid_for_f32(x, gelu_tanh_t_for_f32(x)))
 
 
 def _gelu_tanh_f64(x):
@@ -1125,8 +1115,8 @@ def _gelu_tanh_grad_f32(z, a):
     # past which the float32 result is 0 or 1 and z t' e could overflow.
     zc = to_float64_floored(z)
     zc = -F32_FLOOR if zc > -F32_FLOOR else zc
-    t = _gelu_tanh_t_for_f32(zc)
-    zdt = zc * (_GELU_TANH_2C * fma(3.0 * _GELU_TANH_K, zc * zc, 1.0))  # z t'
+    t = gelu_tanh_t(zc)
+    zdt = zc * (GELU_TANH_2C * fma(3.0 * GELU_TANH_K, zc * zc, 1.0))  # z t'
     p, s = exp_split_for_f32(-abs(t), F32_FLOOR, None)
     e = fma(s, p, s)
     r = 1.0 / (1.0 + e)
@@ -1142,7 +1132,7 @@ def _gelu_tanh_slope(z):
     T = type(z)
     one = T(1.0)
     k_hi, k_lo = split_constant(_GELU_TANH_3K, _GELU_TANH_3K_LO, T)
-    c_hi, c_lo = split_constant(_GELU_TANH_2C, _GELU_TANH_2C_LO, T)
+    c_hi, c_lo = split_constant(GELU_TANH_2C, GELU_TANH_2C_LO, T)
     w = z * z
     w_lo = fma(z, z, -w)
     kw = k_hi * w

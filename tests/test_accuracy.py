@@ -114,7 +114,7 @@ def _worst_ulp(which, x, got, smallest_subnormal, tiny, mant_bits):
     return worst[k], where[k]
 
 
-_EXHAUSTIVE = ["sigmoid", "tanh", "elu", "silu", "softplus", "gelu"]
+_EXHAUSTIVE = ["sigmoid", "tanh", "elu", "silu", "softplus", "gelu", "gelu_tanh"]
 
 
 @pytest.mark.slow

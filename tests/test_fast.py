@@ -78,6 +78,7 @@ def test_the_swaps_reach_every_rebuilt_entry():
     assert FAST.swaps == {
         _math.ratio_of_one_plus: _math.ratio_of_one_plus_fast,
         _math.x_sigmoid_for_f32: _math.x_sigmoid_for_f32_fast,
+        _math.gelu_tanh_t_for_f32: _math.gelu_tanh_t_for_f32_fast,
         _math.exp_prescaled: _math.exp_prescaled_fast,
         _normal.x_normal_tail_for_f32: _normal.x_normal_tail_for_f32_fast,
     }
