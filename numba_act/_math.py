@@ -604,8 +604,9 @@ def x_sigmoid_for_f32_fast(x, t):
     result keeps its bits while e is subnormal, and x / (1 + e) otherwise;
     x is clamped at F32_FLOOR, below which the result is -0.0.  For t < 0,
     t_lo enters as e**(t_hi + t_lo) = u (1 + t_lo): there the result's
-    relative error is t's absolute one, which |t| amplifies; for t >= 0
-    the result moves by less than 0.3 t_lo relatively, and t_lo is dropped.
+    relative error is t's absolute one, which |t| amplifies.  For t >= 0,
+    t_lo (at most half an ulp of t) would move the result by at most
+    (1 - sigmoid(t)) t half-ulps, below 0.3 ulp, and is dropped.
     """
     raise TypeError("x_sigmoid_for_f32_fast is only callable from @njit code")
 
@@ -656,7 +657,7 @@ def gelu_tanh_t_for_f32(x):
 @scalar
 def gelu_tanh_t_for_f32_fast(x):
     """:func:`gelu_tanh_t_for_f32` of the fast tier: (t_hi, t_lo) in float32
-    with t_hi + t_lo within about 2**-44 |t| of t, for
+    with t_hi + t_lo within about 2**-45 |t| of t, for
     :func:`x_sigmoid_for_f32_fast`.  x**2 is exact as w + w_lo; 1 + k w,
     x (1 + k w) and 2 sqrt(2/pi) times it each keep their rounding error
     (fma's, or the exact difference 1 - v, as v >= 1).  An x = -inf or
