@@ -17,7 +17,8 @@ Also here: ``log1p`` on [0, 1] (:func:`log1p_unit`) and of any y >= 0
 that carry a value as ``hi + lo`` (:func:`ratio_of_one_plus`,
 :func:`x_sigmoid`, :func:`split_constant`), and the float64 forms used for
 float32 results (``*_for_f32``: float64 arithmetic with float32-accurate
-polynomials, rounded once by the caller).  The normal distribution's tail
+polynomials, rounded once by the caller; the fast tier's ``*_for_f32_fast``
+compute in float32).  The normal distribution's tail
 is in :mod:`numba_act._normal`.
 """
 
@@ -603,10 +604,11 @@ def x_sigmoid_for_f32_fast(x, t):
     (x u s1) / (1 + e) s2 for t < 0, where s2 comes last so that a normal
     result keeps its bits while e is subnormal, and x / (1 + e) otherwise;
     x is clamped at F32_FLOOR, below which the result is -0.0.  For t < 0,
-    t_lo enters as e**(t_hi + t_lo) = u (1 + t_lo): there the result's
-    relative error is t's absolute one, which |t| amplifies.  For t >= 0,
-    t_lo (at most half an ulp of t) would move the result by at most
-    (1 - sigmoid(t)) t half-ulps, below 0.3 ulp, and is dropped.
+    t_lo enters as e**(t_hi + t_lo) ~ u s1 s2 (1 + t_lo): there the
+    result's relative error is t's absolute one, which |t| amplifies.  For
+    t >= 0 the result moves by only (1 - sigmoid(t)) t_lo relatively, up to
+    about an ulp (0.77 sampled; the pair is not renormalized), and t_lo is
+    dropped: the check of every float32 input holds the whole.
     """
     raise TypeError("x_sigmoid_for_f32_fast is only callable from @njit code")
 
@@ -631,7 +633,7 @@ def _x_sigmoid_for_f32_fast_overload(x, t):
     return impl
 
 
-# gelu_tanh's t = 2u = 2 sqrt(2/pi) x (1 + k x**2), with sqrt(2/pi) as a
+# gelu_tanh's t = 2u = 2 sqrt(2/pi) x (1 + k x**2), with 2 sqrt(2/pi) as a
 # hi + lo pair and k = 0.044715 (the float64 value, as torch and jax use
 # it): in the far negative tail x sigmoid(t) amplifies the rounding of t by
 # |t|, so t is formed to twice working precision or in float64.
@@ -659,10 +661,12 @@ def gelu_tanh_t_for_f32_fast(x):
     """:func:`gelu_tanh_t_for_f32` of the fast tier: (t_hi, t_lo) in float32
     with t_hi + t_lo within about 2**-45 |t| of t, for
     :func:`x_sigmoid_for_f32_fast`.  x**2 is exact as w + w_lo; 1 + k w,
-    x (1 + k w) and 2 sqrt(2/pi) times it each keep their rounding error
-    (fma's, or the exact difference 1 - v, as v >= 1).  An x = -inf or
-    beyond F32_FLOOR gives t at the clamp; +inf and x**2 past float32's
-    range give t_hi = inf and a t_lo that is not used."""
+    x (1 + k w) and 2 sqrt(2/pi) times it each keep their rounding error to
+    float32 precision (fma residuals; 1 - v is exact for 1 <= v < 2**24,
+    which covers every x where t_lo is used).  The pair is not renormalized:
+    |t_lo| can reach a few ulp of t_hi.  An x = -inf or beyond F32_FLOOR
+    gives t at the clamp; t past float32's range (x above about 1.7e13, or
+    +inf) gives t_hi = inf and a t_lo that is not used."""
     T = np.float32
     k_hi, k_lo = split_constant(GELU_TANH_K, 0.0, T)
     c_hi, c_lo = split_constant(GELU_TANH_2C, GELU_TANH_2C_LO, T)

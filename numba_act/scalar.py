@@ -1105,7 +1105,9 @@ gelu_tanh = per_float_type(
     """x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))) = x sigmoid(2u); -inf gives -0.0.
 
     float64 input forms t = 2u to twice working precision (:func:`_gelu_tanh_arg`);
-    float32 input computes in float64, as :func:`silu` does, and rounds once.
+    float32 input computes in float64, as :func:`silu` does, and rounds once.  The
+    fast tier computes float32 input in float32, t as a float32 pair
+    (:func:`gelu_tanh_t_for_f32_fast`).
     """,
 )
 

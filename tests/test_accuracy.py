@@ -1,7 +1,8 @@
 """Accuracy proven beyond samples, and properties that hold for any input.
 
 The exhaustive checks run under ``-m slow`` (a step of CI of their own):
-every float32 input of sigmoid, tanh, elu, silu, softplus and gelu, and every
+every float32 input of sigmoid, tanh, elu, silu, softplus, gelu and
+gelu_tanh, and every
 float16 input of every elementwise function.  The property tests draw
 shapes, strides, dtypes, sizes across block boundaries and values out to
 the extremes with hypothesis.

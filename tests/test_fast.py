@@ -35,8 +35,8 @@ def test_every_public_name_is_in_the_fast_tier():
 # The entries whose kernels call a swapped primitive, however deep:
 # ratio_of_one_plus (sigmoid's own, x_sigmoid: silu and gelu_tanh in
 # float64, the logistic parts of tanh's, softplus's and log_sigmoid's),
-# x_sigmoid_for_f32 (silu in float32), x_normal_tail_for_f32 (gelu in
-# float32) and exp_prescaled (celu's derivative in float64, the softmax
+# x_sigmoid_for_f32 and gelu_tanh_t_for_f32 (silu and gelu_tanh in
+# float32), x_normal_tail_for_f32 (gelu in float32) and exp_prescaled (celu's derivative in float64, the softmax
 # family's exps).
 REBUILT_ELEMENTWISE = {"sigmoid", "tanh", "silu", "softplus", "gelu", "gelu_tanh", "log_sigmoid", "celu"}
 REBUILT = REBUILT_ELEMENTWISE | {"softmax", "log_softmax", "softmin"}
