@@ -31,7 +31,7 @@ def rows(op, arrays, axis, out, names):
 
 # Bound once: the checks below run on every call, where a module attribute
 # lookup costs about as much as a check.
-_ndarray = np.ndarray
+_ndarray, _empty = np.ndarray, np.empty
 NATIVE = _arrays.NATIVE
 # What the compiled kernels raise, before writing anything, for a call they leave to the general path.
 _REFUSALS = (GeneralPath, ValueError)
@@ -45,11 +45,16 @@ def entry_point(op, names, by_rows=False):
     the tuple of their float values.
 
     ndarrays of one native float dtype, the first of ndim >= 1, go straight
-    to the compiled kernels: ``new`` below the size from which calls are
-    split over threads, and ``try_into`` (then the in-place kernel, for an
-    ``out`` that is one of the inputs) for an ``out`` of their dtype that is
-    C-contiguous, aligned and writeable; it checks the sizes, shapes and
-    overlaps itself.  Everything else, and what the kernels refuse (with
+    to the compiled kernels.  Below the size from which calls are split
+    over threads, the C-contiguous input of an elementwise forward pass goes
+    to its ``flat`` loop, with the result allocated here, so that a first
+    call compiles the loop alone (``new``, with its allocation and its
+    handling of other layouts, took a first sigmoid call from about 0.6 s
+    to 1 s); everything else goes to ``new`` (flattening two or three
+    inputs here would cost more per call than ``new`` does).  An ``out``
+    of their dtype that is C-contiguous, aligned and writeable goes to
+    ``try_into`` (then the in-place kernel, for an ``out`` that is one of
+    the inputs), which checks the sizes, shapes and overlaps itself.  Everything else, and what the kernels refuse (with
     GeneralPath, or ValueError for shapes that differ), goes to
     the general path (:func:`elementwise` or :func:`rows`), which converts and
     checks it all again and raises the documented errors; nothing is
@@ -60,7 +65,8 @@ def entry_point(op, names, by_rows=False):
     shares one object per builtin dtype, and by value after: arrays
     returned from compiled code carry equal copies of it.
     """
-    new, try_into, limit = op.new, op.try_into, op.min_parallel
+    new, try_into, limit, flat = op.new, op.try_into, op.min_parallel, op.flat
+    direct = flat is not None  # the row kernels have no flat loop
 
     def general_path(arrays, out, params=()):
         if by_rows:
@@ -77,6 +83,10 @@ def entry_point(op, names, by_rows=False):
                 try:
                     if out is None:
                         if x.size < limit:
+                            if direct and x.flags.c_contiguous:
+                                out = _empty(x.shape, x.dtype)
+                                flat(x.ravel(), out.ravel())
+                                return out
                             return new(x)
                     elif type(out) is _ndarray and out.dtype == x.dtype and out.flags.carray:
                         if out is x and x.size < limit:  # nothing else to check: one dispatch saved
@@ -135,7 +145,8 @@ def _entry_point_with_params(op, general_path, in_place):
     """``call(*inputs, out, params)`` for an ``op`` whose kernels take
     parameters after their arrays: :func:`entry_point`'s checks, on any
     number of inputs."""
-    new, try_into, limit = op.new, op.try_into, op.min_parallel
+    new, try_into, limit, flat = op.new, op.try_into, op.min_parallel, op.flat
+    direct = flat is not None and op.inputs == 1
 
     def call(*arrays_out_params):
         *arrays, out, params = arrays_out_params
@@ -145,6 +156,10 @@ def _entry_point_with_params(op, general_path, in_place):
                 try:
                     if out is None:
                         if first.size < limit:
+                            if direct and first.flags.c_contiguous:
+                                out = _empty(first.shape, first.dtype)
+                                flat(first.ravel(), out.ravel(), *params)
+                                return out
                             return new(*arrays, *params)
                     elif type(out) is _ndarray and out.dtype == first.dtype and out.flags.carray:
                         if try_into(*arrays, out, *params):
