@@ -46,12 +46,13 @@ def entry_point(op, names, by_rows=False):
 
     ndarrays of one native float dtype, the first of ndim >= 1, go straight
     to the compiled kernels.  Below the size from which calls are split
-    over threads, the C-contiguous input of an elementwise forward pass goes
-    to its ``flat`` loop, with the result allocated here, so that a first
-    call compiles the loop alone (``new``, with its allocation and its
-    handling of other layouts, took a first sigmoid call from about 0.6 s
-    to 1 s); everything else goes to ``new`` (flattening two or three
-    inputs here would cost more per call than ``new`` does).  An ``out``
+    over threads, the C-contiguous input of a forward pass goes to its
+    ``flat`` loop, or its row kernel (``op.rows``), with the result
+    allocated here, so that a first call compiles the loop alone (``new``,
+    with its allocation and its handling of other layouts, took a first
+    sigmoid call from about 0.6 s to 1 s, softmax from 1.8 s to 2.4);
+    everything else goes to ``new`` (flattening two or three inputs here
+    would cost more per call than ``new`` does).  An ``out``
     of their dtype that is C-contiguous, aligned and writeable goes to
     ``try_into`` (then the in-place kernel, for an ``out`` that is one of
     the inputs), which checks the sizes, shapes and overlaps itself.  Everything else, and what the kernels refuse (with
@@ -65,8 +66,7 @@ def entry_point(op, names, by_rows=False):
     shares one object per builtin dtype, and by value after: arrays
     returned from compiled code carry equal copies of it.
     """
-    new, try_into, limit, flat = op.new, op.try_into, op.min_parallel, op.flat
-    direct = flat is not None  # the row kernels have no flat loop
+    new, try_into, limit, flat, by_dtype = op.new, op.try_into, op.min_parallel, op.flat, op.rows
 
     def general_path(arrays, out, params=()):
         if by_rows:
@@ -83,10 +83,19 @@ def entry_point(op, names, by_rows=False):
                 try:
                     if out is None:
                         if x.size < limit:
-                            if direct and x.flags.c_contiguous:
-                                out = _empty(x.shape, x.dtype)
-                                flat(x.ravel(), out.ravel())
-                                return out
+                            if x.flags.c_contiguous:
+                                if flat is not None:
+                                    out = _empty(x.shape, x.dtype)
+                                    flat(x.ravel(), out.ravel())
+                                    return out
+                                if x.size:  # by_dtype: the row kernels
+                                    out, row_kernel = _empty(x.shape, x.dtype), by_dtype[x.dtype]
+                                    if x.ndim == 2:
+                                        row_kernel(x, out)
+                                    else:
+                                        n = x.shape[-1]
+                                        row_kernel(x.reshape(-1, n), out.reshape(-1, n))
+                                    return out
                             return new(x)
                     elif type(out) is _ndarray and out.dtype == x.dtype and out.flags.carray:
                         if out is x and x.size < limit:  # nothing else to check: one dispatch saved

@@ -118,13 +118,16 @@ def overload_kernel(fn, inline=False, **options):
 
 def per_float_type(float32, float64, doc, name=None, inline=True):
     """A kernel with one implementation for float32 arguments and one for
-    float64 (plain functions of the same arguments, compiled where the
-    kernel is used and, with ``inline``, inlined there), chosen by the first
+    float64 (plain functions of the same arguments), chosen by the first
     argument's type, or its dtype for an array: for kernels whose float32
     form computes differently, in float64 say.  Called from ``@njit`` code
-    only.  Scalar kernels are inlined, so that the loops calling them
-    vectorize; a whole row kernel is not, as each caller would type and
-    compile its code again.
+    only.  With ``inline`` (scalar kernels, so that the loops calling them
+    vectorize) each implementation is compiled where the kernel is called,
+    inlined there.  Without (a whole row kernel, whose code each caller
+    would type and compile again) each is a compiled kernel of its own,
+    ``kernel.compiled[dtype]``, which Python code may call too: the calls
+    from ``@njit`` code go to the same kernels, so either way each is
+    compiled once.
     """
     name = name or float64.__name__.removeprefix("_").removesuffix("_f64")
     implementations = {types.float32: float32, types.float64: float64}
@@ -135,10 +138,27 @@ def per_float_type(float32, float64, doc, name=None, inline=True):
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__module__, kernel.__doc__ = float64.__module__, doc
     kernel.implementations, kernel.inline = implementations, inline  # for numba_act._tiers
-    overload_kernel(kernel, inline=inline, strict=False)(
-        lambda *args: implementations.get(args[0].dtype if isinstance(args[0], types.Array) else args[0])
-    )
+    if not inline:
+        compiled = {t: _njit(f, fastmath=set(EXACT), **OPTIONS) for t, f in implementations.items()}
+        kernel.compiled = {np.dtype(t.name): c for t, c in compiled.items()}
+
+    def implementation(*args):
+        t = args[0].dtype if isinstance(args[0], types.Array) else args[0]
+        if inline or t not in implementations:
+            return implementations.get(t)
+        return _CALLS[len(args)](compiled[t])
+
+    overload_kernel(kernel, inline=True, strict=False)(implementation)
     return kernel
+
+
+# A plain function calling a compiled kernel, by its number of arguments:
+# Numba compiles an overload's implementation from a plain function, and
+# forwards no *args to a compiled one.
+_CALLS = {
+    2: lambda target: lambda a, b: target(a, b),
+    3: lambda target: lambda a, b, c: target(a, b, c),
+}
 
 
 _TEMPLATE_CACHE = {}
@@ -472,8 +492,9 @@ class CompiledOp:
     shape (inputs of any layout, which ``out`` may be or overlap: see
     :func:`_out_alias`) and returns it; ``new(*inputs)`` allocates
     the result.  ``flat`` is the underlying 1-D loop, where there is one, and
-    ``blocks`` runs it for an ``out`` that is one of the inputs.
-    ``min_parallel`` is the size from which a call is split over threads
+    ``blocks`` runs it for an ``out`` that is one of the inputs; ``rows``,
+    for a row-wise operation, its 2-D row kernel by dtype, ``{dtype:
+    kernel(*inputs, out)}``.  ``min_parallel`` is the size from which a call is split over threads
     (see :mod:`numba_act._parallel`).  ``try_into(*inputs, out)`` is
     ``into`` for the Python entry point: it refuses, with :class:`GeneralPath`, calls
     of ``min_parallel`` elements or more, and returns True without writing
@@ -486,9 +507,19 @@ class CompiledOp:
     """
 
     def __init__(
-        self, into, new, flat=None, *, name, blocks=None, min_parallel=_parallel.MIN_SIZE, params=0, masked_fill=None
+        self,
+        into,
+        new,
+        flat=None,
+        *,
+        name,
+        blocks=None,
+        rows=None,
+        min_parallel=_parallel.MIN_SIZE,
+        params=0,
+        masked_fill=None,
     ):
-        self.into, self.new, self.flat, self.blocks, self.name = into, new, flat, blocks, name
+        self.into, self.new, self.flat, self.blocks, self.rows, self.name = into, new, flat, blocks, rows, name
         self.min_parallel, self.params, self.masked_fill = min_parallel, params, masked_fill
         self.inputs = into.py_func.__code__.co_argcount - 1 - params
         template = templates(_TRY_INTO, globals(), params)[f"try_into{self.inputs}"]

@@ -645,7 +645,10 @@ def _over_last_axis(name, kernel_2d, into_template, new_template, masked_fill=No
     ``masked_fill``: the input that leaves an element out of its row."""
     into_kernel = specialize(into_template, f"{name}_into", inline=True, row_kernel=kernel_2d)
     new_kernel = specialize(new_template, f"{name}_new", row_kernel=kernel_2d)
-    op = CompiledOp(into_kernel, new_kernel, name=name, masked_fill=masked_fill)
+    # The row kernel as Python calls it, by dtype: a compiled kernel, or
+    # one of each type for a per_float_type kernel.
+    by_dtype = getattr(kernel_2d, "compiled", None) or {np.dtype(t): kernel_2d for t in ("float32", "float64")}
+    op = CompiledOp(into_kernel, new_kernel, name=name, masked_fill=masked_fill, rows=by_dtype)
     op.row_kernel, op.templates = kernel_2d, (into_template, new_template)
     return op
 

@@ -100,6 +100,7 @@ def test_import_compiles_nothing(tmp_path):
                          with_signatures=[d.py_func.__qualname__ for d in dispatchers() if d.signatures])
         import numpy as np
         numba_act.sigmoid(np.ones(3, np.float32))
+        numba_act.softmax(np.ones((2, 3), np.float32))
         report(at_import=at_import)
         """,
         {"NUMBA_CACHE_DIR": str(tmp_path)},
@@ -112,12 +113,14 @@ def test_import_compiles_nothing(tmp_path):
     assert at_import["with_signatures"] == []
     # and the instruments do see the first call compile (with an empty cache)
     assert report["compiled"] and report["with_signatures"]
-    # a C-contiguous input goes to the loop itself, its result allocated in
-    # Python: neither into, with its checks of a given out, nor new, with its
-    # allocation and its handling of other layouts, is compiled
-    compiled_ops = [name for name in report["with_signatures"] if name.startswith("sigmoid_")]
-    assert any(name.startswith("sigmoid_flat") for name in compiled_ops), compiled_ops
-    assert not any(name.startswith(("sigmoid_into", "sigmoid_new")) for name in compiled_ops), compiled_ops
+    # a C-contiguous input goes to the loop itself, or the row kernel, its
+    # result allocated in Python: neither into, with its checks of a given
+    # out, nor new, with its allocation and its handling of other layouts,
+    # is compiled
+    compiled = report["with_signatures"]
+    assert any(name.startswith("sigmoid_flat") for name in compiled), compiled
+    assert any(name.startswith("_softmax_rows_f32") for name in compiled), compiled
+    assert not any(name.startswith(("sigmoid_into", "sigmoid_new", "softmax_into", "softmax_new")) for name in compiled)
 
 
 @pytest.mark.parametrize("name, dtype", CALLS)
