@@ -52,14 +52,14 @@ def entry_point(op, names, by_rows=False):
     with its allocation and its handling of other layouts, took a first
     sigmoid call from about 0.6 s to 1 s, softmax from 1.8 s to 2.4);
     everything else goes to ``new`` (flattening two or three inputs here
-    would cost more per call than ``new`` does).  An ``out``
-    of their dtype that is C-contiguous, aligned and writeable goes to
-    ``try_into`` (then the in-place kernel, for an ``out`` that is one of
-    the inputs), which checks the sizes, shapes and overlaps itself.  Everything else, and what the kernels refuse (with
-    GeneralPath, or ValueError for shapes that differ), goes to
-    the general path (:func:`elementwise` or :func:`rows`), which converts and
-    checks it all again and raises the documented errors; nothing is
-    written before a refusal.
+    would cost more per call than ``new`` does).  An ``out`` of their
+    dtype that is C-contiguous, aligned and writeable goes to ``try_into``
+    (then the in-place kernel, for an ``out`` that is one of the inputs),
+    which checks the sizes, shapes and overlaps itself.  Everything else,
+    and what the kernels refuse (with GeneralPath, or ValueError for shapes
+    that differ), goes to the general path (:func:`elementwise` or
+    :func:`rows`), which converts and checks it all again and raises the
+    documented errors; nothing is written before a refusal.
 
     Written out for each number of inputs: a Python call more, or
     ``*inputs``, would cost more than these checks.  ``in`` compares dtypes by identity first, as NumPy
