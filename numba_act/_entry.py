@@ -84,18 +84,17 @@ def entry_point(op, names, by_rows=False):
                     if out is None:
                         if x.size < limit:
                             if x.flags.c_contiguous:
+                                result = _empty(x.shape, x.dtype)
                                 if flat is not None:
-                                    out = _empty(x.shape, x.dtype)
-                                    flat(x.ravel(), out.ravel())
-                                    return out
-                                if x.size:  # by_dtype: the row kernels
-                                    out, row_kernel = _empty(x.shape, x.dtype), by_dtype[x.dtype]
+                                    flat(x.ravel(), result.ravel())
+                                elif x.size:  # a row-wise op: its row kernel, on the rows
+                                    row_kernel = by_dtype[x.dtype]
                                     if x.ndim == 2:
-                                        row_kernel(x, out)
+                                        row_kernel(x, result)
                                     else:
                                         n = x.shape[-1]
-                                        row_kernel(x.reshape(-1, n), out.reshape(-1, n))
-                                    return out
+                                        row_kernel(x.reshape(-1, n), result.reshape(-1, n))
+                                return result
                             return new(x)
                     elif type(out) is _ndarray and out.dtype == x.dtype and out.flags.carray:
                         if out is x and x.size < limit:  # nothing else to check: one dispatch saved
@@ -166,9 +165,9 @@ def _entry_point_with_params(op, general_path, in_place):
                     if out is None:
                         if first.size < limit:
                             if direct and first.flags.c_contiguous:
-                                out = _empty(first.shape, first.dtype)
-                                flat(first.ravel(), out.ravel(), *params)
-                                return out
+                                result = _empty(first.shape, first.dtype)
+                                flat(first.ravel(), result.ravel(), *params)
+                                return result
                             return new(*arrays, *params)
                     elif type(out) is _ndarray and out.dtype == first.dtype and out.flags.carray:
                         if try_into(*arrays, out, *params):

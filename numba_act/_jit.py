@@ -120,14 +120,14 @@ def per_float_type(float32, float64, doc, name=None, inline=True):
     """A kernel with one implementation for float32 arguments and one for
     float64 (plain functions of the same arguments), chosen by the first
     argument's type, or its dtype for an array: for kernels whose float32
-    form computes differently, in float64 say.  Called from ``@njit`` code
-    only.  With ``inline`` (scalar kernels, so that the loops calling them
-    vectorize) each implementation is compiled where the kernel is called,
-    inlined there.  Without (a whole row kernel, whose code each caller
-    would type and compile again) each is a compiled kernel of its own,
-    ``kernel.compiled[dtype]``, which Python code may call too: the calls
-    from ``@njit`` code go to the same kernels, so either way each is
-    compiled once.
+    form computes differently, in float64 say.  The kernel is called from
+    ``@njit`` code only.  With ``inline`` (scalar kernels, so that the loops
+    calling them vectorize) each implementation is compiled where the
+    kernel is called, inlined there.  Without (a whole row kernel of two
+    arguments, whose code each caller would type and compile again) each is
+    a compiled kernel of its own, ``kernel.compiled[dtype]``, which Python
+    code may call: the kernel's calls from ``@njit`` code go to the same
+    compiled kernels, so either way each is compiled once.
     """
     name = name or float64.__name__.removeprefix("_").removesuffix("_f64")
     implementations = {types.float32: float32, types.float64: float64}
@@ -138,27 +138,20 @@ def per_float_type(float32, float64, doc, name=None, inline=True):
     kernel.__name__ = kernel.__qualname__ = name
     kernel.__module__, kernel.__doc__ = float64.__module__, doc
     kernel.implementations, kernel.inline = implementations, inline  # for numba_act._tiers
-    if not inline:
-        compiled = {t: _njit(f, fastmath=set(EXACT), **OPTIONS) for t, f in implementations.items()}
+    compiled = {} if inline else {t: _njit(f, fastmath=set(EXACT), **OPTIONS) for t, f in implementations.items()}
+    if compiled:
         kernel.compiled = {np.dtype(t.name): c for t, c in compiled.items()}
 
     def implementation(*args):
         t = args[0].dtype if isinstance(args[0], types.Array) else args[0]
-        if inline or t not in implementations:
+        if t not in compiled:
             return implementations.get(t)
-        return _CALLS[len(args)](compiled[t])
+        target = compiled[t]
+        # Numba compiles an overload's implementation from a plain function.
+        return lambda a, b: target(a, b)
 
     overload_kernel(kernel, inline=True, strict=False)(implementation)
     return kernel
-
-
-# A plain function calling a compiled kernel, by its number of arguments:
-# Numba compiles an overload's implementation from a plain function, and
-# forwards no *args to a compiled one.
-_CALLS = {
-    2: lambda target: lambda a, b: target(a, b),
-    3: lambda target: lambda a, b, c: target(a, b, c),
-}
 
 
 _TEMPLATE_CACHE = {}

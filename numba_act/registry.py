@@ -227,10 +227,11 @@ def __getattr__(name):
 
 # ------------------------------------------------------------- docstrings
 
-_RULES = """dtype: float32 in, float32 out (computed in float32); float64 likewise;
-    float16 is computed in float32 and returned as float16; integer and bool
-    give float64; inputs of different float dtypes promote; any other dtype
-    raises TypeError.  A Python scalar or 0-d input gives a NumPy scalar.
+_RULES = """dtype: float32 in, float32 out (some steps evaluated in float64,
+    then rounded once); float64 likewise; float16 is computed in float32
+    and returned as float16; integer and bool give float64; inputs of
+    different float dtypes promote; any other dtype raises TypeError.  A
+    Python scalar or 0-d input gives a NumPy scalar.
 
     out: if given, it must have exactly the result's shape and dtype
     (ValueError, TypeError), be writeable and have no elements that share
