@@ -48,11 +48,10 @@ def entry_point(op, names, by_rows=False):
     to the compiled kernels.  Below the size from which calls are split
     over threads, the C-contiguous input of a forward pass goes to its
     ``flat`` loop, or its row kernel (``op.rows``), with the result
-    allocated here, so that a first call compiles the loop alone (``new``,
-    with its allocation and its handling of other layouts, took a first
-    sigmoid call from about 0.6 s to 1 s, softmax from 1.8 s to 2.4);
-    everything else goes to ``new`` (flattening two or three inputs here
-    would cost more per call than ``new`` does).  An ``out`` of their
+    allocated here, so that a first call compiles the loop alone and not
+    ``new`` around it, with its allocation and its handling of other
+    layouts; everything else goes to ``new`` (flattening two or three
+    inputs here would cost more per call than ``new`` does).  An ``out`` of their
     dtype that is C-contiguous, aligned and writeable goes to ``try_into``
     (then the in-place kernel, for an ``out`` that is one of the inputs),
     which checks the sizes, shapes and overlaps itself.  Everything else,

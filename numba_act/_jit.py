@@ -488,8 +488,8 @@ class CompiledOp:
     ``blocks`` runs it for an ``out`` that is one of the inputs; ``rows``,
     for a row-wise operation, its 2-D row kernel by dtype, ``{dtype:
     kernel(*inputs, out)}``.  ``min_parallel`` is the size from which a
-    call is split over threads (see :mod:`numba_act._parallel`).  ``try_into(*inputs, out)`` is
-    ``into`` for the Python entry point: it refuses, with :class:`GeneralPath`, calls
+    call is split over threads (see :mod:`numba_act._parallel`).
+    ``try_into(*inputs, out)`` is ``into`` for the Python entry point: it refuses, with :class:`GeneralPath`, calls
     of ``min_parallel`` elements or more, and returns True without writing
     for an ``out`` that is one of the inputs, which ``blocks`` then takes
     (``into`` where there is no ``blocks``).  ``inputs`` is how many inputs the kernels take;

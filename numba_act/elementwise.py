@@ -25,8 +25,8 @@ The Python entry point calls ``flat`` (on the C-contiguous input of a
 forward pass, raveled, with the result allocated in Python), or ``new``,
 ``into`` by way of ``try_into`` (:class:`numba_act._jit.CompiledOp`) and
 ``blocks`` with the user's arrays as they are, so that a call costs one
-dispatch or two; code inside ``@njit`` calls ``new`` and ``into``.  Each is a copy of a
-template below with the activation's kernel bound in (see
+dispatch or two; code inside ``@njit`` calls ``new`` and ``into``.  Each
+is a copy of a template below with the activation's kernel bound in (see
 :func:`numba_act._jit.specialize`).
 """
 
